@@ -1,0 +1,32 @@
+// One jest run, three projects: fast host tests (unit), the qemu guest suite (guest)
+// and the end-to-end suite against a real cluster (e2e). scripts/test.sh picks them.
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] },
+  // TypeScript sources import siblings as './x.js' (NodeNext); jest resolves the .ts file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{profiler,webhook,certs,agent,native,bench,cli,manifests,scripts}/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.guest\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'guest',
+      testMatch: ['<rootDir>/**/*.guest.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/e2e/cluster/'],
+    },
+  ],
+};

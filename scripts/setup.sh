@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything varmor-ts needs on a fresh Debian 12 machine, then builds it.
+# Idempotent: packages already present are not fetched again. Used by the README's two
+# commands and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev  # BPF programs + N-API addon
+  containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
+  apparmor                                                            # apparmor_parser -Q -K
+  qemu-system-x86                                                     # BPF LSM enforcement guest
+  etcd-server iproute2 iptables conntrack kmod                        # local Kubernetes for e2e
+)
+# The qemu guest boots Debian's own 6.1 kernel (BPF LSM on); pinned ABI for reproducible runs.
+GUEST_KERNEL_PKG="${GUEST_KERNEL_PKG:-linux-image-6.1.0-56-amd64}"
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+mkdir -p .cache/kernel
+if ! ls .cache/kernel/vmlinuz-* >/dev/null 2>&1; then
+  echo "setup: fetching guest kernel $GUEST_KERNEL_PKG"
+  (cd .cache/kernel && apt-get download "$GUEST_KERNEL_PKG" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download "$GUEST_KERNEL_PKG" >/dev/null; })
+  deb=$(ls .cache/kernel/*.deb | head -1)
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C .cache/kernel --wildcards './boot/vmlinuz-*'
+  mv .cache/kernel/boot/vmlinuz-* .cache/kernel/ && rm -rf .cache/kernel/boot "$deb"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+if [ -f native/binding.gyp ]; then npm run --silent build:native >/dev/null; fi
+echo "setup: done"

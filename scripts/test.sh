@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test: static checks, host tests, the qemu guest suite (BPF LSM enforcement)
+# and the end-to-end suite against a real local Kubernetes. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .reports && rm -f .reports/*.json
+JEST="node --experimental-vm-modules node_modules/jest/bin/jest.js"
+
+node scripts/check.mjs .reports/checks.json
+$JEST --selectProjects unit --json --outputFile=.reports/unit.json "$@"
+$JEST --selectProjects guest --json --outputFile=.reports/guest.json --passWithNoTests
+${E2E_CMD:-bash e2e/run.sh} || true
+node scripts/summarize.mjs .reports/checks.json .reports/unit.json .reports/guest.json .reports/e2e.json
