@@ -38,3 +38,18 @@ export interface CompileOptions {
   /** The recorded model, for DefenseInDepth with profileType BehaviorModel. */
   model?: ArmorProfileModel;
 }
+
+/** What each per-enforcer compiler receives: the policy already validated and its names derived. */
+export interface CompileInput {
+  profileName: string;
+  bpfPolicyId: number;
+  mode: Mode;
+  enforcers: Enforcer[];
+  policy: import('./api/types.js').Policy;
+  model?: ArmorProfileModel;
+}
+// Per-enforcer entry points (one module each):
+//   profiler/apparmor/compile.ts  export function compileAppArmor(input: CompileInput): { profile: string; complain: boolean }
+//   profiler/seccomp/compile.ts   export function compileSeccomp(input: CompileInput): SeccompProfile
+//   profiler/bpf/compile.ts       export function compileBpf(input: CompileInput): { tables: Uint8Array }
+// Catalogue: profiler/rules/catalogue.ts  export const BUILTIN_RULES: BuiltinRule[]; export function findBuiltinRule(name: string): BuiltinRule | undefined
