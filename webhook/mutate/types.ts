@@ -1,0 +1,78 @@
+// The shapes the mutation reads and writes: the parts of a core/v1 Pod it looks at (everything
+// else passes through untouched), the JSONPatch it emits, and the annotation and field names
+// shared with the node agent (../shared CONTRACTS "Pod annotations").
+
+import type { Enforcer } from '../../profiler/api/types.js';
+
+export interface ProfileRef {
+  type: string; // Localhost | RuntimeDefault | Unconfined
+  localhostProfile?: string;
+}
+
+export interface SecurityContext {
+  privileged?: boolean;
+  appArmorProfile?: ProfileRef;
+  seccompProfile?: ProfileRef;
+  [field: string]: unknown;
+}
+
+export interface Container {
+  name: string;
+  securityContext?: SecurityContext;
+  [field: string]: unknown;
+}
+
+export interface OwnerRef {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  controller?: boolean;
+}
+
+export interface PodMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerRef[];
+  [field: string]: unknown;
+}
+
+export interface Pod {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: PodMeta;
+  spec: {
+    containers: Container[];
+    initContainers?: Container[];
+    ephemeralContainers?: Container[];
+    securityContext?: { appArmorProfile?: ProfileRef; seccompProfile?: ProfileRef; [field: string]: unknown };
+    os?: { name?: string };
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
+
+export interface JsonPatchOp {
+  op: 'add' | 'replace';
+  path: string;
+  value: unknown;
+}
+
+/** The namespace (or object) label that opts workloads in, as in vArmor. */
+export const OPT_IN_LABEL = 'sandbox.varmor.org/enable';
+
+export const ANNOTATION = {
+  bpf: (c: string) => `container.bpf.security.beta.varmor.org/${c}`,
+  appArmor: (c: string) => `container.apparmor.security.beta.varmor.org/${c}`,
+  seccomp: (c: string) => `container.seccomp.security.beta.varmor.org/${c}`,
+  /** Kubernetes' own AppArmor annotation, the only AppArmor switch before 1.30. */
+  legacyAppArmor: (c: string) => `container.apparmor.security.beta.kubernetes.io/${c}`,
+} as const;
+
+export const UNCONFINED = 'unconfined';
+
+export type { Enforcer };
