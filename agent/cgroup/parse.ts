@@ -1,0 +1,34 @@
+// Pure parsers for the two kernel files that locate a process's cgroup v2 directory:
+// /proc/<pid>/mountinfo (where cgroup2 is mounted: /sys/fs/cgroup on pure-v2 hosts,
+// /sys/fs/cgroup/unified on hybrid ones like this) and /proc/<pid>/cgroup (the `0::<path>` line).
+
+import { RuntimeError } from '../errors.js';
+
+/** Unescapes mountinfo's octal escapes (\040 for a space and so on). */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** The cgroup2 mount point from mountinfo text, or null when the host has no unified hierarchy. */
+export function cgroup2MountFromMountinfo(text: string): string | null {
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if (fstype !== 'cgroup2') continue;
+    const fields = line.slice(0, sep).split(' ');
+    const root = fields[3];
+    const mountPoint = fields[4];
+    // A cgroup2 mount of a sub-tree (root != '/') is what a container sees, not the host's view.
+    if (root === '/' && mountPoint) return unescapeMountField(mountPoint);
+  }
+  return null;
+}
+
+/** The v2 path (`0::<path>`) from /proc/<pid>/cgroup text. */
+export function unifiedPathFromProcCgroup(text: string, pid: number | string = '?'): string {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('0::')) return line.slice(3);
+  }
+  throw new RuntimeError('ENOCGROUP2', `/proc/${pid}/cgroup has no 0:: line (process not in the unified hierarchy)`);
+}

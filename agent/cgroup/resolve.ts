@@ -1,0 +1,52 @@
+// Resolves a process's cgroup v2 id: the inode of its directory in the unified hierarchy, which
+// is what bpf_get_current_cgroup_id() returns in the kernel. Works on pure-v2 and hybrid hosts.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './parse.js';
+import { RuntimeError } from '../errors.js';
+
+export interface CgroupLocation {
+  /** The path inside the unified hierarchy, e.g. /kubepods/besteffort/pod<uid>/<container id>. */
+  path: string;
+  /** The directory on this host. */
+  dir: string;
+  id: bigint;
+}
+
+export class CgroupResolver {
+  private mount: string | null | undefined;
+
+  /** procRoot lets the agent run in a container with the host's /proc mounted elsewhere. */
+  constructor(private readonly procRoot = '/proc') {}
+
+  cgroup2Mount(): string {
+    if (this.mount === undefined) {
+      this.mount = cgroup2MountFromMountinfo(fs.readFileSync(path.join(this.procRoot, 'self/mountinfo'), 'utf8'));
+    }
+    if (!this.mount) throw new RuntimeError('ENOCGROUP2', 'no cgroup2 mount in /proc/self/mountinfo');
+    return this.mount;
+  }
+
+  ofPid(pid: number): CgroupLocation {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.procRoot, String(pid), 'cgroup'), 'utf8');
+    } catch (e) {
+      throw new RuntimeError('ESRCH', `process ${pid}: ${(e as Error).message}`);
+    }
+    const rel = unifiedPathFromProcCgroup(text, pid);
+    return this.ofPath(rel);
+  }
+
+  ofPath(rel: string): CgroupLocation {
+    const dir = path.join(this.cgroup2Mount(), rel);
+    let st: fs.BigIntStats;
+    try {
+      st = fs.statSync(dir, { bigint: true });
+    } catch (e) {
+      throw new RuntimeError('ENOENT', `cgroup ${dir}: ${(e as Error).message}`);
+    }
+    return { path: rel, dir, id: st.ino };
+  }
+}

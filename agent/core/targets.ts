@@ -1,0 +1,57 @@
+// Which profiles a container asks for, read from the annotations the webhook wrote on its pod
+// (passed into the OCI spec by containerd's pod_annotations, or read from the Pod object), and
+// who the container is (containerd's CRI annotations). Pure.
+
+import type { Enforcer } from '../../profiler/api/types.js';
+
+export const CRI_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
+export const CRI_CONTAINER_NAME = 'io.kubernetes.cri.container-name';
+export const CRI_SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
+export const CRI_SANDBOX_NAME = 'io.kubernetes.cri.sandbox-name';
+export const CRI_SANDBOX_NAMESPACE = 'io.kubernetes.cri.sandbox-namespace';
+export const CRI_SANDBOX_UID = 'io.kubernetes.cri.sandbox-uid';
+
+const PREFIX: Record<Enforcer, string> = {
+  BPF: 'container.bpf.security.beta.varmor.org/',
+  AppArmor: 'container.apparmor.security.beta.varmor.org/',
+  Seccomp: 'container.seccomp.security.beta.varmor.org/',
+};
+
+export type ContainerTargets = Partial<Record<Enforcer, string>>;
+
+export interface ContainerIdentity {
+  /** 'container' for workloads, 'sandbox' for the pod's pause container. */
+  type: string;
+  name: string;
+  sandboxId: string;
+  podName: string;
+  podNamespace: string;
+  podUid: string;
+}
+
+/** `localhost/<profileName>` -> profileName; `unconfined` (user opt-out) and anything else -> undefined. */
+export function profileFromAnnotationValue(value: string | undefined): string | undefined {
+  if (!value || !value.startsWith('localhost/')) return undefined;
+  const name = value.slice('localhost/'.length);
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) ? name : undefined;
+}
+
+export function containerTargets(annotations: Record<string, string>, containerName: string): ContainerTargets {
+  const out: ContainerTargets = {};
+  for (const enforcer of Object.keys(PREFIX) as Enforcer[]) {
+    const name = profileFromAnnotationValue(annotations[PREFIX[enforcer] + containerName]);
+    if (name) out[enforcer] = name;
+  }
+  return out;
+}
+
+export function containerIdentity(annotations: Record<string, string>): ContainerIdentity {
+  return {
+    type: annotations[CRI_CONTAINER_TYPE] ?? '',
+    name: annotations[CRI_CONTAINER_NAME] ?? '',
+    sandboxId: annotations[CRI_SANDBOX_ID] ?? '',
+    podName: annotations[CRI_SANDBOX_NAME] ?? '',
+    podNamespace: annotations[CRI_SANDBOX_NAMESPACE] ?? '',
+    podUid: annotations[CRI_SANDBOX_UID] ?? '',
+  };
+}

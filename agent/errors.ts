@@ -1,0 +1,47 @@
+// The agent's errors: each a named class with a stable `code`, so callers and logs can branch
+// on the code and the object concerned rather than on message text.
+
+export class AgentError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command-line or configuration input; `field` names the flag or field. */
+export class ConfigError extends AgentError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('EINVAL', `${field}: ${message}`);
+  }
+}
+
+/** The container runtime (CRI, cgroups, /proc) did not answer as expected. */
+export class RuntimeError extends AgentError {}
+
+/** A profile could not be decoded or loaded; `profile` and `enforcer` say which. */
+export class LoadError extends AgentError {
+  constructor(
+    code: string,
+    readonly profile: string,
+    readonly enforcer: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** An enforcer the kernel cannot provide here (no AppArmor, no BPF LSM): reported, not failed. */
+export class EnforcerUnavailableError extends AgentError {
+  constructor(
+    readonly enforcer: string,
+    message: string,
+  ) {
+    super('EUNAVAILABLE', message);
+  }
+}
