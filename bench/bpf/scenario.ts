@@ -1,0 +1,3 @@
+import type { GuestCase } from '../../native/guest/guest/types.js';
+
+export const cases: GuestCase[] = [];

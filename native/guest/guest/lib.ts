@@ -1,0 +1,77 @@
+// What guest scenarios run on: the vprobe helper (one guarded syscall per run, optionally from
+// inside a cgroup), cgroup creation and a few shell conveniences. Runs inside the qemu guest only.
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+
+export const VPROBE = '/usr/local/bin/vprobe';
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export interface ProbeResult {
+  /** `OK` or the errno name the action failed with (`EPERM`, `EACCES`, ...). */
+  result: string;
+  /** What followed the result on the line (e.g. `exit=0`, `ok=10 eperm=0`). */
+  detail: string;
+  stderr: string;
+}
+
+export class ProbeError extends Error {
+  readonly code = 'EPROBE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ stdout: String(stdout), stderr: String(stderr), code });
+    });
+  });
+}
+
+/** Runs one vprobe action; `cgroup` is a cgroup directory the probe joins before acting. */
+export async function probe(args: string[], opts: { cgroup?: string } = {}): Promise<ProbeResult> {
+  const argv = opts.cgroup ? ['-c', opts.cgroup, ...args] : args;
+  const { stdout, stderr, code } = await run(VPROBE, argv);
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || line === '') throw new ProbeError(`vprobe ${argv.join(' ')}: exit ${code}: ${stderr.trim()}`);
+  const [result, ...rest] = line.split(' ');
+  return { result, detail: rest.join(' '), stderr };
+}
+
+/** Shorthand: just the result token. */
+export async function attempt(args: string[], cgroup?: string): Promise<string> {
+  return (await probe(args, { cgroup })).result;
+}
+
+export interface Cgroup {
+  path: string;
+  /** The id BPF sees: the inode number of the cgroup v2 directory. */
+  id: bigint;
+}
+
+export function makeCgroup(relPath: string): Cgroup {
+  const path = `${CGROUP_ROOT}/${relPath}`;
+  mkdirSync(path, { recursive: true });
+  return { path, id: statSync(path, { bigint: true }).ino };
+}
+
+/** Removes an empty cgroup (its processes must have exited). */
+export function removeCgroup(cg: Cgroup): void {
+  try {
+    rmdirSync(cg.path);
+  } catch {
+    // still busy or already gone: the guest is thrown away at poweroff anyway
+  }
+}
+
+export async function sh(script: string, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; code: number }> {
+  return run('/bin/sh', ['-c', script], timeoutMs);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

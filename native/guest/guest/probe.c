@@ -1,0 +1,367 @@
+/*
+ * vprobe: one guarded action per run, for the BPF LSM guest tests.
+ *
+ * Node cannot issue most of the syscalls the LSM hooks guard (raw sockets, SO_ATTACH_FILTER,
+ * ptrace, mount, bpf, unshare, execveat), so the guest scenarios run this static helper.
+ * `-c DIR` moves the process into cgroup DIR first, so the action runs inside (or outside)
+ * a protected cgroup. It prints one line: `OK [detail]` or the errno name (e.g. `EPERM`),
+ * and exits 0 whatever the action's outcome; exit 2 means bad usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int report(int rc) {
+  if (rc < 0) printf("%s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "EUNKNOWN");
+  else printf("OK\n");
+  return 0;
+}
+
+static int usage(const char *why) {
+  fprintf(stderr, "vprobe: %s\n", why);
+  return 2;
+}
+
+static int join_cgroup(const char *dir) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return -1;
+  char pid[32];
+  int n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+  int rc = write(fd, pid, n) == n ? 0 : -1;
+  close(fd);
+  return rc;
+}
+
+static int open_flags(const char *mode) {
+  if (!strcmp(mode, "r")) return O_RDONLY;
+  if (!strcmp(mode, "w")) return O_WRONLY;
+  if (!strcmp(mode, "rw")) return O_RDWR;
+  if (!strcmp(mode, "a")) return O_WRONLY | O_APPEND;
+  return -1;
+}
+
+/*
+ * Runs the exec variant in a child and reports how the exec itself went: a CLOEXEC pipe
+ * carries errno back when exec fails, and closes silently when it succeeds.
+ */
+static int run_exec(const char *how, const char *path, const char *name) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) < 0) return report(-1);
+  pid_t pid = fork();
+  if (pid < 0) return report(-1);
+  if (pid == 0) {
+    close(pfd[0]);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) { dup2(devnull, 1); dup2(devnull, 2); }
+    char *argv[] = {(char *)(name ? name : path), NULL};
+    char *envp[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", NULL};
+    if (!strcmp(how, "exec")) {
+      execve(path, argv, envp);
+    } else if (!strcmp(how, "execveat")) {
+      /* path is a directory, name the entry inside it */
+      int dfd = open(path, O_PATH | O_DIRECTORY);
+      if (dfd >= 0) syscall(SYS_execveat, dfd, name, argv, envp, 0);
+    } else if (!strcmp(how, "fexec")) {
+      /* exec through an O_PATH fd with AT_EMPTY_PATH: no path reaches the kernel */
+      int fd = open(path, O_PATH);
+      if (fd >= 0) syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    }
+    int err = errno;
+    if (write(pfd[1], &err, sizeof(err)) < 0) _exit(127);
+    _exit(127);
+  }
+  close(pfd[1]);
+  int err = 0;
+  ssize_t n = read(pfd[0], &err, sizeof(err));
+  close(pfd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (n == sizeof(err)) {
+    errno = err;
+    return report(-1);
+  }
+  printf("OK exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
+static int parse_domain(const char *s) {
+  if (!strcmp(s, "inet")) return AF_INET;
+  if (!strcmp(s, "inet6")) return AF_INET6;
+  if (!strcmp(s, "unix")) return AF_UNIX;
+  if (!strcmp(s, "packet")) return AF_PACKET;
+  if (!strcmp(s, "netlink")) return AF_NETLINK;
+  return atoi(s);
+}
+
+static int parse_type(const char *s) {
+  if (!strcmp(s, "stream")) return SOCK_STREAM;
+  if (!strcmp(s, "dgram")) return SOCK_DGRAM;
+  if (!strcmp(s, "raw")) return SOCK_RAW;
+  return atoi(s);
+}
+
+static int parse_proto(const char *s) {
+  if (!strcmp(s, "tcp")) return IPPROTO_TCP;
+  if (!strcmp(s, "udp")) return IPPROTO_UDP;
+  if (!strcmp(s, "icmp")) return IPPROTO_ICMP;
+  if (!strcmp(s, "icmpv6")) return IPPROTO_ICMPV6;
+  return atoi(s);
+}
+
+static int do_connect(const char *host, int port, const char *proto) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  memset(&ss, 0, sizeof(ss));
+  int family;
+  if (strchr(host, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return usage("bad IPv6 address");
+    len = sizeof(*a);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = family = AF_INET;
+    a->sin_port = htons(port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return usage("bad IPv4 address");
+    len = sizeof(*a);
+  }
+  int udp = proto && !strcmp(proto, "udp");
+  int fd = socket(family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+  if (fd < 0) return report(-1);
+  int rc = connect(fd, (struct sockaddr *)&ss, len);
+  report(rc);
+  close(fd);
+  return 0;
+}
+
+static int do_attach_filter(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return report(-1);
+  struct sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0xffffffff}};
+  struct sock_fprog prog = {.len = 1, .filter = code};
+  int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+  report(rc);
+  close(fd);
+  return 0;
+}
+
+static int do_bpf_load(void) {
+  struct bpf_insn insns[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT},
+  };
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insns = (unsigned long)insns;
+  attr.insn_cnt = 2;
+  attr.license = (unsigned long)"GPL";
+  int fd = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+  report(fd);
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+/* Lists loaded BPF programs as `OK id:type ...`, to check that detach left nothing behind. */
+static int do_progs(void) {
+  union bpf_attr attr;
+  unsigned int id = 0;
+  printf("OK");
+  for (;;) {
+    memset(&attr, 0, sizeof(attr));
+    attr.start_id = id;
+    if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)) < 0) break;
+    id = attr.next_id;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;
+    int fd = syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
+    if (fd < 0) continue;
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    memset(&attr, 0, sizeof(attr));
+    attr.info.bpf_fd = fd;
+    attr.info.info_len = sizeof(info);
+    attr.info.info = (unsigned long)&info;
+    if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0) printf(" %u:%u", id, info.type);
+    close(fd);
+  }
+  printf("\n");
+  return 0;
+}
+
+static int do_ptrace(pid_t target) {
+  if (ptrace(PTRACE_ATTACH, target, 0, 0) < 0) return report(-1);
+  waitpid(target, NULL, 0);
+  ptrace(PTRACE_DETACH, target, 0, 0);
+  return report(0);
+}
+
+/* One action that needs the named capability, even for root. */
+static int do_cap(const char *cap) {
+  if (!strcmp(cap, "chown")) return report(chown("/tmp/vprobe-cap", 1234, 1234));
+  if (!strcmp(cap, "net_raw")) {
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    if (fd >= 0) close(fd);
+    return report(fd);
+  }
+  if (!strcmp(cap, "sys_admin")) return report(sethostname("vprobe", 6));
+  if (!strcmp(cap, "net_bind_service")) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return report(-1);
+    /* Root binding below 1024 is the classic CAP_NET_BIND_SERVICE check. */
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(81), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    int rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+    report(rc);
+    close(fd);
+    return 0;
+  }
+  if (!strcmp(cap, "setuid")) return report(setresuid(1234, 1234, 1234));
+  if (!strcmp(cap, "sys_time")) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return report(clock_settime(CLOCK_REALTIME, &ts));
+  }
+  return usage("unknown capability action");
+}
+
+/* Tries the same open N times; used while the policy is swapped underneath. */
+static int do_loop_open(const char *path, int n) {
+  long ok = 0, eperm = 0, other = 0;
+  for (int i = 0; i < n; i++) {
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) { ok++; close(fd); }
+    else if (errno == EPERM) eperm++;
+    else other++;
+  }
+  printf("OK ok=%ld eperm=%ld other=%ld\n", ok, eperm, other);
+  return 0;
+}
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * Benchmark loops: `bench KIND N ARG...` runs N operations and prints the elapsed ns.
+ * Kept in C so that the loop itself costs little next to the syscall being measured.
+ */
+static int do_bench(int argc, char **argv) {
+  if (argc < 3) return usage("bench KIND N ARG");
+  const char *kind = argv[0];
+  long n = atol(argv[1]);
+  long long t0 = now_ns();
+  long fails = 0;
+  if (!strcmp(kind, "open")) {
+    for (long i = 0; i < n; i++) {
+      int fd = open(argv[2], O_RDONLY);
+      if (fd < 0) fails++; else close(fd);
+    }
+  } else if (!strcmp(kind, "exec")) {
+    for (long i = 0; i < n; i++) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        char *a[] = {argv[2], NULL};
+        char *e[] = {NULL};
+        execve(argv[2], a, e);
+        _exit(127);
+      }
+      int st = 0;
+      waitpid(pid, &st, 0);
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fails++;
+    }
+  } else if (!strcmp(kind, "connect")) {
+    if (argc < 4) return usage("bench connect N HOST PORT");
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[3]))};
+    inet_pton(AF_INET, argv[2], &a.sin_addr);
+    for (long i = 0; i < n; i++) {
+      /* UDP connect: the full connect hook path without a peer's handshake in the loop */
+      int fd = socket(AF_INET, SOCK_DGRAM, 0);
+      if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) fails++;
+      if (fd >= 0) close(fd);
+    }
+  } else {
+    return usage("unknown bench kind");
+  }
+  printf("OK ns=%lld n=%ld fails=%ld\n", now_ns() - t0, n, fails);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  int i = 1;
+  if (i + 1 < argc && !strcmp(argv[i], "-c")) {
+    if (join_cgroup(argv[i + 1]) < 0) {
+      fprintf(stderr, "vprobe: cannot join cgroup %s: %s\n", argv[i + 1], strerror(errno));
+      return 3;
+    }
+    i += 2;
+  }
+  if (i >= argc) return usage("missing action");
+  const char *op = argv[i++];
+  int n = argc - i;
+  char **a = argv + i;
+
+  if (!strcmp(op, "open") && n == 2) {
+    int fl = open_flags(a[1]);
+    if (fl < 0) return usage("open mode is r, w, rw or a");
+    int fd = open(a[0], fl);
+    report(fd);
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  if (!strcmp(op, "rename") && n == 2) return report(rename(a[0], a[1]));
+  if (!strcmp(op, "unlink") && n == 1) return report(unlink(a[0]));
+  if (!strcmp(op, "link") && n == 2) return report(link(a[0], a[1]));
+  if (!strcmp(op, "symlink") && n == 2) return report(symlink(a[0], a[1]));
+  if (!strcmp(op, "chmod") && n == 2) return report(chmod(a[0], strtol(a[1], NULL, 8)));
+  if (!strcmp(op, "exec") && n == 1) return run_exec("exec", a[0], NULL);
+  if (!strcmp(op, "execveat") && n == 2) return run_exec("execveat", a[0], a[1]);
+  if (!strcmp(op, "fexec") && n == 1) return run_exec("fexec", a[0], NULL);
+  if (!strcmp(op, "socket") && n == 3) {
+    int fd = socket(parse_domain(a[0]), parse_type(a[1]), parse_proto(a[2]));
+    report(fd);
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  if (!strcmp(op, "connect") && (n == 2 || n == 3)) return do_connect(a[0], atoi(a[1]), n == 3 ? a[2] : NULL);
+  if (!strcmp(op, "attach-filter") && n == 0) return do_attach_filter();
+  if (!strcmp(op, "bpf-load") && n == 0) return do_bpf_load();
+  if (!strcmp(op, "progs") && n == 0) return do_progs();
+  if (!strcmp(op, "ptrace") && n == 1) return do_ptrace(atoi(a[0]));
+  if (!strcmp(op, "mount") && n == 3) return report(mount(a[0], a[1], a[2], 0, NULL));
+  if (!strcmp(op, "umount") && n == 1) return report(umount2(a[0], 0));
+  if (!strcmp(op, "userns") && n == 0) return report(unshare(CLONE_NEWUSER));
+  if (!strcmp(op, "cap") && n == 1) return do_cap(a[0]);
+  if (!strcmp(op, "loop-open") && n == 2) return do_loop_open(a[0], atoi(a[1]));
+  if (!strcmp(op, "sleep") && n == 1) {
+    /* a ptrace target: stays alive until killed */
+    printf("OK %d\n", getpid());
+    sleep(atoi(a[0]));
+    return 0;
+  }
+  if (!strcmp(op, "bench")) return do_bench(n, a);
+  return usage("unknown action or wrong number of arguments");
+}

@@ -1,0 +1,75 @@
+// The host side of the guest tests: find the kernel, build (or reuse) the initramfs, boot one
+// qemu guest for a whole suite, and hand back the per-case records. Used by
+// native/guest/*.guest.test.ts and bench/bpf.
+
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GuestRunError, GuestUnavailableError } from './errors.js';
+import { buildInitramfs } from './initramfs.js';
+import { findKernel } from './kernel.js';
+import { parseRecords, type CaseRecord, type InfoRecord } from './protocol.js';
+import { boot, qemuPath } from './qemu.js';
+import { SUITES } from './suites.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface GuestRunOptions {
+  timeoutMs?: number;
+  /** Print the console as it arrives (bench progress). */
+  echo?: boolean;
+}
+
+export class GuestRun {
+  readonly cases = new Map<string, CaseRecord>();
+  readonly info = new Map<string, unknown>();
+  constructor(
+    readonly suite: string,
+    readonly console: string,
+    readonly ms: number,
+    readonly initrd: string,
+  ) {
+    for (const r of parseRecords(console)) {
+      if (r.type === 'case') this.cases.set(r.name, r);
+      else if (r.type === 'info') this.info.set((r as InfoRecord).key, r.value);
+    }
+  }
+
+  /** A case's observations; throws (with the guest's own error and console tail) if it did not pass. */
+  result<T = Record<string, unknown>>(name: string): T {
+    const r = this.cases.get(name);
+    if (!r) {
+      throw new GuestRunError('EGUESTCRASH', `guest case '${name}' reported nothing (ran: ${[...this.cases.keys()].join(', ')})`, this.console);
+    }
+    if (!r.ok) {
+      const e = r.error;
+      throw new Error(`guest case '${name}' failed in the guest: ${e?.code ? `[${e.code}] ` : ''}${e?.message}\n${e?.stack ?? ''}`);
+    }
+    return r.data as T;
+  }
+}
+
+/** Checks what a guest run needs before spending time on it; throws GuestUnavailableError naming what is missing. */
+export function guestPrerequisites(): { kernel: string; qemu: string } {
+  return { qemu: qemuPath(), kernel: findKernel(REPO_ROOT) };
+}
+
+export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promise<GuestRun> {
+  if (!SUITES[suite]) throw new GuestUnavailableError(`unknown guest suite '${suite}' (have: ${Object.keys(SUITES).join(', ')})`);
+  const { kernel } = guestPrerequisites();
+  const initrd = buildInitramfs({ repoRoot: REPO_ROOT, suites: SUITES });
+  const { console: text, ms } = await boot({
+    kernel,
+    initrd,
+    append: [`varmor.suite=${suite}`],
+    timeoutMs: opts.timeoutMs ?? 300_000,
+    onOutput: opts.echo ? (d) => process.stderr.write(d) : undefined,
+  });
+  const run = new GuestRun(suite, text, ms, initrd);
+  const done = parseRecords(text).find((r) => r.type === 'done');
+  if (!done) throw new GuestRunError('EGUESTCRASH', `guest suite '${suite}' powered off without finishing`, text);
+  if (done.type === 'done' && done.code !== 0) {
+    throw new GuestRunError('EGUESTCRASH', `guest suite '${suite}' stopped: ${done.message ?? `code ${done.code}`}`, text);
+  }
+  return run;
+}
+

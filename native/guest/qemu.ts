@@ -1,0 +1,63 @@
+// Boots the guest once: qemu TCG (KVM cannot boot a stock kernel on this host, see
+// shared/reference/machine.md §3b), Debian's 6.1 kernel with the BPF LSM enabled on the command
+// line, the serial console on stdout. Returns the console text; kills qemu on timeout.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { GuestRunError, GuestUnavailableError } from './errors.js';
+
+export const QEMU = 'qemu-system-x86_64';
+
+export interface BootOptions {
+  kernel: string;
+  initrd: string;
+  /** Extra kernel command line words, e.g. `varmor.suite=enforcement`. */
+  append: string[];
+  timeoutMs: number;
+  memoryMb?: number;
+  /** Called with console output as it arrives (progress for long runs). */
+  onOutput?: (chunk: string) => void;
+}
+
+export function qemuPath(): string {
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin']) {
+    if (existsSync(`${dir}/${QEMU}`)) return `${dir}/${QEMU}`;
+  }
+  throw new GuestUnavailableError(`${QEMU} is not installed (scripts/setup.sh installs qemu-system-x86)`);
+}
+
+export function boot(opts: BootOptions): Promise<{ console: string; ms: number }> {
+  const args = [
+    '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 2048), '-smp', '1',
+    '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
+    '-kernel', opts.kernel, '-initrd', opts.initrd,
+    '-append', ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'lsm=landlock,lockdown,yama,bpf', ...opts.append].join(' '),
+  ];
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(qemuPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      opts.onOutput?.(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new GuestUnavailableError(`cannot start ${QEMU}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Date.now() - t0;
+      if (timedOut) reject(new GuestRunError('EGUESTTIMEOUT', `guest did not power off within ${opts.timeoutMs} ms`, out + err));
+      else if (code !== 0) reject(new GuestRunError('EGUESTCRASH', `${QEMU} exited with ${code ?? signal}: ${err.trim()}`, out + err));
+      else resolve({ console: out, ms });
+    });
+  });
+}
