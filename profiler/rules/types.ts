@@ -18,7 +18,19 @@ export interface AppArmorImpl {
   lines: (qualifier: string, allowViolations: boolean) => string[];
 }
 
-/** BPF: rules in the raw-rule vocabulary, plus the hooks vArmor lacks. Qualifiers come from the policy. */
+/**
+ * BPF: rules in the raw-rule vocabulary, plus the hooks vArmor lacks. Qualifiers come from the policy.
+ * Vocabulary (the same words bpfRawRules accept):
+ * - files/processes `permissions`: read, write, append, exec (or r, w, a, e, all). Globs as in the raw rules:
+ *   one `*` (within a component) or one `**` (across directories) per pattern; no `/` = a file name.
+ * - sockets: a socket(2) call matches an entry when every listed dimension contains the call's value
+ *   (a missing dimension matches anything). domains: all, unix, inet, inet6, packet, alg, netlink, ...;
+ *   types: stream, dgram, raw, seqpacket, ...; protocols: ip (0, "the family's default"), icmp, tcp, udp, icmpv6.
+ * - mounts `flags`: vArmor's mount-flag words (bind, rbind, remount, move, ro, ...). `all` = every mount
+ *   operation (new mounts, bind, remount, move, propagation changes) but NOT umount; `umount` = umount(2).
+ *   `fstype` `*` matches any filesystem type.
+ * - ptrace: permissions trace, traceby, read, readby; strictMode false = only peers outside the container.
+ */
 export interface BpfImpl {
   files?: { pattern: string; permissions: string[] }[];
   processes?: { pattern: string; permissions: string[] }[];
@@ -33,7 +45,11 @@ export interface BpfImpl {
   socketFilterAttach?: boolean; // setsockopt SO_ATTACH_FILTER / SO_ATTACH_REUSEPORT_CBPF
 }
 
-/** Seccomp: syscall rules; action and errnoRet are set by the compiler from the policy. */
+/**
+ * Seccomp: syscall rules; the action is set by the compiler from the policy (ERRNO, or LOG when
+ * audit+allow). errnoRet, when given, is kept (clone3 answers ENOSYS so libc falls back to clone);
+ * otherwise EPERM. Several args on one index are ORed (runc and containerd add one rule per arg then).
+ */
 export interface SeccompImpl {
   syscalls: Omit<SyscallRawRule, 'action'>[];
 }
@@ -49,6 +65,8 @@ export interface BuiltinRule {
   seccomp: SeccompImpl | Unsupported;
   /** Which enforcers vArmor itself implements the rule with (for the coverage table). */
   varmor: ('AppArmor' | 'BPF' | 'Seccomp')[];
+  /** Where our implementation differs from vArmor's, and why. */
+  notes?: string;
 }
 
 export function isUnsupported(x: unknown): x is Unsupported {
