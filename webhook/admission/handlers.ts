@@ -1,0 +1,98 @@
+// The two admission handlers as functions from a request body to an HTTP answer, so the server
+// plugins stay thin and the decisions (what is refused with 400, what is allowed with a message,
+// what is patched) are tested here. Pure apart from calling the injected validator.
+
+import type { AnyPolicy, Enforcer, Mode } from '../../profiler/api/types.js';
+import { mutatePod, type MutationOptions, type MutationResult } from '../mutate/mutate.js';
+import type { PolicyIndex } from '../mutate/policies.js';
+import { checkPod } from './pod.js';
+import { allow, allowWithMessage, deny, parseReview, ReviewError, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export type MutateOutcome = 'patched' | 'unchanged' | 'ignored' | 'malformed' | 'bad-review';
+export type ValidateOutcome = 'allowed' | 'denied' | 'ignored' | 'malformed' | 'bad-review';
+
+export interface HandlerAnswer<O extends string> {
+  statusCode: number;
+  body: AdmissionReviewResponse | ErrorBody;
+  outcome: O;
+  request?: AdmissionRequest;
+}
+
+export interface MutationState {
+  policies(): PolicyIndex;
+  /** Labels of a namespace, undefined when unknown. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  options: MutationOptions;
+}
+
+function badReview(err: unknown): HandlerAnswer<'bad-review'> {
+  if (err instanceof ReviewError) return { statusCode: 400, body: { code: err.code, message: err.message, field: err.field }, outcome: 'bad-review' };
+  throw err;
+}
+
+export function handleMutate(body: unknown, state: MutationState): HandlerAnswer<MutateOutcome> & { mutation?: MutationResult } {
+  let req: AdmissionRequest;
+  try {
+    req = parseReview(body);
+  } catch (err) {
+    return badReview(err);
+  }
+  const ok = (b: AdmissionReviewResponse, outcome: MutateOutcome, mutation?: MutationResult) => ({ statusCode: 200, body: b, outcome, request: req, mutation });
+  // Only Pod CREATE is ours; anything else the API server sends (a misconfigured rule) passes unchanged.
+  if (req.kind.kind !== 'Pod' || req.kind.group !== '' || req.operation !== 'CREATE' || (req.subResource ?? '') !== '')
+    return ok(allow(req.uid), 'ignored');
+  if (req.object === undefined) return ok(allowWithMessage(req.uid, 'request.object: missing, nothing to mutate'), 'malformed');
+  const checked = checkPod(req.object);
+  if (!checked.ok) return ok(allowWithMessage(req.uid, `varmor: not mutated: ${checked.message}`), 'malformed');
+  const namespace = req.namespace || checked.pod.metadata?.namespace || 'default';
+  const mutation = mutatePod({
+    pod: checked.pod,
+    namespace,
+    namespaceLabels: state.namespaceLabels(namespace),
+    policies: state.policies(),
+    options: state.options,
+  });
+  if (!mutation.ops.length) return ok(allow(req.uid), 'unchanged', mutation);
+  return ok(allow(req.uid, mutation.ops), 'patched', mutation);
+}
+
+export type ValidationResult =
+  | { ok: true; policy: AnyPolicy; enforcers: Enforcer[]; mode: Mode }
+  | { ok: false; errors: { path: string; message: string; code: string }[] };
+
+export interface PolicyValidator {
+  validatePolicy(obj: unknown): ValidationResult;
+  /** Checks what may not change between two versions (e.g. the target); optional. */
+  validatePolicyUpdate?(oldObj: unknown, newObj: unknown): ValidationResult;
+}
+
+const POLICY_KINDS = new Set(['VarmorPolicy', 'VarmorClusterPolicy']);
+
+export function handleValidate(body: unknown, validator: PolicyValidator): HandlerAnswer<ValidateOutcome> {
+  let req: AdmissionRequest;
+  try {
+    req = parseReview(body);
+  } catch (err) {
+    return badReview(err);
+  }
+  const ok = (b: AdmissionReviewResponse, outcome: ValidateOutcome) => ({ statusCode: 200, body: b, outcome, request: req });
+  if (!POLICY_KINDS.has(req.kind.kind) || req.kind.group !== 'crd.varmor.org' || (req.subResource ?? '') !== '')
+    return ok(allow(req.uid), 'ignored');
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return ok(allow(req.uid), 'ignored');
+  if (req.object === undefined || req.object === null)
+    return ok(deny(req.uid, 'request.object: missing, nothing to validate', 400, 'BadRequest'), 'malformed');
+  const result =
+    req.operation === 'UPDATE' && validator.validatePolicyUpdate && req.oldObject !== undefined
+      ? validator.validatePolicyUpdate(req.oldObject, req.object)
+      : validator.validatePolicy(req.object);
+  if (result.ok) return ok(allow(req.uid), 'allowed');
+  const who = `${req.kind.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? ''}`.trim();
+  const details = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return ok(deny(req.uid, `${who} is invalid: ${details}`), 'denied');
+}

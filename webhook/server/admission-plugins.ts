@@ -1,0 +1,92 @@
+// The two admission routes as fastify plugins with one job each: decode, call the handler, count,
+// log, answer. A failure inside the webhook fails open for that request (allowed, unchanged, with a
+// message) rather than answering 500, matching failurePolicy Ignore without the API server timeout.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { allowWithMessage } from '../admission/review.js';
+import { handleMutate, handleValidate, type MutationState, type PolicyValidator } from '../admission/handlers.js';
+import type { WebhookMetrics } from './metrics.js';
+
+function uidOf(body: unknown): string | undefined {
+  const req = (body as { request?: { uid?: unknown } } | null)?.request;
+  return typeof req?.uid === 'string' && req.uid !== '' ? req.uid : undefined;
+}
+
+function failOpen(handler: string, err: unknown, request: FastifyRequest, reply: FastifyReply, metrics: WebhookMetrics) {
+  metrics.errors.inc({ handler, code: 'INTERNAL' });
+  metrics.requests.inc({ handler, outcome: 'error' });
+  request.log.error({ err, handler }, 'admission handler failed; answering allowed without change');
+  const uid = uidOf(request.body);
+  if (!uid) return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+  return reply.code(200).send(allowWithMessage(uid, 'varmor: internal error, not mutated', 500));
+}
+
+export interface MutatePluginOptions {
+  state: MutationState;
+  metrics: WebhookMetrics;
+}
+
+export async function mutatePlugin(app: FastifyInstance, opts: MutatePluginOptions): Promise<void> {
+  const { state, metrics } = opts;
+  app.post('/mutate', async (request, reply) => {
+    try {
+      const answer = handleMutate(request.body, state);
+      metrics.requests.inc({ handler: 'mutate', outcome: answer.outcome });
+      const req = answer.request;
+      if (answer.outcome === 'bad-review' || answer.outcome === 'malformed') {
+        const message = 'code' in answer.body ? answer.body.message : answer.body.response.status?.message;
+        metrics.errors.inc({ handler: 'mutate', code: 'code' in answer.body ? answer.body.code : 'POD_MALFORMED' });
+        request.log.warn({ uid: req?.uid, namespace: req?.namespace, reason: message }, 'malformed admission review');
+      }
+      const m = answer.mutation;
+      if (m && req) {
+        const pod = req.name || (req.object as { metadata?: { generateName?: string } }).metadata?.generateName || '';
+        for (const c of m.conflicts) {
+          metrics.conflicts.inc();
+          request.log.warn({ namespace: req.namespace, pod, container: c.container, policy: c.winner, losers: c.losers }, 'several policies target one container; the first by priority applies');
+        }
+        for (const d of m.decisions) for (const s of d.skipped) metrics.skipped.inc({ enforcer: s.enforcer });
+        if (m.ops.length) {
+          metrics.podsPatched.inc();
+          metrics.patchOps.inc(m.ops.length);
+          request.log.info(
+            {
+              uid: req.uid,
+              namespace: req.namespace,
+              pod,
+              dryRun: req.dryRun,
+              containers: m.decisions.map((d) => ({ container: d.container, policy: d.policy, profile: d.profileName, enforcers: d.applied, skipped: d.skipped })),
+            },
+            'pod mutated',
+          );
+        }
+      }
+      return reply.code(answer.statusCode).send(answer.body);
+    } catch (err) {
+      return failOpen('mutate', err, request, reply, metrics);
+    }
+  });
+}
+
+export interface ValidatePluginOptions {
+  validator: PolicyValidator;
+  metrics: WebhookMetrics;
+}
+
+export async function validatePlugin(app: FastifyInstance, opts: ValidatePluginOptions): Promise<void> {
+  const { validator, metrics } = opts;
+  app.post('/validate', async (request, reply) => {
+    try {
+      const answer = handleValidate(request.body, validator);
+      metrics.requests.inc({ handler: 'validate', outcome: answer.outcome });
+      const req = answer.request;
+      if (answer.outcome === 'bad-review') metrics.errors.inc({ handler: 'validate', code: 'code' in answer.body ? answer.body.code : 'BAD_REVIEW' });
+      if (answer.outcome === 'denied' && req && !('code' in answer.body))
+        request.log.info({ uid: req.uid, namespace: req.namespace, policy: req.name, kind: req.kind.kind, reason: answer.body.response.status?.message }, 'policy rejected');
+      return reply.code(answer.statusCode).send(answer.body);
+    } catch (err) {
+      // A validator crash must not block policy writes (failurePolicy Ignore semantics).
+      return failOpen('validate', err, request, reply, metrics);
+    }
+  });
+}

@@ -1,0 +1,144 @@
+// The webhook's servers: the HTTPS admission server (TLS 1.2+, /mutate and /validate, certificate
+// hot reload) and a plain-HTTP operations server (/healthz, /readyz, /metrics) on another port,
+// so probes and scrapes need no client certificate handling and cannot starve admission.
+
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { CertReloader, readServingFiles } from '../../certs/index.js';
+import type { MutationState, PolicyValidator } from '../admission/handlers.js';
+import { mutatePlugin, validatePlugin } from './admission-plugins.js';
+import { createMetrics, type WebhookMetrics } from './metrics.js';
+
+export class WebhookServerError extends Error {
+  override readonly name = 'WebhookServerError';
+  constructor(
+    readonly code: 'SERVER_NO_CERT' | 'SERVER_BAD_OPTION',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Kubernetes objects are at most ~1.5 MiB in etcd; a review wraps one Pod. */
+export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface WebhookServerOptions {
+  /** Listen address. Default 127.0.0.1 (in a cluster, pass 0.0.0.0). */
+  host?: string;
+  /** HTTPS port; 0 picks a free one. */
+  port: number;
+  /** Plain-HTTP port for health and metrics; null for none. Default: an ephemeral port. */
+  metricsPort?: number | null;
+  metricsHost?: string;
+  /** A certificate folder (tls.crt, tls.key), watched for rotation; or a fixed pair. */
+  tls: { certDir: string } | { cert: string; key: string };
+  state: MutationState;
+  /** Enables /validate. */
+  validator?: PolicyValidator;
+  metrics?: WebhookMetrics;
+  /** A pino logger or fastify logger options; default: no logging. */
+  logger?: FastifyBaseLogger | boolean | { level: string };
+  bodyLimit?: number;
+  /** Readiness beyond "listening": e.g. the policy source has synced. */
+  ready?: () => boolean;
+}
+
+export interface RunningWebhook {
+  app: FastifyInstance<HttpsServer>;
+  ops?: FastifyInstance;
+  port: number;
+  metricsPort?: number;
+  url: string;
+  metrics: WebhookMetrics;
+  reloader?: CertReloader;
+  close(): Promise<void>;
+}
+
+function loggerOptions(logger: WebhookServerOptions['logger']) {
+  if (logger === undefined || logger === false) return { logger: false as const };
+  if (logger === true) return { logger: true };
+  if ('child' in (logger as object)) return { loggerInstance: logger as FastifyBaseLogger };
+  return { logger: logger as { level: string } };
+}
+
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<RunningWebhook> {
+  const metrics = opts.metrics ?? createMetrics();
+  let pair: { cert: string; key: string };
+  if ('certDir' in opts.tls) {
+    const files = await readServingFiles(opts.tls.certDir);
+    if (!files) throw new WebhookServerError('SERVER_NO_CERT', `no tls.crt/tls.key in ${opts.tls.certDir}`, 'certDir');
+    pair = files;
+  } else pair = opts.tls;
+
+  const app = Fastify({
+    https: { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' },
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    ...loggerOptions(opts.logger),
+  }) as unknown as FastifyInstance<HttpsServer>;
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const route = request.routeOptions.url === '/validate' ? 'validate' : 'mutate';
+    metrics.errors.inc({ handler: route, code: err.code ?? 'INTERNAL' });
+    metrics.requests.inc({ handler: route, outcome: status < 500 ? 'bad-request' : 'error' });
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.warn({ code: err.code, reason: err.message }, 'request refused');
+    return reply.code(status).send({ code: err.code ?? 'INTERNAL', message: status < 500 ? err.message : 'internal error' });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.routeOptions.url;
+    const handler = url === '/mutate' ? 'mutate' : url === '/validate' ? 'validate' : 'other';
+    metrics.duration.observe({ handler }, reply.elapsedTime / 1000);
+  });
+  await app.register(mutatePlugin, { state: opts.state, metrics });
+  if (opts.validator) await app.register(validatePlugin, { validator: opts.validator, metrics });
+
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
+  const port = (app.server.address() as AddressInfo).port;
+
+  let reloader: CertReloader | undefined;
+  if ('certDir' in opts.tls) {
+    reloader = new CertReloader(opts.tls.certDir, app.server, {
+      onReload: () => app.log.info({ certDir: (opts.tls as { certDir: string }).certDir }, 'serving certificate reloaded'),
+      onError: (err) => app.log.warn({ reason: err.message }, 'certificate reload skipped'),
+    });
+    reloader.start(pair.cert);
+  }
+
+  let ops: FastifyInstance | undefined;
+  let metricsPort: number | undefined;
+  if (opts.metricsPort !== null) {
+    ops = Fastify({ logger: false });
+    let closing = false;
+    ops.get('/healthz', async () => ({ status: 'ok' }));
+    ops.get('/readyz', async (_req, reply) => {
+      const ready = !closing && app.server.listening && (opts.ready?.() ?? true);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
+    });
+    ops.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+    await ops.listen({ host: opts.metricsHost ?? opts.host ?? '127.0.0.1', port: opts.metricsPort ?? 0 });
+    metricsPort = (ops.server.address() as AddressInfo).port;
+    app.addHook('onClose', async () => {
+      closing = true;
+    });
+  }
+
+  return {
+    app,
+    ops,
+    port,
+    metricsPort,
+    url: `https://localhost:${port}`,
+    metrics,
+    reloader,
+    async close() {
+      reloader?.stop();
+      await app.close();
+      await ops?.close();
+    },
+  };
+}

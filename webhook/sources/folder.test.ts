@@ -1,0 +1,97 @@
+import { describe, expect, it, afterAll, beforeAll } from '@jest/globals';
+import { cp, mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { profilerValidator } from '../validator.js';
+import { FolderSource } from './folder.js';
+import { PolicyStore } from './store.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const testdata = path.join(here, '..', 'server', 'testdata', 'policies');
+
+function newStore(warnings: object[] = []) {
+  return new PolicyStore({ validate: profilerValidator().validatePolicy, log: { info: () => undefined, warn: (o) => warnings.push(o) } });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-folder-'));
+  await cp(testdata, dir, { recursive: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('FolderSource', () => {
+  it('loads valid policies, skips invalid ones with field paths, ignores other kinds', async () => {
+    const warnings: object[] = [];
+    const store = newStore(warnings);
+    const source = new FolderSource(dir, store);
+    const res = await source.load();
+    expect(res).toMatchObject({ files: 3, loaded: 3, rejected: 1 });
+    expect(res.ignored).toEqual([{ source: 'invalid.yaml#1', reason: 'not a VarmorPolicy or VarmorClusterPolicy (kind "ConfigMap")' }]);
+    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorPolicy/team-a/debug', 'VarmorPolicy/team-a/web', 'VarmorClusterPolicy/shop']);
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain('spec.policy.enforcer');
+  });
+
+  it('re-reads the folder when a file changes', async () => {
+    const store = newStore();
+    const source = new FolderSource(dir, store);
+    await source.start();
+    try {
+      expect(store.size).toBe(3);
+      await writeFile(
+        path.join(dir, 'late.yml'),
+        'apiVersion: crd.varmor.org/v1beta1\nkind: VarmorPolicy\nmetadata: {name: late}\nspec:\n  target: {kind: Pod, name: x}\n  policy: {enforcer: BPF, mode: AlwaysAllow}\n',
+      );
+      while (store.size !== 4) {
+        await new Promise((r) => setTimeout(r, 50));
+        await source.settled();
+      }
+      // No namespace in the file: kubectl's default.
+      expect(store.policies().list().map((p) => p.id)).toContain('VarmorPolicy/default/late');
+      await unlink(path.join(dir, 'late.yml'));
+      while (store.size !== 3) {
+        await new Promise((r) => setTimeout(r, 50));
+        await source.settled();
+      }
+    } finally {
+      source.stop();
+    }
+  });
+});
+
+describe('PolicyStore', () => {
+  const policy = (enforcer: string) => ({
+    apiVersion: 'crd.varmor.org/v1beta1',
+    kind: 'VarmorPolicy',
+    metadata: { name: 'p', namespace: 'n' },
+    spec: { target: { kind: 'Pod', name: 'x' }, policy: { enforcer, mode: 'AlwaysAllow' } },
+  });
+
+  it('keeps the last valid version when an update is invalid, and deletes', () => {
+    const rejected: string[] = [];
+    const store = new PolicyStore({ validate: profilerValidator().validatePolicy, onRejected: (s) => rejected.push(s) });
+    expect(store.upsert(policy('BPF'), 'cluster:VarmorPolicy').ok).toBe(true);
+    const res = store.upsert(policy('Nope'), 'cluster:VarmorPolicy');
+    expect(res.ok).toBe(false);
+    expect(rejected).toEqual(['cluster:VarmorPolicy']);
+    expect([...store.policies().list()[0].enforcers]).toEqual(['BPF']);
+    expect(store.upsert(policy('AppArmorBPF'), 'cluster:VarmorPolicy').ok).toBe(true);
+    expect([...store.policies().list()[0].enforcers].sort()).toEqual(['AppArmor', 'BPF']);
+    expect(store.delete(policy('x'))).toBe(true);
+    expect(store.policies().size).toBe(0);
+  });
+
+  it('answers namespace labels from what it was told, else from the default', () => {
+    const store = new PolicyStore({ validate: profilerValidator().validatePolicy, defaultNamespaceLabels: (ns) => (ns === 'open' ? { a: 'b' } : undefined) });
+    store.setNamespace('known', { 'sandbox.varmor.org/enable': 'true' });
+    expect(store.namespaceLabels('known')).toEqual({ 'sandbox.varmor.org/enable': 'true' });
+    expect(store.namespaceLabels('open')).toEqual({ a: 'b' });
+    expect(store.namespaceLabels('other')).toBeUndefined();
+    store.deleteNamespace('known');
+    expect(store.namespaceLabels('known')).toBeUndefined();
+  });
+});
