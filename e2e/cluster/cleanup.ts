@@ -1,0 +1,108 @@
+// What `cluster:down` removes after the daemons are stopped: containerd shims still serving our socket,
+// mounts under the cluster's work directory (overlay rootfs, kubelet volumes, netns), and the cgroups the
+// kubelet created (cgroupfs driver: /kubepods in every v1 hierarchy and in the unified v2 tree).
+// Only things provably ours are touched: shims by the socket path on their command line, mounts by path
+// prefix, cgroups by the kubelet's top-level name.
+
+import { readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { killPid } from './process.js';
+
+/** Kubelet's cgroupfs root for pods (cgroupsPerQOS). */
+export const KUBELET_CGROUP_ROOTS = ['kubepods'];
+
+export async function killShims(containerdSocket: string): Promise<number[]> {
+  const killed: number[] = [];
+  for (const ent of readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    let cmd: string[];
+    try {
+      cmd = readFileSync(`/proc/${ent}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!/containerd-shim/.test(cmd[0] ?? '')) continue;
+    const i = cmd.indexOf('-address');
+    if (i >= 0 && cmd[i + 1] === containerdSocket) {
+      await killPid(Number(ent), 3000);
+      killed.push(Number(ent));
+    }
+  }
+  return killed;
+}
+
+/** Unmounts every mount point under `prefix`, deepest first. */
+export function unmountUnder(prefix: string): string[] {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p && (p === prefix || p.startsWith(prefix + '/')))
+    .map((p) => p.replace(/\\040/g, ' '));
+  const done: string[] = [];
+  for (const p of [...new Set(points)].sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+      done.push(p);
+    } catch {
+      /* already gone */
+    }
+  }
+  return done;
+}
+
+function cgroupMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p);
+}
+
+function rmdirTree(dir: string): number {
+  let n = 0;
+  for (const ent of readdirSync(dir)) {
+    const p = join(dir, ent);
+    try {
+      if (statSync(p).isDirectory()) n += rmdirTree(p);
+    } catch {
+      /* raced with the kernel */
+    }
+  }
+  try {
+    rmdirSync(dir);
+    n++;
+  } catch {
+    /* still has a task, or gone */
+  }
+  return n;
+}
+
+/** Removes the kubelet's cgroup trees (empty by now) from every hierarchy; returns how many were removed. */
+export function removeKubeletCgroups(): number {
+  let n = 0;
+  for (const mount of cgroupMounts()) {
+    for (const root of KUBELET_CGROUP_ROOTS) {
+      const dir = join(mount, root);
+      try {
+        if (statSync(dir).isDirectory()) n += rmdirTree(dir);
+      } catch {
+        /* not there */
+      }
+    }
+  }
+  return n;
+}
+
+/** Cgroup directories still present (a non-empty answer after down is a leak). */
+export function leftoverCgroups(): string[] {
+  const out: string[] = [];
+  for (const mount of cgroupMounts()) for (const root of KUBELET_CGROUP_ROOTS) {
+    try {
+      if (statSync(join(mount, root)).isDirectory()) out.push(join(mount, root));
+    } catch {
+      /* not there */
+    }
+  }
+  return out;
+}
