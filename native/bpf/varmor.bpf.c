@@ -1,0 +1,1232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * varmor-ts BPF enforcer: LSM programs (enforce) and tp_btf programs (audit: record "would
+ * deny" where the kernel refuses LSM programs, as this project's host does). Both families share
+ * the maps and the matching code below; the table layout is ../varmor_tables.h.
+ *
+ * Every program first resolves the current task's cgroup (or an ancestor, up to
+ * VT_MAX_CGROUP_LEVELS) to a binding and returns at once when there is none: nothing outside a
+ * protected container is ever affected.
+ *
+ * Known limits: paths longer than VT_PATH_MAX-1 bytes are matched by their first bytes only
+ * (prefix rules); deeper than VT_MAX_DEPTH components they are not matched. The per-CPU scratch
+ * buffer assumes a hook is not preempted by another hook on the same CPU (as vArmor does).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "../varmor_tables.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM 1
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_TYPE_MASK 0xf
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define SOL_SOCKET 1
+#define SO_ATTACH_FILTER 26
+#define SO_ATTACH_BPF 50
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#define SO_ATTACH_REUSEPORT_EBPF 52
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define CAP_OPT_NOAUDIT 0x2
+#define PTRACE_MODE_READ 0x01
+#define PTRACE_MODE_ATTACH 0x02
+#define MS_RDONLY 1
+#define MS_REMOUNT 32
+#define MS_BIND 4096
+#define MS_MOVE 8192
+#define MS_UNBINDABLE (1 << 17)
+#define MS_PRIVATE (1 << 18)
+#define MS_SLAVE (1 << 19)
+#define MS_SHARED (1 << 20)
+#define CLONE_NEWUSER 0x10000000
+#define BPF_PROG_LOAD_CMD 5
+
+/* Set by the loader from /proc/1/ns/mnt: tracers in the host's mount namespace may always
+ * ptrace (as vArmor allows), so node agents and debuggers keep working. */
+const volatile __u32 init_mnt_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vt_binding);
+} vt_bindings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct vt_policy);
+} vt_policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_key);
+	__type(value, struct vt_action);
+} vt_path_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_lpm_key);
+	__type(value, struct vt_path_lpm_val);
+} vt_path_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_lpm_key);
+	__type(value, struct vt_path_lpm_val);
+} vt_path_suffix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_path_glob);
+} vt_path_glob SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_socket_key);
+	__type(value, struct vt_action);
+} vt_socket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_net_key);
+	__type(value, struct vt_net_val);
+} vt_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_net_ports);
+} vt_net_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_fstype_key);
+	__type(value, struct vt_bits);
+} vt_mount_fstype SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_mount_rule);
+} vt_mount_rule SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} vt_events SEC(".maps");
+
+/* Mask a value in a way clang cannot fold away, so the verifier sees the bound. */
+#define BOUND(x, m) ({ __u64 __v = (x); asm volatile("%0 &= " #m : "+r"(__v)); __v; })
+
+#define PBUF 512 /* path buffer: offsets < 256 plus a 256-byte string read */
+struct scratch {
+	char path[PBUF];
+	char src[PBUF];                  /* second string: mount fstype, rename target */
+	const unsigned char *names[64]; /* >= VT_MAX_DEPTH, power of two for masking */
+	__u32 len;
+	__u32 base;      /* offset of the file name (after the last '/') */
+	__u32 truncated; /* path longer than VT_PATH_MAX-1: only prefix rules apply */
+	__u32 pad;
+	struct vt_path_key exact;
+	struct vt_path_lpm_key lpm;
+	struct vt_fstype_key fs;
+	struct vt_net_key net;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} vt_scratch SEC(".maps");
+
+/* Who is acting: the bound cgroup and its policy. */
+struct prot {
+	__u64 cgid;
+	__u32 policy_id;
+	__u32 audit_only; /* program family: 1 = tp_btf (cannot deny) */
+	struct vt_policy *pol;
+};
+
+static __always_inline struct scratch *scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vt_scratch, &zero);
+}
+
+/* Resolve the current task to its binding. Deepest bound cgroup wins. */
+static __always_inline int protected_cg(struct prot *p, int is_exec, int audit_only)
+{
+	struct vt_binding *b;
+	__u64 cg = bpf_get_current_cgroup_id();
+
+	b = bpf_map_lookup_elem(&vt_bindings, &cg);
+	if (!b) {
+		for (int lvl = 1; lvl <= VT_MAX_CGROUP_LEVELS; lvl++) {
+			__u64 a = bpf_get_current_ancestor_cgroup_id(lvl);
+			struct vt_binding *x;
+			if (!a || a == cg)
+				break;
+			x = bpf_map_lookup_elem(&vt_bindings, &a);
+			if (x) {
+				b = x;
+				p->cgid = a;
+			}
+		}
+		if (!b)
+			return 0;
+	} else {
+		p->cgid = cg;
+	}
+	if (b->flags & VT_BIND_ARM_ON_EXEC) {
+		/* runc binds us before its own setup is done; the first execve starts enforcement */
+		if (!is_exec)
+			return 0;
+		b->flags = b->flags & ~VT_BIND_ARM_ON_EXEC;
+	}
+	p->policy_id = b->policy_id;
+	p->audit_only = audit_only;
+	p->pol = bpf_map_lookup_elem(&vt_policies, &p->policy_id);
+	return p->pol != 0;
+}
+
+static __always_inline struct vt_log_event *ev_new(struct prot *p, __u16 hook, __u8 decision, __u32 detail)
+{
+	struct vt_log_event *e = bpf_ringbuf_reserve(&vt_events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->time_ns = bpf_ktime_get_ns();
+	e->cgroup_id = p->cgid;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->policy_id = p->policy_id;
+	e->hook = hook;
+	e->decision = decision;
+	e->family = 0;
+	e->detail = detail;
+	e->port = 0;
+	e->reserved = 0;
+	e->extra = 0;
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	e->path[0] = 0;
+	return e;
+}
+
+/*
+ * Decide on one event: returns -EPERM to deny (LSM programs), 0 otherwise, and reserves an
+ * event when one must be written (*out). Table (vArmor's): deny -> blocked, +audit -> DENIED
+ * event; audit only -> AUDIT event. Audit programs report every would-be denial. RECORD mode
+ * reports everything as allowed.
+ */
+static __always_inline int decide(struct prot *p, __u32 deny, __u32 audit, __u16 hook, __u32 detail,
+				  struct vt_log_event **out)
+{
+	*out = 0;
+	if (p->pol->mode == VT_MODE_RECORD) {
+		*out = ev_new(p, hook, VT_DECISION_ALLOWED, detail);
+		return 0;
+	}
+	if (deny) {
+		if (audit || p->audit_only)
+			*out = ev_new(p, hook, VT_DECISION_DENIED, detail);
+		return p->audit_only ? 0 : -EPERM;
+	}
+	if (audit)
+		*out = ev_new(p, hook, VT_DECISION_AUDIT, detail);
+	return 0;
+}
+
+/* ---- paths ----------------------------------------------------------------------------- */
+
+struct walk_ctx {
+	struct scratch *s;
+	struct dentry *d;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_d;
+	struct vfsmount *root_m;
+	__u32 n;
+	__u32 off;
+	int err;
+};
+
+/* One step of the walk from a dentry up to the task's root, crossing mounts. */
+static long walk_cb(__u32 i, struct walk_ctx *c)
+{
+	struct dentry *mroot, *parent, *d = c->d;
+	struct vfsmount *vm = c->vfsmnt;
+	struct mount *m = c->mnt;
+	if (d == c->root_d && vm == c->root_m)
+		return 1;
+	mroot = BPF_CORE_READ(vm, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mroot || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+		if (mp == m || !mp)
+			return 1;
+		c->d = BPF_CORE_READ(m, mnt_mountpoint);
+		c->mnt = mp;
+		c->vfsmnt = &mp->mnt;
+		return 0;
+	}
+	if (c->n >= VT_MAX_DEPTH) {
+		c->err = 1;
+		return 1;
+	}
+	c->s->names[BOUND(c->n, 63)] = BPF_CORE_READ(d, d_name.name);
+	c->n++;
+	c->d = parent;
+	return 0;
+}
+
+/* Append component n-1-j: "/" + name. */
+static long join_cb(__u32 j, struct walk_ctx *c)
+{
+	struct scratch *s = c->s;
+	__u32 k, off = c->off;
+	long r;
+	if (j >= c->n)
+		return 1;
+	k = c->n - 1 - j;
+	if (k >= VT_MAX_DEPTH)
+		return 1;
+	if (off >= VT_PATH_MAX - 1) {
+		s->truncated = 1;
+		return 1;
+	}
+	s->path[BOUND(off, 511)] = '/';
+	off++;
+	s->base = off;
+	r = bpf_probe_read_kernel_str(&s->path[BOUND(off, 255)], 256, s->names[BOUND(k, 63)]);
+	if (r <= 0) {
+		c->err = 1;
+		return 1;
+	}
+	c->off = off + r - 1;
+	return 0;
+}
+
+/* Build the path of (vfsmnt, dentry) as the current task sees it from its root, into s->path. */
+static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt, struct dentry *dentry)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct walk_ctx c = {
+		.s = s,
+		.d = dentry,
+		.vfsmnt = vfsmnt,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+		.root_d = BPF_CORE_READ(task, fs, root.dentry),
+		.root_m = BPF_CORE_READ(task, fs, root.mnt),
+	};
+	__u32 off;
+
+	s->truncated = 0;
+	bpf_loop(VT_MAX_DEPTH + 16, walk_cb, &c, 0);
+	if (c.err)
+		return -1;
+	if (c.n == 0) {
+		s->path[0] = '/';
+		s->path[1] = 0;
+		s->len = 1;
+		s->base = 1;
+		return 1;
+	}
+	bpf_loop(VT_MAX_DEPTH, join_cb, &c, 0);
+	if (c.err)
+		return -1;
+	off = c.off;
+	if (off >= VT_PATH_MAX) {
+		off = VT_PATH_MAX - 1;
+		s->truncated = 1;
+	}
+	s->path[BOUND(off, 511)] = 0;
+	s->len = off;
+	return off;
+}
+
+struct glob_ctx {
+	struct scratch *s;
+	struct prot *p;
+	__u64 bits;
+	__u32 deny;
+	__u32 audit;
+};
+
+static long glob_cb(__u32 i, struct glob_ctx *c)
+{
+	struct vt_index_key k = {};
+	struct vt_path_glob *g;
+	struct scratch *s = c->s;
+	__u32 len, plen, slen, end;
+
+	if (!(c->bits & (1ULL << (i & 63))))
+		return 0;
+	k.policy_id = c->p->policy_id;
+	k.gen = c->p->pol->gen;
+	k.index = i;
+	g = bpf_map_lookup_elem(&vt_path_glob, &k);
+	if (!g)
+		return 0;
+	len = s->len;
+	plen = g->prefix_len;
+	slen = g->suffix_len;
+	if (g->flags & VT_GLOB_SLASH_OVERLAP) {
+		if (plen + slen > len + 1)
+			return 0;
+	} else if (plen + slen > len) {
+		return 0;
+	}
+	end = len - slen;
+	if (g->flags & VT_GLOB_ONE_COMPONENT) {
+		/* no '/' in [plen, end): scanned here, inside the callback the verifier checks once */
+		for (int j = 0; j < VT_PATH_MAX; j++) {
+			__u32 at = plen + j;
+			if (at >= end)
+				break;
+			if (s->path[at & (PBUF - 1)] == '/')
+				return 0;
+		}
+	}
+	if (g->flags & VT_GLOB_BASENAME) {
+		__u32 base = s->base, blen = g->base_len;
+		if (base + blen + slen > len)
+			return 0;
+		for (int j = 0; j < VT_GLOB_BASE_MAX; j++) {
+			if (j >= blen)
+				break;
+			if (s->path[(base + j) & (PBUF - 1)] != g->base_prefix[j])
+				return 0;
+		}
+	}
+	c->deny |= g->deny;
+	c->audit |= g->audit;
+	return 0;
+}
+
+struct rev_ctx {
+	struct scratch *s;
+};
+
+static long rev_cb(__u32 i, struct rev_ctx *c)
+{
+	struct scratch *s = c->s;
+	__u32 k = BOUND(i, 255);
+	if (k >= VT_LPM_PATH_MAX || k >= s->len)
+		return 1;
+	s->lpm.path[k] = s->path[BOUND(s->len - 1 - k, 511)];
+	return 0;
+}
+
+/* Match s->path against the policy's file tables. */
+static __always_inline void match_path(struct scratch *s, struct prot *p, struct vt_action *out)
+{
+	struct vt_policy *pol = p->pol;
+	struct vt_path_lpm_val *v;
+	__u64 pbits = 0, sbits = 0;
+	__u32 len = s->len;
+	__u32 llen = len < VT_LPM_PATH_MAX ? len : VT_LPM_PATH_MAX;
+
+	out->deny = 0;
+	out->audit = 0;
+	if ((pol->table_mask & VT_T_PATH_EXACT) && !s->truncated) {
+		struct vt_action *a;
+		__builtin_memset(&s->exact, 0, sizeof(s->exact));
+		s->exact.policy_id = p->policy_id;
+		s->exact.gen = pol->gen;
+		bpf_probe_read_kernel_str(s->exact.path, VT_PATH_MAX, s->path);
+		a = bpf_map_lookup_elem(&vt_path_exact, &s->exact);
+		if (a) {
+			out->deny |= a->deny;
+			out->audit |= a->audit;
+		}
+	}
+	if (pol->table_mask & VT_T_PATH_PREFIX) {
+		s->lpm.prefixlen = 64 + 8 * llen;
+		s->lpm.policy_id = p->policy_id;
+		s->lpm.gen = pol->gen;
+		bpf_probe_read_kernel(s->lpm.path, VT_LPM_PATH_MAX, s->path);
+		v = bpf_map_lookup_elem(&vt_path_prefix, &s->lpm);
+		if (v) {
+			out->deny |= v->deny;
+			out->audit |= v->audit;
+			pbits = v->glob_bits;
+		}
+	}
+	if ((pol->table_mask & VT_T_PATH_SUFFIX) && !s->truncated) {
+		s->lpm.prefixlen = 64 + 8 * llen;
+		s->lpm.policy_id = p->policy_id;
+		s->lpm.gen = pol->gen;
+		struct rev_ctx rc = { .s = s };
+		bpf_loop(llen, rev_cb, &rc, 0);
+		v = bpf_map_lookup_elem(&vt_path_suffix, &s->lpm);
+		if (v) {
+			out->deny |= v->deny;
+			out->audit |= v->audit;
+			sbits = v->glob_bits;
+		}
+	}
+	if (pbits & sbits) {
+		struct glob_ctx c = { .s = s, .p = p, .bits = pbits & sbits };
+		bpf_loop(VT_MAX_GLOBS, glob_cb, &c, 0);
+		out->deny |= c.deny;
+		out->audit |= c.audit;
+	}
+}
+
+/* Check a built path for permission `want`; fills the event path. */
+static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 want, __u16 hook)
+{
+	struct vt_action a;
+	struct vt_log_event *e;
+	int ret;
+
+	match_path(s, p, &a);
+	ret = decide(p, a.deny & want, a.audit & want, hook, want, &e);
+	if (e) {
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->path);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u16 hook)
+{
+	struct scratch *s = scratch();
+	if (!s || !mnt || !d)
+		return 0;
+	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+		return 0;
+	if (build_path(s, mnt, d) < 0)
+		return 0;
+	return check_built(s, p, want, hook);
+}
+
+static __always_inline __u32 open_want(struct file *file)
+{
+	__u32 mode = BPF_CORE_READ(file, f_mode);
+	__u32 flags = BPF_CORE_READ(file, f_flags);
+	__u32 want = 0;
+	if (mode & FMODE_READ)
+		want |= VT_PERM_READ;
+	if (mode & FMODE_WRITE)
+		want |= (flags & O_APPEND) ? VT_PERM_APPEND : VT_PERM_WRITE;
+	if (flags & (O_TRUNC | O_CREAT))
+		want |= VT_PERM_WRITE;
+	return want;
+}
+
+static __always_inline int do_file_open(struct file *file, int audit_only)
+{
+	struct prot p = {};
+	__u32 want;
+	if (!protected_cg(&p, 0, audit_only))
+		return 0;
+	if (BPF_CORE_READ(file, f_mode) & FMODE_EXEC)
+		return 0; /* the exec itself is checked by bprm rules */
+	want = open_want(file);
+	if (!want)
+		return 0;
+	return check_path(&p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, VT_HOOK_FILE_OPEN);
+}
+
+static __always_inline int do_exec(struct file *file, int audit_only)
+{
+	struct prot p = {};
+	if (!protected_cg(&p, 1, audit_only))
+		return 0;
+	if (!file)
+		return 0;
+	return check_path(&p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), VT_PERM_EXEC, VT_HOOK_EXEC);
+}
+
+/* ---- network --------------------------------------------------------------------------- */
+
+static __always_inline int do_socket_create(int family, int type, int protocol, int audit_only)
+{
+	struct prot p = {};
+	struct vt_socket_key k = {};
+	struct vt_log_event *e;
+	__u32 deny = 0, audit = 0;
+	int ret;
+
+	if (!protected_cg(&p, 0, audit_only))
+		return 0;
+	type &= SOCK_TYPE_MASK;
+	/* socket(AF_INET, SOCK_STREAM, 0) is TCP: rules name the protocol */
+	if (protocol == 0 && (family == AF_INET || family == AF_INET6)) {
+		if (type == SOCK_STREAM)
+			protocol = IPPROTO_TCP;
+		else if (type == SOCK_DGRAM)
+			protocol = IPPROTO_UDP;
+	}
+	if (p.pol->table_mask & VT_T_SOCKET) {
+		k.policy_id = p.policy_id;
+		k.gen = p.pol->gen;
+		for (int m = 0; m < 8; m++) {
+			struct vt_action *a;
+			k.family = (m & 1) ? VT_ANY : (__u32)family;
+			k.type = (m & 2) ? VT_ANY : (__u32)type;
+			k.protocol = (m & 4) ? VT_ANY : (__u32)protocol;
+			a = bpf_map_lookup_elem(&vt_socket, &k);
+			if (a) {
+				deny |= a->deny;
+				audit |= a->audit;
+			}
+		}
+	}
+	ret = decide(&p, deny, audit, VT_HOOK_SOCKET_CREATE, type, &e);
+	if (e) {
+		e->family = family;
+		e->extra = protocol;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+struct port_ctx {
+	struct prot *p;
+	__u64 bits;
+	__u16 port;
+	__u32 deny;
+	__u32 audit;
+};
+
+static long port_cb(__u32 i, struct port_ctx *c)
+{
+	struct vt_index_key k = {};
+	struct vt_net_ports *r;
+	if (!(c->bits & (1ULL << (i & 63))))
+		return 0;
+	k.policy_id = c->p->policy_id;
+	k.gen = c->p->pol->gen;
+	k.index = i;
+	r = bpf_map_lookup_elem(&vt_net_ports, &k);
+	if (!r)
+		return 0;
+	for (int j = 0; j < VT_PORT_RANGES; j++) {
+		if (j >= r->count)
+			break;
+		if (c->port >= r->ranges[j].lo && c->port <= r->ranges[j].hi) {
+			c->deny |= r->deny;
+			c->audit |= r->audit;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* addr: 16 bytes in network order (IPv4 in the first 4); port in host order. */
+static __always_inline int check_connect(struct prot *p, __u8 family, const __u8 *addr, __u16 port)
+{
+	struct scratch *s = scratch();
+	struct vt_net_val *v;
+	struct vt_log_event *e;
+	__u32 deny = 0, audit = 0;
+	int ret;
+
+	if (!s)
+		return 0;
+	if (p->pol->table_mask & VT_T_NET) {
+		__builtin_memset(&s->net, 0, sizeof(s->net));
+		s->net.prefixlen = 96 + (family == AF_INET ? 32 : 128);
+		s->net.policy_id = p->policy_id;
+		s->net.gen = p->pol->gen;
+		s->net.family = family;
+		__builtin_memcpy(s->net.addr, addr, 16);
+		v = bpf_map_lookup_elem(&vt_net, &s->net);
+		if (v) {
+			deny = v->deny;
+			audit = v->audit;
+			if (v->port_bits) {
+				struct port_ctx c = { .p = p, .bits = v->port_bits, .port = port };
+				bpf_loop(VT_MAX_PORT_RULES, port_cb, &c, 0);
+				deny |= c.deny;
+				audit |= c.audit;
+			}
+		}
+	}
+	ret = decide(p, deny, audit, VT_HOOK_SOCKET_CONNECT, 0, &e);
+	if (e) {
+		e->family = family;
+		e->port = port;
+		__builtin_memcpy(e->addr, addr, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+/* Normalise a kernel-side copy of a sockaddr and check it. */
+static __always_inline int do_connect_sa(struct prot *p, __u16 fam, __u16 nport, const __u8 *a6)
+{
+	__u8 addr[16] = {};
+	__u16 port = bpf_ntohs(nport);
+	if (fam == AF_INET) {
+		__builtin_memcpy(addr, a6, 4);
+		return check_connect(p, AF_INET, addr, port);
+	}
+	__builtin_memcpy(addr, a6, 16);
+	/* ::ffff:a.b.c.d reaches an IPv4 host: check it as IPv4 */
+	if (!addr[0] && !addr[1] && !addr[2] && !addr[3] && !addr[4] && !addr[5] && !addr[6] && !addr[7] && !addr[8] &&
+	    !addr[9] && addr[10] == 0xff && addr[11] == 0xff) {
+		__u8 v4[16] = {};
+		__builtin_memcpy(v4, &addr[12], 4);
+		return check_connect(p, AF_INET, v4, port);
+	}
+	return check_connect(p, AF_INET6, addr, port);
+}
+
+static __always_inline int do_flag(__u32 flag, __u16 hook, __u32 detail, int audit_only)
+{
+	struct prot p = {};
+	struct vt_log_event *e;
+	int ret;
+	if (!protected_cg(&p, 0, audit_only))
+		return 0;
+	ret = decide(&p, p.pol->flags_deny & flag, p.pol->flags_audit & flag, hook, detail, &e);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return ret;
+}
+
+static __always_inline int do_setsockopt(int level, int optname, int audit_only)
+{
+	if (level != SOL_SOCKET)
+		return 0;
+	if (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF && optname != SO_ATTACH_REUSEPORT_CBPF &&
+	    optname != SO_ATTACH_REUSEPORT_EBPF)
+		return 0;
+	return do_flag(VT_F_SOCK_FILTER_ATTACH, VT_HOOK_SETSOCKOPT, optname, audit_only);
+}
+
+/* ---- mounts ---------------------------------------------------------------------------- */
+
+struct mount_ctx {
+	struct scratch *s;
+	struct prot *p;
+	__u64 bits;
+	__u32 flags;
+	__u32 srclen;
+	__u32 deny;
+	__u32 audit;
+};
+
+static long mount_cb(__u32 i, struct mount_ctx *c)
+{
+	struct vt_index_key k = {};
+	struct vt_mount_rule *r;
+	struct scratch *s = c->s;
+	__u32 len = c->srclen;
+
+	if (!(c->bits & (1ULL << (i & 63))))
+		return 0;
+	k.policy_id = c->p->policy_id;
+	k.gen = c->p->pol->gen;
+	k.index = i;
+	r = bpf_map_lookup_elem(&vt_mount_rule, &k);
+	if (!r)
+		return 0;
+	if (!((c->flags & r->flags) || (~c->flags & r->reverse_flags)))
+		return 0;
+	if (!(r->pattern_flags & VT_MP_ANY)) {
+		__u32 pl = r->prefix_len, sl = r->suffix_len;
+		if (r->pattern_flags & VT_MP_EXACT) {
+			if (len != pl)
+				return 0;
+		} else if (pl + sl > len) {
+			return 0;
+		}
+		for (int j = 0; j < VT_MNT_PAT_MAX; j++) {
+			if (j >= pl)
+				break;
+			if (s->path[j] != r->prefix[j])
+				return 0;
+		}
+		if (r->pattern_flags & VT_MP_GLOB) {
+			for (int j = 0; j < VT_MNT_PAT_MAX; j++) {
+				if (j >= sl)
+					break;
+				if (s->path[(len - sl + j) & (PBUF - 1)] != r->suffix[j])
+					return 0;
+			}
+		}
+	}
+	c->deny |= r->deny;
+	c->audit |= r->audit;
+	return 0;
+}
+
+/* s->path holds the source (length len), s->src the fstype. */
+static __always_inline int check_mount(struct scratch *s, struct prot *p, __u32 len, __u32 flags, __u16 hook)
+{
+	struct vt_bits *b = 0;
+	struct vt_log_event *e;
+	__u32 deny = 0, audit = 0;
+	int ret;
+
+	if (p->pol->table_mask & VT_T_MOUNT) {
+		__builtin_memset(&s->fs, 0, sizeof(s->fs));
+		s->fs.policy_id = p->policy_id;
+		s->fs.gen = p->pol->gen;
+		bpf_probe_read_kernel_str(s->fs.fstype, VT_FSTYPE_MAX, s->src);
+		b = bpf_map_lookup_elem(&vt_mount_fstype, &s->fs);
+		if (!b) {
+			__builtin_memset(s->fs.fstype, 0, VT_FSTYPE_MAX);
+			s->fs.fstype[0] = '*';
+			b = bpf_map_lookup_elem(&vt_mount_fstype, &s->fs);
+		}
+		if (b && b->bits) {
+			struct mount_ctx c = { .s = s, .p = p, .bits = b->bits, .flags = flags, .srclen = len };
+			bpf_loop(VT_MAX_MOUNT_RULES, mount_cb, &c, 0);
+			deny = c.deny;
+			audit = c.audit;
+		}
+	}
+	ret = decide(p, deny, audit, hook, flags, &e);
+	if (e) {
+		/* "source\0fstype" */
+		__u32 l = len & 127;
+		bpf_probe_read_kernel_str(e->path, 128, s->path);
+		bpf_probe_read_kernel_str(&e->path[(l + 1) & 255], VT_FSTYPE_MAX, s->src);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+static __always_inline void set_none(struct scratch *s)
+{
+	s->src[0] = 'n';
+	s->src[1] = 'o';
+	s->src[2] = 'n';
+	s->src[3] = 'e';
+	s->src[4] = 0;
+}
+
+/* mount(2): strings already in kernel memory (LSM) or user memory (audit) */
+static __always_inline int do_mount(const char *dev, const char *type, __u32 flags, int user, int audit_only)
+{
+	struct prot p = {};
+	struct scratch *s;
+	long n = 0;
+
+	if (!protected_cg(&p, 0, audit_only))
+		return 0;
+	s = scratch();
+	if (!s)
+		return 0;
+	s->path[0] = 0;
+	if (dev)
+		n = user ? bpf_probe_read_user_str(s->path, VT_PATH_MAX, dev) : bpf_probe_read_kernel_str(s->path, VT_PATH_MAX, dev);
+	if (n < 1)
+		n = 1;
+	if (flags & (MS_REMOUNT | MS_BIND | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)) {
+		set_none(s);
+	} else {
+		s->src[0] = 0;
+		if (type)
+			user ? bpf_probe_read_user_str(s->src, VT_FSTYPE_MAX, type) : bpf_probe_read_kernel_str(s->src, VT_FSTYPE_MAX, type);
+	}
+	return check_mount(s, &p, (__u32)(n - 1) & 255, flags, VT_HOOK_MOUNT);
+}
+
+static __always_inline int do_mount_path(struct vfsmount *mnt, struct dentry *d, __u32 flags, __u16 hook)
+{
+	struct prot p = {};
+	struct scratch *s;
+	int n;
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	s = scratch();
+	if (!s)
+		return 0;
+	n = build_path(s, mnt, d);
+	if (n < 0)
+		return 0;
+	set_none(s);
+	return check_mount(s, &p, (__u32)n & 255, flags, hook);
+}
+
+/* ---- ptrace / capabilities -------------------------------------------------------------- */
+
+static __always_inline __u32 task_mnt_ns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+/* Binding of another task: its default-hierarchy cgroup or an ancestor. */
+static __always_inline struct vt_binding *task_binding(struct task_struct *t, __u64 *cgid)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	for (int i = 0; i < VT_MAX_CGROUP_LEVELS; i++) {
+		__u64 id;
+		struct vt_binding *b;
+		if (!cg)
+			break;
+		id = BPF_CORE_READ(cg, kn, id);
+		b = bpf_map_lookup_elem(&vt_bindings, &id);
+		if (b) {
+			*cgid = id;
+			return b;
+		}
+		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+	}
+	return 0;
+}
+
+static __always_inline int do_ptrace(struct task_struct *child, __u32 mode)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	__u32 want = 0, cur_ns = task_mnt_ns(cur), child_ns = task_mnt_ns(child);
+	struct prot p = {};
+	struct vt_log_event *e;
+	int ret;
+
+	if (mode & PTRACE_MODE_ATTACH)
+		want |= VT_PT_TRACE;
+	if (mode & PTRACE_MODE_READ)
+		want |= VT_PT_READ;
+	/* tracer side */
+	if (protected_cg(&p, 0, 0)) {
+		__u32 deny = p.pol->ptrace_deny & want, audit = p.pol->ptrace_audit & want;
+		if (!(p.pol->ptrace_flags & VT_PT_STRICT) && cur_ns == child_ns)
+			deny = audit = 0; /* same container: allowed unless strict */
+		ret = decide(&p, deny, audit, VT_HOOK_PTRACE, want, &e);
+		if (e) {
+			e->extra = BPF_CORE_READ(child, tgid);
+			bpf_ringbuf_submit(e, 0);
+		}
+		if (ret)
+			return ret;
+	}
+	/* tracee side: traceby / readby */
+	{
+		struct prot q = {};
+		struct vt_binding *b = task_binding(child, &q.cgid);
+		__u32 by = 0, deny, audit;
+		if (!b || (b->flags & VT_BIND_ARM_ON_EXEC))
+			return 0;
+		q.policy_id = b->policy_id;
+		q.pol = bpf_map_lookup_elem(&vt_policies, &q.policy_id);
+		if (!q.pol)
+			return 0;
+		if (init_mnt_ns && cur_ns == init_mnt_ns)
+			return 0; /* host tools */
+		if (want & VT_PT_TRACE)
+			by |= VT_PT_TRACEBY;
+		if (want & VT_PT_READ)
+			by |= VT_PT_READBY;
+		deny = q.pol->ptrace_deny & by;
+		audit = q.pol->ptrace_audit & by;
+		if (!(q.pol->ptrace_flags & VT_PT_STRICT) && cur_ns == child_ns)
+			deny = audit = 0;
+		ret = decide(&q, deny, audit, VT_HOOK_PTRACE, by, &e);
+		if (e) {
+			e->extra = BPF_CORE_READ(child, tgid);
+			bpf_ringbuf_submit(e, 0);
+		}
+		return ret;
+	}
+}
+
+static __always_inline int do_capable(int cap, __u32 opts)
+{
+	struct prot p = {};
+	struct vt_log_event *e;
+	__u64 bit;
+	int ret;
+	if (cap < 0 || cap > 63)
+		return 0;
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	bit = 1ULL << cap;
+	if (p.pol->mode == VT_MODE_RECORD && (opts & CAP_OPT_NOAUDIT))
+		return 0;
+	ret = decide(&p, (p.pol->cap_deny & bit) ? 1 : 0, (p.pol->cap_audit & bit) ? 1 : 0, VT_HOOK_CAPABLE, cap, &e);
+	if (e) {
+		if (opts & CAP_OPT_NOAUDIT)
+			bpf_ringbuf_discard(e, 0); /* a probe, not an attempt: deny quietly */
+		else
+			bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+/* ==== LSM programs (enforce) ============================================================= */
+
+SEC("lsm/file_open")
+int BPF_PROG(vt_lsm_file_open, struct file *file)
+{
+	return do_file_open(file, 0);
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(vt_lsm_bprm_check, struct linux_binprm *bprm)
+{
+	return do_exec(BPF_CORE_READ(bprm, file), 0);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(vt_lsm_path_unlink, const struct path *dir, struct dentry *dentry)
+{
+	struct prot p = {};
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, VT_HOOK_PATH_UNLINK);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(vt_lsm_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	struct prot p = {};
+	int ret;
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	/* moving a file away lets it be read elsewhere and removes it here */
+	ret = check_path(&p, BPF_CORE_READ(old_dir, mnt), old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_HOOK_PATH_RENAME);
+	if (ret)
+		return ret;
+	return check_path(&p, BPF_CORE_READ(new_dir, mnt), new_dentry, VT_PERM_WRITE, VT_HOOK_PATH_RENAME);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(vt_lsm_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry)
+{
+	struct prot p = {};
+	struct vfsmount *mnt;
+	int ret;
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	mnt = BPF_CORE_READ(new_dir, mnt); /* hard links never cross mounts */
+	ret = check_path(&p, mnt, old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_HOOK_PATH_LINK);
+	if (ret)
+		return ret;
+	return check_path(&p, mnt, new_dentry, VT_PERM_WRITE, VT_HOOK_PATH_LINK);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(vt_lsm_path_chmod, const struct path *path, umode_t mode)
+{
+	struct prot p = {};
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, VT_HOOK_PATH_CHMOD);
+}
+
+SEC("lsm/capable")
+int BPF_PROG(vt_lsm_capable, const struct cred *cred, struct user_namespace *ns, int cap, unsigned int opts)
+{
+	return do_capable(cap, opts);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(vt_lsm_socket_create, int family, int type, int protocol, int kern)
+{
+	if (kern)
+		return 0;
+	return do_socket_create(family, type, protocol, 0);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(vt_lsm_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen)
+{
+	struct prot p = {};
+	__u16 fam = 0, port = 0;
+	__u8 a[16] = {};
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	bpf_probe_read_kernel(&fam, sizeof(fam), &address->sa_family);
+	if (fam == AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)address;
+		bpf_probe_read_kernel(&port, 2, &in->sin_port);
+		bpf_probe_read_kernel(a, 4, &in->sin_addr);
+	} else if (fam == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)address;
+		bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
+		bpf_probe_read_kernel(a, 16, &in6->sin6_addr);
+	} else {
+		return 0;
+	}
+	return do_connect_sa(&p, fam, port, a);
+}
+
+SEC("lsm/socket_setsockopt")
+int BPF_PROG(vt_lsm_setsockopt, struct socket *sock, int level, int optname)
+{
+	return do_setsockopt(level, optname, 0);
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(vt_lsm_ptrace, struct task_struct *child, unsigned int mode)
+{
+	return do_ptrace(child, mode);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(vt_lsm_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags)
+{
+	return do_mount(dev_name, type, (__u32)flags, 0, 0);
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(vt_lsm_sb_umount, struct vfsmount *mnt, int flags)
+{
+	return do_mount_path(mnt, BPF_CORE_READ(mnt, mnt_root), VT_MNT_UMOUNT, VT_HOOK_UMOUNT);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(vt_lsm_move_mount, const struct path *from_path, const struct path *to_path)
+{
+	return do_mount_path(BPF_CORE_READ(from_path, mnt), BPF_CORE_READ(from_path, dentry), MS_MOVE, VT_HOOK_MOVE_MOUNT);
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(vt_lsm_bpf, int cmd)
+{
+	if (cmd != BPF_PROG_LOAD_CMD)
+		return 0;
+	return do_flag(VT_F_BPF_PROG_LOAD, VT_HOOK_BPF, cmd, 0);
+}
+
+SEC("lsm/userns_create")
+int BPF_PROG(vt_lsm_userns_create, const struct cred *cred)
+{
+	return do_flag(VT_F_USERNS_CREATE, VT_HOOK_USERNS_CREATE, 0, 0);
+}
+
+/* ==== audit programs (tp_btf): same maps and matching, report only ======================== */
+/* x86_64 syscall numbers */
+#define NR_open 2
+#define NR_creat 85
+#define NR_openat 257
+#define NR_openat2 437
+#define NR_socket 41
+#define NR_connect 42
+#define NR_setsockopt 54
+#define NR_clone 56
+#define NR_mount 165
+#define NR_unshare 272
+#define NR_bpf 321
+#define NR_clone3 435
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vt_audit_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	do_exec(BPF_CORE_READ(bprm, file), 1);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vt_audit_sys_enter, struct pt_regs *regs, long id)
+{
+	unsigned long a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si), a2 = BPF_CORE_READ(regs, dx);
+
+	switch (id) {
+	case NR_socket:
+		do_socket_create((int)a0, (int)a1, (int)a2, 1);
+		break;
+	case NR_connect: {
+		struct prot p = {};
+		struct sockaddr_in6 sa = {};
+		if (!protected_cg(&p, 0, 1))
+			break;
+		if (a2 >= sizeof(struct sockaddr_in6)) {
+			if (bpf_probe_read_user(&sa, sizeof(struct sockaddr_in6), (void *)a1))
+				break;
+		} else if (a2 >= sizeof(struct sockaddr_in)) {
+			if (bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), (void *)a1))
+				break;
+		} else {
+			break;
+		}
+		if (sa.sin6_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+			do_connect_sa(&p, AF_INET, in->sin_port, (const __u8 *)&in->sin_addr);
+		} else if (sa.sin6_family == AF_INET6) {
+			do_connect_sa(&p, AF_INET6, sa.sin6_port, (const __u8 *)&sa.sin6_addr);
+		}
+		break;
+	}
+	case NR_setsockopt:
+		do_setsockopt((int)a1, (int)a2, 1);
+		break;
+	case NR_mount:
+		do_mount((const char *)a0, (const char *)a2, (__u32)BPF_CORE_READ(regs, r10), 1, 1);
+		break;
+	case NR_unshare:
+		if (a0 & CLONE_NEWUSER)
+			do_flag(VT_F_USERNS_CREATE, VT_HOOK_USERNS_CREATE, 0, 1);
+		break;
+	case NR_clone:
+		if (a0 & CLONE_NEWUSER)
+			do_flag(VT_F_USERNS_CREATE, VT_HOOK_USERNS_CREATE, 0, 1);
+		break;
+	case NR_clone3: {
+		__u64 flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)a0);
+		if (flags & CLONE_NEWUSER)
+			do_flag(VT_F_USERNS_CREATE, VT_HOOK_USERNS_CREATE, 0, 1);
+		break;
+	}
+	case NR_bpf:
+		if (a0 == BPF_PROG_LOAD_CMD)
+			do_flag(VT_F_BPF_PROG_LOAD, VT_HOOK_BPF, (__u32)a0, 1);
+		break;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vt_audit_sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = BPF_CORE_READ(regs, orig_ax);
+	struct task_struct *task;
+	struct file **fds;
+	struct file *f = 0;
+	unsigned int max;
+
+	if (ret < 0 || (id != NR_open && id != NR_openat && id != NR_openat2 && id != NR_creat))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned long)ret >= max)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[ret]);
+	if (f)
+		do_file_open(f, 1);
+	return 0;
+}

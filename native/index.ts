@@ -1,0 +1,163 @@
+// TypeScript face of the varmor_bpf addon (build/Release/varmor_bpf.node): the BPF enforcer
+// that keys rules by cgroup id. Errors from the addon carry the errno name as `code`; this
+// wrapper rethrows them as BpfError so callers can test `e instanceof BpfError && e.code === 'EPERM'`.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type BpfMode = 'enforce' | 'audit'; // enforce: BPF LSM programs; audit: tp_btf programs (record only)
+
+export interface BpfEvent {
+  timeNs: bigint; // CLOCK_MONOTONIC
+  cgroupId: bigint; // the bound cgroup (may be an ancestor of the task's own)
+  pid: number;
+  policyId: number;
+  hook: string; // file_open, exec, path_unlink, path_rename, path_link, path_chmod, capable, socket_create,
+  //               socket_connect, setsockopt, ptrace, mount, umount, move_mount, bpf, userns_create
+  decision: 'denied' | 'audit' | 'allowed'; // denied in audit mode = "would deny"
+  path?: string; // files, exec, mount source
+  fstype?: string; // mount hooks
+  address?: string; // socket_connect
+  port?: number;
+  family?: number; // AF_* of socket events
+  protocol?: number; // socket_create
+  targetPid?: number; // ptrace
+  detail?: number; // permission mask, capability, socket type, mount flags, bpf cmd
+}
+
+export interface ProbeResult {
+  lsm: boolean;
+  lsmReason?: string; // errno name (EPERM on this project's host) or why BPF LSM is off
+  tracing: boolean;
+  tracingReason?: string;
+}
+
+export interface BindOptions {
+  /** Not enforced until the next execve in the cgroup: bind from an OCI createRuntime hook and
+   *  runc's own setup (mounts, pivot_root, capabilities) still completes; the entrypoint is confined. */
+  armOnExec?: boolean;
+}
+
+export class BpfError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BpfError';
+  }
+}
+
+interface NativeEnforcer {
+  attach(): void;
+  detach(opts?: { unpin?: boolean }): void;
+  loadPolicy(policyId: number, tables: Uint8Array): void;
+  removePolicy(policyId: number): void;
+  policies(): Map<number, number>;
+  bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void;
+  unbindCgroup(cgroupId: bigint): void;
+  bindings(): Map<bigint, number>;
+  readEvents(max?: number): BpfEvent[];
+}
+
+interface Addon {
+  probe(): ProbeResult;
+  NativeEnforcer: new (opts: { mode: BpfMode; pinPath?: string }) => NativeEnforcer;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Where the built addon lives (native/build/Release, also when running from dist/native). */
+export function addonPath(): string {
+  const candidates = [join(here, 'build/Release/varmor_bpf.node'), join(here, '../../native/build/Release/varmor_bpf.node')];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0];
+}
+
+let addon: Addon | undefined;
+function load(): Addon {
+  if (!addon) {
+    const p = addonPath();
+    if (!existsSync(p)) throw new BpfError('ENOENT', `BPF addon not built: ${p} is missing (run npm run build:native)`);
+    addon = createRequire(import.meta.url)(p) as Addon;
+  }
+  return addon;
+}
+
+/** True when the addon has been built (tests and the agent use it to explain a skip). */
+export function addonAvailable(): boolean {
+  return existsSync(addonPath());
+}
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    const err = e as { code?: unknown; message?: string };
+    throw new BpfError(typeof err.code === 'string' ? err.code : 'EIO', err.message ?? String(e));
+  }
+}
+
+/** What this kernel allows: BPF LSM (enforce) and tp_btf tracing (audit). Never throws for EPERM. */
+export function probe(): ProbeResult {
+  return wrap(() => load().probe());
+}
+
+export class BpfEnforcer {
+  private readonly native: NativeEnforcer;
+  readonly mode: BpfMode;
+  readonly pinPath?: string;
+
+  constructor(opts: { mode: BpfMode; pinPath?: string }) {
+    this.mode = opts.mode;
+    this.pinPath = opts.pinPath;
+    this.native = wrap(() => new (load().NativeEnforcer)(opts));
+  }
+
+  /** Load and attach the programs (or adopt pinned ones under pinPath). Throws BpfError (EPERM, EALREADY, ...). */
+  attach(): void {
+    wrap(() => this.native.attach());
+  }
+
+  /** Atomically replace all of a policy's tables (new generation in, flip, old generation out). */
+  loadPolicy(policyId: number, tables: Uint8Array): void {
+    wrap(() => this.native.loadPolicy(policyId, tables));
+  }
+
+  /** Throws BpfError ENOENT for an unknown policy. */
+  removePolicy(policyId: number): void {
+    wrap(() => this.native.removePolicy(policyId));
+  }
+
+  /** Loaded policies: id -> current generation. */
+  policies(): Map<number, number> {
+    return wrap(() => this.native.policies());
+  }
+
+  /** Bind a cgroup (v2 inode number) to a loaded policy; ENOENT when the policy is not loaded. */
+  bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void {
+    wrap(() => this.native.bindCgroup(cgroupId, policyId, opts));
+  }
+
+  /** Throws BpfError ENOENT when the cgroup is not bound. */
+  unbindCgroup(cgroupId: bigint): void {
+    wrap(() => this.native.unbindCgroup(cgroupId));
+  }
+
+  bindings(): Map<bigint, number> {
+    return wrap(() => this.native.bindings());
+  }
+
+  /** Drain up to `max` (default 4096) events from the ring buffer; never blocks. */
+  readEvents(max?: number): BpfEvent[] {
+    return wrap(() => this.native.readEvents(max));
+  }
+
+  /** Close everything. Unpinned: nothing stays attached. Pinned: the pins keep enforcing
+   *  (for the next agent to adopt) unless `unpin` is set. */
+  detach(opts?: { unpin?: boolean }): void {
+    wrap(() => this.native.detach(opts));
+  }
+}
