@@ -1,0 +1,216 @@
+// The agent process, put together: BPF (adopting pins), the API server sources, the hook socket,
+// the runtime reconcile loop, the event pump, readiness and metrics. Start order matters for
+// "enforcement never lapses": pinned programs and bindings stay in force while the process is
+// down; profiles are synced before the hook socket opens (so a hook never sees a half-known
+// world), pinned bindings are adopted before the first reconcile, and only then is it ready.
+
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { ArmorProfile } from '../profiler/api/types.js';
+import { CgroupResolver } from './cgroup/resolve.js';
+import { HookServer } from './hook/server.js';
+import { AppArmorLoader } from './loaders/apparmor.js';
+import { openBpf, type BpfHandle, type BpfModeOption, type BpfBackend, type BpfMode } from './loaders/bpf.js';
+import { SeccompLoader } from './loaders/seccomp.js';
+import { createLogger, type Logger } from './log.js';
+import { AgentMetrics } from './metrics.js';
+import { AgentHttp } from './http.js';
+import { NodeAgent, type ContainerSource } from './node.js';
+import { decodeArmorProfile } from './profiles/decode.js';
+import { ArmorProfileSource, NodePodSource } from './profiles/source.js';
+import { CriClient } from './runtime/cri.js';
+import { CriContainerSource } from './runtime/containers.js';
+import { StatusWriter } from './status/writer.js';
+import { ModelUploader } from './modeling/upload.js';
+import { profileFromAnnotationValue } from './core/targets.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  kubeConfig: KubeConfig;
+  seccompRoot: string;
+  containerdSocket: string;
+  hookSocket: string;
+  pinPath?: string;
+  metricsPort: number;
+  metricsAddress?: string;
+  bpfMode: BpfModeOption;
+  appArmorDir: string;
+  /** Test seam: where AppArmor would be (the loader reports it unavailable when absent). */
+  appArmorSecurityfs?: string;
+  resyncMs?: number;
+  eventPollMs?: number;
+  profileWaitMs?: number;
+  log?: Logger;
+  /** Test seam: the native module (so a test can open the addon once). */
+  native?: { probe(): { lsm: boolean; lsmReason?: string; tracing: boolean }; BpfEnforcer: new (o: { mode: BpfMode; pinPath?: string }) => BpfBackend };
+  /** Test seam: a container source other than CRI. */
+  runtime?: ContainerSource;
+}
+
+const BPF_ANNOTATION = 'container.bpf.security.beta.varmor.org/';
+
+export class Agent {
+  readonly node: NodeAgent;
+  readonly metrics: AgentMetrics;
+  readonly log: Logger;
+  private readonly http: AgentHttp;
+  private readonly hook: HookServer;
+  private readonly status: StatusWriter;
+  private readonly profileSource: ArmorProfileSource;
+  private readonly podSource: NodePodSource;
+  private readonly cri: CriClient | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private ready = false;
+  metricsPort = 0;
+
+  private constructor(
+    private readonly opts: AgentOptions,
+    readonly bpf: BpfHandle,
+  ) {
+    this.log = opts.log ?? createLogger({ nodeName: opts.nodeName });
+    this.metrics = new AgentMetrics(opts.nodeName);
+    this.status = new StatusWriter(opts.kubeConfig, opts.nodeName, (t, e) =>
+      this.log.error('status write failed', { namespace: t.namespace, profile: t.name, error: e.message }),
+    );
+    let runtime = opts.runtime;
+    if (!runtime) {
+      this.cri = new CriClient(opts.containerdSocket);
+      runtime = new CriContainerSource(this.cri);
+    }
+    this.node = new NodeAgent({
+      nodeName: opts.nodeName,
+      seccomp: new SeccompLoader(opts.seccompRoot),
+      appArmor: new AppArmorLoader({ profileDir: opts.appArmorDir, securityfs: opts.appArmorSecurityfs }),
+      bpf,
+      cgroups: new CgroupResolver(),
+      runtime,
+      log: this.log,
+      metrics: this.metrics,
+      status: this.status,
+      models: new ModelUploader(opts.kubeConfig, opts.nodeName),
+      profileWaitMs: opts.profileWaitMs,
+    });
+    this.http = new AgentHttp(this.metrics, () => this.ready);
+    this.hook = new HookServer(opts.hookSocket, (req) => this.node.handleHook(req), (e) =>
+      this.log.warn('hook connection error', { error: e.message }),
+    );
+    this.profileSource = new ArmorProfileSource(opts.kubeConfig, this.log, {
+      apply: (ap) => this.enqueue(() => this.applyArmorProfile(ap)),
+      remove: (ap) => this.enqueue(() => this.node.removeProfile(ap.spec?.profile?.name || ap.metadata.name || '')),
+    });
+    this.podSource = new NodePodSource(opts.kubeConfig, this.log, opts.nodeName, {
+      apply: (pod) => this.enqueue(async () => this.node.prewarm(bpfProfilesOfPod(pod))),
+      remove: (pod) => this.enqueue(async () => this.node.release(bpfProfilesOfPod(pod))),
+    });
+  }
+
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const bpf = await openBpf(opts.bpfMode, opts.pinPath, opts.native);
+    const agent = new Agent(opts, bpf);
+    try {
+      await agent.run();
+    } catch (e) {
+      await agent.stop();
+      throw e;
+    }
+    return agent;
+  }
+
+  private async run(): Promise<void> {
+    const { log } = this;
+    log.info('agent starting', { bpfMode: this.bpf.mode, bpfUnavailable: this.bpf.unavailable, pinPath: this.opts.pinPath });
+    this.metricsPort = await this.http.listen(this.opts.metricsPort, this.opts.metricsAddress ?? '127.0.0.1');
+    await this.profileSource.start();
+    await this.chain;
+    await this.hook.listen();
+    await this.podSource.start();
+    await this.enqueue(async () => {
+      await this.node.adoptPinnedBindings();
+      await this.node.reconcileContainers();
+    });
+    const resync = setInterval(() => {
+      void this.enqueue(async () => {
+        await this.node.reconcileContainers();
+      });
+    }, this.opts.resyncMs ?? 30_000);
+    const pump = setInterval(() => {
+      try {
+        this.node.pumpEvents();
+      } catch (e) {
+        log.error('event pump failed', { error: (e as Error).message });
+      }
+    }, this.opts.eventPollMs ?? 200);
+    this.timers.push(resync, pump);
+    for (const t of this.timers) t.unref();
+    this.ready = true;
+    log.info('agent ready', { profiles: this.node.profileNames().length, containers: this.node.containerRecords().length, metricsPort: this.metricsPort });
+  }
+
+  /** Serialises profile, pod and reconcile work so their effects apply in arrival order. */
+  enqueue(op: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(op).catch((e: Error) => {
+      this.log.error('agent operation failed', { error: e.message, stack: e.stack });
+    });
+    this.chain = next;
+    return next;
+  }
+
+  private async applyArmorProfile(ap: ArmorProfile): Promise<void> {
+    let p;
+    try {
+      p = decodeArmorProfile(ap);
+    } catch (e) {
+      const name = ap.metadata?.name ?? '?';
+      this.node.rejectProfile({ namespace: ap.metadata?.namespace ?? '', name }, ap.spec?.profile?.name || name, (e as Error).message);
+      return;
+    }
+    await this.node.applyProfile(p);
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Waits until queued work and status writes are done (tests). */
+  async settle(): Promise<void> {
+    await this.chain;
+    await this.status.flush();
+  }
+
+  /**
+   * Stops the process's work. BPF objects stay pinned and attached (protection continues through
+   * a restart or upgrade) unless `detach` is set, which an uninstall uses.
+   */
+  async stop(opts: { detach?: boolean } = {}): Promise<void> {
+    this.ready = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.hook.close().catch(() => undefined);
+    await this.profileSource.stop().catch(() => undefined);
+    await this.podSource.stop().catch(() => undefined);
+    await this.chain.catch(() => undefined);
+    await this.status.flush().catch(() => undefined);
+    await this.http.close().catch(() => undefined);
+    this.cri?.close();
+    if (opts.detach) this.bpf.backend?.detach();
+    this.log.info('agent stopped', { detached: !!opts.detach });
+  }
+}
+
+/** The BPF profile names a pod's annotations reference (what its containers will be bound to). */
+export function bpfProfilesOfPod(pod: V1Pod): string[] {
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(pod.metadata?.annotations ?? {})) {
+    if (!k.startsWith(BPF_ANNOTATION)) continue;
+    const name = profileFromAnnotationValue(v);
+    if (name) out.add(name);
+  }
+  return [...out];
+}
+
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromCluster();
+  return kc;
+}

@@ -1,0 +1,88 @@
+// BPF loader: opens the native addon (native/index.ts) in the strongest mode the kernel allows,
+// adopting the objects pinned under pinPath by a previous agent process, so a restart keeps every
+// program attached and every binding in force. Policy tables are swapped atomically by the addon.
+//
+// Modes: 'enforce' (BPF LSM programs: deny) where the kernel lets us load them; otherwise 'audit'
+// (tp_btf programs that record only: violations and behaviour are still logged, nothing is
+// denied, and the node reports BPF as unavailable for enforcement); 'off' when neither loads or
+// the addon is not built.
+
+import { EnforcerUnavailableError } from '../errors.js';
+
+export type BpfMode = 'enforce' | 'audit';
+
+export interface BpfEvent {
+  timeNs: bigint;
+  cgroupId: bigint;
+  pid: number;
+  policyId: number;
+  hook: string;
+  decision: 'denied' | 'audit' | 'allowed';
+  path?: string;
+  address?: string;
+  port?: number;
+  detail?: number;
+}
+
+/** The part of native/index.ts BpfEnforcer the agent uses (CONTRACTS.md). */
+export interface BpfBackend {
+  attach(): void;
+  loadPolicy(policyId: number, tables: Uint8Array): void;
+  removePolicy(policyId: number): void;
+  bindCgroup(cgroupId: bigint, policyId: number): void;
+  unbindCgroup(cgroupId: bigint): void;
+  bindings(): Map<bigint, number>;
+  readEvents(max?: number): BpfEvent[];
+  detach(): void;
+}
+
+interface NativeModule {
+  probe(): { lsm: boolean; lsmReason?: string; tracing: boolean };
+  BpfEnforcer: new (opts: { mode: BpfMode; pinPath?: string }) => BpfBackend;
+}
+
+export type BpfModeOption = 'auto' | 'enforce' | 'audit' | 'off';
+
+export interface BpfHandle {
+  backend: BpfBackend | null;
+  mode: BpfMode | 'off';
+  /** Why BPF cannot enforce here (for the status entry), when mode is not 'enforce'. */
+  unavailable?: string;
+}
+
+/** The native module's path, resolved at run time: the agent starts (BPF off) when it is not built. */
+const NATIVE = '../../native/index.js';
+
+export async function loadNative(): Promise<NativeModule> {
+  return (await import(NATIVE)) as NativeModule;
+}
+
+export async function openBpf(option: BpfModeOption, pinPath: string | undefined, native?: NativeModule): Promise<BpfHandle> {
+  if (option === 'off') return { backend: null, mode: 'off', unavailable: 'BPF disabled by --bpf-mode off' };
+  let mod: NativeModule;
+  try {
+    mod = native ?? (await loadNative());
+  } catch (e) {
+    return { backend: null, mode: 'off', unavailable: `native addon not available: ${(e as Error).message}` };
+  }
+  const probe = mod.probe();
+  const tryMode = (mode: BpfMode): BpfBackend => {
+    const b = new mod.BpfEnforcer({ mode, pinPath });
+    b.attach();
+    return b;
+  };
+  const lsmReason = probe.lsmReason ?? 'kernel refuses BPF LSM programs';
+  if (option === 'enforce' || (option === 'auto' && probe.lsm)) {
+    try {
+      return { backend: tryMode('enforce'), mode: 'enforce' };
+    } catch (e) {
+      if (option === 'enforce') throw new EnforcerUnavailableError('BPF', `BPF LSM attach failed: ${(e as Error).message}`);
+    }
+  }
+  if (!probe.tracing) return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}) and no BPF tracing` };
+  try {
+    return { backend: tryMode('audit'), mode: 'audit', unavailable: `no BPF LSM (${lsmReason}); audit programs record only` };
+  } catch (e) {
+    return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}); audit attach failed: ${(e as Error).message}` };
+  }
+}

@@ -1,0 +1,41 @@
+// The node's containers as the agent needs them (id, running, pid, OCI annotations), from CRI:
+// ListContainers, then a verbose ContainerStatus only for containers not already known, so a
+// periodic scan costs one call plus one per new container.
+
+import type { CriClient } from './cri.js';
+import type { ContainerSource, RuntimeContainer } from '../node.js';
+
+export class CriContainerSource implements ContainerSource {
+  private readonly cache = new Map<string, RuntimeContainer>();
+
+  constructor(private readonly cri: CriClient) {}
+
+  async list(known: ReadonlySet<string>): Promise<RuntimeContainer[]> {
+    const listed = await this.cri.listContainers();
+    const out: RuntimeContainer[] = [];
+    const live = new Set<string>();
+    for (const c of listed) {
+      live.add(c.id);
+      const running = c.state === 'CONTAINER_RUNNING';
+      const cached = this.cache.get(c.id);
+      if (cached && (known.has(c.id) || !running || cached.pid > 0)) {
+        out.push({ ...cached, running });
+        continue;
+      }
+      if (!running) {
+        out.push({ id: c.id, running, pid: 0, annotations: c.annotations });
+        continue;
+      }
+      try {
+        const info = await this.cri.containerInfo(c.id);
+        const rc: RuntimeContainer = { id: c.id, running: info.state === 'CONTAINER_RUNNING', pid: info.pid, annotations: info.specAnnotations };
+        this.cache.set(c.id, rc);
+        out.push(rc);
+      } catch {
+        // Removed between the list and the status call.
+      }
+    }
+    for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
+    return out;
+  }
+}

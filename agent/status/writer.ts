@@ -1,0 +1,86 @@
+// Writes this node's entry into ArmorProfile status through the status subresource: get, edit
+// our entry only, replace with the read resourceVersion, retry on 409 (another node wrote in
+// between). Writes are coalesced per profile: only the latest wanted entry is sent.
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { ArmorProfile, ArmorProfileNodeCondition } from '../../profiler/api/types.js';
+import { API_GROUP } from '../../profiler/api/types.js';
+import { withNodeEntry } from './entry.js';
+
+export const AP_PLURAL = 'armorprofiles';
+export const API_VER = 'v1beta1';
+
+type Cond = Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> | null;
+
+export interface StatusTarget {
+  namespace: string;
+  name: string;
+}
+
+function httpCode(e: unknown): number | undefined {
+  const c = (e as { code?: unknown; statusCode?: unknown }).code ?? (e as { statusCode?: unknown }).statusCode;
+  return typeof c === 'number' ? c : undefined;
+}
+
+export class StatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly pending = new Map<string, { target: StatusTarget; cond: Cond }>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly nodeName: string,
+    private readonly onError: (target: StatusTarget, err: Error) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Queues this node's entry for an ArmorProfile (null removes it). */
+  set(target: StatusTarget, cond: Cond): void {
+    this.pending.set(`${target.namespace}/${target.name}`, { target, cond });
+    if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+  }
+
+  /** Resolves when everything queued so far is written (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size) {
+      const [key, item] = this.pending.entries().next().value as [string, { target: StatusTarget; cond: Cond }];
+      this.pending.delete(key);
+      try {
+        await this.write(item.target, item.cond);
+      } catch (e) {
+        this.onError(item.target, e as Error);
+      }
+    }
+  }
+
+  private async write(target: StatusTarget, cond: Cond): Promise<void> {
+    const coords = { group: API_GROUP, version: API_VER, namespace: target.namespace, plural: AP_PLURAL, name: target.name };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      let ap: ArmorProfile;
+      try {
+        ap = (await this.api.getNamespacedCustomObjectStatus(coords)) as ArmorProfile;
+      } catch (e) {
+        if (httpCode(e) === 404) return; // deleted meanwhile: nothing to report on
+        throw e;
+      }
+      const status = withNodeEntry(ap.status, this.nodeName, cond, this.now());
+      if (!status) return;
+      try {
+        await this.api.replaceNamespacedCustomObjectStatus({ ...coords, body: { ...ap, status } });
+        return;
+      } catch (e) {
+        const code = httpCode(e);
+        if (code === 404) return;
+        if (code !== 409) throw e;
+      }
+    }
+    throw new Error(`status of ArmorProfile ${target.namespace}/${target.name}: gave up after repeated conflicts`);
+  }
+}
