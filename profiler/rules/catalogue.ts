@@ -540,7 +540,8 @@ const ATTACK_PROTECTION: RuleDef[] = [
   {
     name: 'disable-icmp',
     description: 'Stops creating ICMP and ICMPv6 sockets.',
-    appArmor: aa('network icmp,', 'network icmpv6,'),
+    // AppArmor 3 knows no icmpv6 protocol; ICMPv6 goes through inet6 raw sockets.
+    appArmor: aa('network icmp,', 'network inet6 raw,'),
     bpf: { sockets: [{ protocols: ['icmp', 'icmpv6'] }] },
     seccomp: un('the protocol may be 0 (the default) or given explicitly; Seccomp cannot tell ping sockets apart reliably'),
     varmor: ['AppArmor', 'BPF'],
