@@ -9,7 +9,7 @@ import type { ArmorProfile } from '../profiler/api/types.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { HookServer } from './hook/server.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
-import { openBpf, type BpfHandle, type BpfModeOption, type BpfBackend, type BpfMode } from './loaders/bpf.js';
+import { openBpf, type BpfHandle, type BpfModeOption, type NativeModule } from './loaders/bpf.js';
 import { SeccompLoader } from './loaders/seccomp.js';
 import { createLogger, type Logger } from './log.js';
 import { AgentMetrics } from './metrics.js';
@@ -41,7 +41,7 @@ export interface AgentOptions {
   profileWaitMs?: number;
   log?: Logger;
   /** Test seam: the native module (so a test can open the addon once). */
-  native?: { probe(): { lsm: boolean; lsmReason?: string; tracing: boolean }; BpfEnforcer: new (o: { mode: BpfMode; pinPath?: string }) => BpfBackend };
+  native?: NativeModule;
   /** Test seam: a container source other than CRI. */
   runtime?: ContainerSource;
 }
@@ -192,7 +192,12 @@ export class Agent {
     await this.status.flush().catch(() => undefined);
     await this.http.close().catch(() => undefined);
     this.cri?.close();
-    if (opts.detach) this.bpf.backend?.detach();
+    // Without unpin, the pinned programs and maps keep enforcing for the next agent to adopt.
+    try {
+      this.bpf.backend?.detach({ unpin: !!opts.detach });
+    } catch (e) {
+      this.log.warn('bpf detach failed', { error: (e as Error).message });
+    }
     this.log.info('agent stopped', { detached: !!opts.detach });
   }
 }

@@ -398,7 +398,9 @@ export class NodeAgent {
       return { ok: false, reason: `loading BPF policy ${name}: ${errMsg(e)}` };
     }
     try {
-      bpf.bindCgroup(rec.cgroupId, p.bpfPolicyId);
+      // From the hook: armed at the container's next execve, so runc's own setup (mounts,
+      // pivot_root, capability drop) is not judged by the workload's rules; the entrypoint is.
+      bpf.bindCgroup(rec.cgroupId, p.bpfPolicyId, fromHook ? { armOnExec: true } : undefined);
     } catch (e) {
       return { ok: false, reason: `binding cgroup ${rec.cgroupId} to ${name}: ${errMsg(e)}` };
     }

@@ -9,35 +9,26 @@
 
 import { EnforcerUnavailableError } from '../errors.js';
 
-export type BpfMode = 'enforce' | 'audit';
+import * as nativeModule from '../../native/index.js';
+import type { BindOptions, BpfEvent, BpfMode } from '../../native/index.js';
 
-export interface BpfEvent {
-  timeNs: bigint;
-  cgroupId: bigint;
-  pid: number;
-  policyId: number;
-  hook: string;
-  decision: 'denied' | 'audit' | 'allowed';
-  path?: string;
-  address?: string;
-  port?: number;
-  detail?: number;
-}
+export type { BpfEvent, BpfMode };
 
 /** The part of native/index.ts BpfEnforcer the agent uses (CONTRACTS.md). */
 export interface BpfBackend {
   attach(): void;
   loadPolicy(policyId: number, tables: Uint8Array): void;
   removePolicy(policyId: number): void;
-  bindCgroup(cgroupId: bigint, policyId: number): void;
+  policies?(): Map<number, number>;
+  bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void;
   unbindCgroup(cgroupId: bigint): void;
   bindings(): Map<bigint, number>;
   readEvents(max?: number): BpfEvent[];
-  detach(): void;
+  detach(opts?: { unpin?: boolean }): void;
 }
 
-interface NativeModule {
-  probe(): { lsm: boolean; lsmReason?: string; tracing: boolean };
+export interface NativeModule {
+  probe(): { lsm: boolean; lsmReason?: string; tracing: boolean; tracingReason?: string };
   BpfEnforcer: new (opts: { mode: BpfMode; pinPath?: string }) => BpfBackend;
 }
 
@@ -50,22 +41,16 @@ export interface BpfHandle {
   unavailable?: string;
 }
 
-/** The native module's path, resolved at run time: the agent starts (BPF off) when it is not built. */
-const NATIVE = '../../native/index.js';
-
-export async function loadNative(): Promise<NativeModule> {
-  return (await import(NATIVE)) as NativeModule;
-}
-
 export async function openBpf(option: BpfModeOption, pinPath: string | undefined, native?: NativeModule): Promise<BpfHandle> {
   if (option === 'off') return { backend: null, mode: 'off', unavailable: 'BPF disabled by --bpf-mode off' };
-  let mod: NativeModule;
+  const mod: NativeModule = native ?? nativeModule;
+  let probe: ReturnType<NativeModule['probe']>;
   try {
-    mod = native ?? (await loadNative());
+    // Throws ENOENT when the addon is not built: the agent then runs with BPF off, and says so.
+    probe = mod.probe();
   } catch (e) {
     return { backend: null, mode: 'off', unavailable: `native addon not available: ${(e as Error).message}` };
   }
-  const probe = mod.probe();
   const tryMode = (mode: BpfMode): BpfBackend => {
     const b = new mod.BpfEnforcer({ mode, pinPath });
     b.attach();
@@ -79,7 +64,7 @@ export async function openBpf(option: BpfModeOption, pinPath: string | undefined
       if (option === 'enforce') throw new EnforcerUnavailableError('BPF', `BPF LSM attach failed: ${(e as Error).message}`);
     }
   }
-  if (!probe.tracing) return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}) and no BPF tracing` };
+  if (!probe.tracing) return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}) and no BPF tracing (${probe.tracingReason ?? 'unknown'})` };
   try {
     return { backend: tryMode('audit'), mode: 'audit', unavailable: `no BPF LSM (${lsmReason}); audit programs record only` };
   } catch (e) {

@@ -127,6 +127,11 @@ export class CriClient {
     return parseContainerInfo(res.status.id, res.status.state, res.info);
   }
 
+  async listPodSandboxIds(): Promise<string[]> {
+    const res = await this.call<{ items: { id: string }[] }>('ListPodSandbox', {});
+    return res.items.map((i) => i.id);
+  }
+
   async runPodSandbox(config: SandboxConfig): Promise<string> {
     const res = await this.call<{ podSandboxId: string }>('RunPodSandbox', { config });
     return res.podSandboxId;

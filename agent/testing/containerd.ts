@@ -164,19 +164,10 @@ export async function startContainerd(opts: ContainerdOptions): Promise<TestCont
 }
 
 async function removeAllSandboxes(cri: CriClient): Promise<void> {
-  const items = await listSandboxIds(cri);
-  for (const id of items) {
+  for (const id of await cri.listPodSandboxIds().catch(() => [] as string[])) {
     await cri.stopPodSandbox(id).catch(() => undefined);
     await cri.removePodSandbox(id).catch(() => undefined);
   }
-}
-
-async function listSandboxIds(cri: CriClient): Promise<string[]> {
-  // ListPodSandbox is not on CriClient's agent-facing surface; the containers' sandbox ids suffice
-  // for sandboxes that still hold containers, and the tests remove their own empty ones.
-  const ids = new Set<string>();
-  for (const c of await cri.listContainers().catch(() => [])) ids.add(c.podSandboxId);
-  return [...ids];
 }
 
 async function cleanupDir(dir: string): Promise<void> {

@@ -10,18 +10,25 @@ import type { TestContainerd } from './containerd.js';
 
 export { BUSYBOX_IMAGE, PAUSE_IMAGE };
 
-let built: { pause: string; busybox: string } | undefined;
+let built: { pause: string; busybox: string; dir: string } | undefined;
 
 /** Builds the pause and busybox image tars once per process. */
 export function testImageTars(): { pause: string; busybox: string } {
   if (built) return built;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varmor-images-'));
-  built = { pause: buildPause(dir).file, busybox: buildBusybox(dir).file };
+  built = { pause: buildPause(dir).file, busybox: buildBusybox(dir).file, dir };
   return built;
+}
+
+/** Removes the tars (containerd keeps its own copy once imported). */
+export function removeTestImageTars(): void {
+  if (built) fs.rmSync(built.dir, { recursive: true, force: true });
+  built = undefined;
 }
 
 export async function importTestImages(ctrd: TestContainerd): Promise<void> {
   const tars = testImageTars();
   await ctrd.importImage(tars.pause);
   await ctrd.importImage(tars.busybox);
+  removeTestImageTars();
 }
