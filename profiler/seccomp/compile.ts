@@ -8,9 +8,10 @@
 // - EnhanceProtect: the RuntimeDefault allow-list (or default ALLOW with `privileged: true`),
 //   plus built-in rules and syscallRawRules merged as vArmor merges them (varmor-internals 3.9).
 //   Violations follow the audit/allow table of the API: blocked (ERRNO, EPERM unless the rule
-//   says otherwise) unless allowViolations; with allowViolations the rules log (auditViolations)
-//   or do nothing, and the baseline's default action becomes LOG or ALLOW the same way, as the
-//   AppArmor baseline's denies do.
+//   says otherwise) unless allowViolations (a Seccomp denial is not recorded: SECCOMP_FILTER_FLAG_LOG
+//   would, but runc 1.1 refuses filter flags, so containers would not start). With allowViolations
+//   the rules log (auditViolations) or do nothing, and the baseline's default action becomes LOG
+//   or ALLOW the same way, as the AppArmor baseline's denies do.
 // - BehaviorModeling: default LOG, with the noisiest file syscalls allowed silently.
 // - DefenseInDepth: the model's syscalls (or a custom profile) allowed, everything else ERRNO
 //   (LOG with allowViolations), raw rules on top.
@@ -102,7 +103,10 @@ function toSyscalls(map: RuleMap): SeccompSyscall[] {
       else groups.set(key, clean({ names: [name], action: e.action, errnoRet: e.errnoRet, args: e.args }));
     }
   }
-  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  // Allows first, then by action, errno, first name and conditions: stable and readable.
+  const rank = (s: SeccompSyscall): string =>
+    JSON.stringify([s.action === ALLOW ? 0 : 1, s.action, s.errnoRet ?? -1, s.args ? 1 : 0, s.names[0], s.args ?? []]);
+  return [...groups.values()].map((v) => [rank(v), v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
 function clean(s: SeccompSyscall): SeccompSyscall {

@@ -145,6 +145,10 @@ describe('seccomp profiles in runc containers', () => {
     expect(logged).toEqual({ splice: '0', keyctl: '0' });
   });
 
+  it('auditViolations with blocking still blocks (ERRNO)', () => {
+    expect(h.probe(ep({ auditViolations: true, vulMitigationRules: ['dirty-pipe-mitigation'] }), ['splice', 'getpid'])).toEqual({ splice: EPERM, getpid: '0' });
+  });
+
   it('BehaviorModeling logs and allows everything', () => {
     const r = h.probe(compile({ enforcer: 'Seccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 1 } }), ['clone-user', 'keyctl', 'splice']);
     expect(r).toEqual({ 'clone-user': '0', keyctl: '0', splice: '0' });
