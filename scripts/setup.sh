@@ -9,6 +9,7 @@ APT_PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev  # BPF programs + N-API addon
   containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
   apparmor                                                            # apparmor_parser -Q -K
+  gcc libc6-dev                                                       # static seccomp probe for runc tests
   qemu-system-x86                                                     # BPF LSM enforcement guest
   etcd-server iproute2 iptables conntrack kmod                        # local Kubernetes for e2e
 )
