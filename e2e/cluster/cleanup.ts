@@ -4,7 +4,7 @@
 // Only things provably ours are touched: shims by the socket path on their command line, mounts by path
 // prefix, cgroups by the kubelet's top-level name.
 
-import { readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { killPid } from './process.js';
@@ -105,4 +105,27 @@ export function leftoverCgroups(): string[] {
     }
   }
   return out;
+}
+
+/** The kubelet links every container log into /var/log/containers (a fixed path): remove our links. */
+export function removeContainerLogLinks(podLogsDir: string, linkDir = '/var/log/containers'): number {
+  let n = 0;
+  let names: string[];
+  try {
+    names = readdirSync(linkDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = join(linkDir, name);
+    try {
+      if (readlinkSync(p).startsWith(podLogsDir + '/')) {
+        rmSync(p, { force: true });
+        n++;
+      }
+    } catch {
+      /* not a link */
+    }
+  }
+  return n;
 }

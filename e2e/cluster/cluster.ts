@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildImages } from '../../manifests/images/build.js';
 import { PAUSE_IMAGE } from '../../manifests/images/refs.js';
-import { killShims, leftoverCgroups, removeKubeletCgroups, unmountUnder } from './cleanup.js';
+import { killShims, leftoverCgroups, removeContainerLogLinks, removeKubeletCgroups, unmountUnder } from './cleanup.js';
 import { apiserverArgs, etcdArgs, etcdBinary, k8sBinary, KUBERNETES_SERVICE_IP, SERVICE_CIDR, WORK_DIR } from './components.js';
 import { containerdPaths, writeContainerdConfig, type ContainerdOptions } from './containerd.js';
 import { CriRuntime } from './cri.js';
@@ -30,6 +30,7 @@ export const SECCOMP_ROOT = join(KUBELET_ROOT, 'seccomp');
 const PIDS = join(CLUSTER_WORK, 'pids');
 const LOGS = join(CLUSTER_WORK, 'logs');
 const CONTAINERD_DIR = join(CLUSTER_WORK, 'containerd');
+export const POD_LOGS = join(CLUSTER_WORK, 'pod-logs');
 const STOP_ORDER = ['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'containerd'];
 
 export interface ClusterState {
@@ -89,6 +90,8 @@ function kubeletConfig(pki: ReturnType<typeof writeClusterPki>, port: number, he
     fileCheckFrequency: '10s',
     nodeStatusUpdateFrequency: '5s',
     localStorageCapacityIsolation: false,
+    // Container logs stay under .work (the default is /var/log/pods); kept after down for debugging.
+    podLogsDir: POD_LOGS,
   };
 }
 
@@ -112,7 +115,8 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     etcd: etcdBinary(),
   };
   await down({ quiet: true });
-  for (const d of [PIDS, LOGS, CONTAINERD_DIR, KUBELET_ROOT, SECCOMP_ROOT]) mkdirSync(d, { recursive: true });
+  rmSync(POD_LOGS, { recursive: true, force: true });
+  for (const d of [PIDS, LOGS, CONTAINERD_DIR, KUBELET_ROOT, SECCOMP_ROOT, POD_LOGS]) mkdirSync(d, { recursive: true });
   const timeout = opts.timeoutMs ?? 180_000;
   const daemons: Daemon[] = [];
   const start = (name: string, cmd: string, args: string[]): Daemon => {
@@ -281,6 +285,7 @@ export async function down(opts: { quiet?: boolean; keepLogs?: boolean } = {}): 
   result.shims = (await killShims(socket)).length;
   result.unmounted = unmountUnder(CLUSTER_WORK).length;
   result.cgroups = removeKubeletCgroups();
+  removeContainerLogLinks(POD_LOGS);
   result.network = tearDownNetwork();
   result.leftovers = leftoverCgroups();
   const keep = opts.keepLogs ? [LOGS] : [];

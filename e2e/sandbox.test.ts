@@ -1,0 +1,222 @@
+// The product end to end, against the cluster KUBECONFIG points at (the local cluster of e2e/cluster, or
+// kind): CRDs served by the real API server, invalid policies rejected, a policy compiled to an
+// ArmorProfile and loaded by the agent until it is Ready, Pods mutated only in opted-in namespaces, a
+// mutated Pod running under the kubelet with the agent's Seccomp profile (a denied syscall fails inside
+// it, an allowed one works), and deletion cleaning up. e2e/run.sh deploys the product first.
+
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
+import { clients, errorText, eventually, exec, httpStatus, type Clients } from './lib/kube.js';
+
+jest.setTimeout(180_000);
+
+const GROUP = 'crd.varmor.org';
+const VERSION = 'v1beta1';
+const OPT_IN_LABEL = 'sandbox.varmor.org/enable';
+const suffix = randomBytes(3).toString('hex');
+const optedIn = `e2e-sandbox-${suffix}`;
+const plain = `e2e-plain-${suffix}`;
+const POLICY = 'deny-mkdir';
+const APP = { app: 'e2e-demo' };
+
+/** Set by e2e/run.sh for the local cluster, whose node is this machine (the kubelet's seccomp root). */
+const SECCOMP_ROOT = process.env.VARMOR_E2E_SECCOMP_ROOT;
+
+let c: Clients;
+
+interface PolicyStatus {
+  profileName?: string;
+  ready?: boolean;
+  phase?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+}
+
+function policy(name: string, namespace: string, policySpec: Record<string, unknown>, target: Record<string, unknown> = { kind: 'Pod', selector: { matchLabels: APP } }): object {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'VarmorPolicy', metadata: { name, namespace }, spec: { target, policy: policySpec } };
+}
+
+function pod(name: string, namespace: string): k8s.V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: APP },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'app', image: BUSYBOX_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] }],
+    },
+  };
+}
+
+async function createNamespace(name: string, labels: Record<string, string>): Promise<void> {
+  await c.core.createNamespace({ body: { metadata: { name, labels } } });
+  // Pods are admitted only once the namespace's default ServiceAccount exists.
+  await eventually(`ServiceAccount ${name}/default`, async () => (await c.core.readNamespacedServiceAccount({ name: 'default', namespace: name })) ?? undefined);
+}
+
+async function readPolicy(namespace: string, name: string): Promise<{ status?: PolicyStatus }> {
+  return (await c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'varmorpolicies', name })) as { status?: PolicyStatus };
+}
+
+async function podRunning(namespace: string, name: string): Promise<k8s.V1Pod> {
+  return eventually(`Pod ${namespace}/${name} Running`, async () => {
+    const p = await c.core.readNamespacedPod({ name, namespace });
+    const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
+    if (waiting?.reason && /Err|BackOff|Invalid/.test(waiting.reason)) throw new Error(`${waiting.reason}: ${waiting.message ?? ''}`);
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+  });
+}
+
+beforeAll(async () => {
+  // e2e/run.sh sets this when the cluster could not be brought up: every test fails with the reason.
+  if (process.env.VARMOR_E2E_UNAVAILABLE) throw new Error(`e2e cluster unavailable: ${process.env.VARMOR_E2E_UNAVAILABLE}`);
+  c = clients();
+  await createNamespace(optedIn, { [OPT_IN_LABEL]: 'true' });
+  await createNamespace(plain, {});
+});
+
+afterAll(async () => {
+  if (!c) return;
+  for (const ns of [optedIn, plain]) {
+    await c.core.deleteNamespace({ name: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+});
+
+describe('CRDs', () => {
+  it.each(['varmorpolicies', 'varmorclusterpolicies', 'armorprofiles', 'armorprofilemodels'])('%s are established and served by the API server', async (plural) => {
+    const crd = await c.ext.readCustomResourceDefinition({ name: `${plural}.${GROUP}` });
+    expect(crd.status?.conditions?.find((x) => x.type === 'Established')?.status).toBe('True');
+    expect(crd.spec.versions.some((v) => v.name === VERSION && v.served)).toBe(true);
+    const list = (await c.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: unknown[] };
+    expect(Array.isArray(list.items)).toBe(true);
+  });
+});
+
+describe('invalid policies are rejected', () => {
+  it('by the CRD schema: a policy without spec.target', async () => {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'VarmorPolicy', metadata: { name: 'no-target', namespace: optedIn }, spec: { policy: { enforcer: 'Seccomp', mode: 'EnhanceProtect' } } };
+    const err = await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeDefined();
+    expect(httpStatus(err)).toBe(422);
+    expect(errorText(err)).toMatch(/spec\.target/);
+  });
+
+  it('by the validating webhook: a rule name no schema can check', async () => {
+    const body = policy('bad-rule', optedIn, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['no-such-rule-e2e'] } });
+    const err = await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeDefined();
+    expect(errorText(err)).toMatch(/no-such-rule-e2e/);
+    expect(errorText(err)).toMatch(/admission webhook "validate-policies\.varmor\.org" denied/);
+  });
+});
+
+describe('a Seccomp policy, end to end', () => {
+  let status: PolicyStatus = {};
+
+  it('is compiled, loaded by the agent, and reaches Ready', async () => {
+    const body = policy(POLICY, optedIn, {
+      enforcer: 'Seccomp',
+      mode: 'EnhanceProtect',
+      enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] },
+    });
+    await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body });
+    status = await eventually(
+      'policy Ready',
+      async () => {
+        const s = (await readPolicy(optedIn, POLICY)).status;
+        if (s?.phase === 'Error') throw new Error(`policy phase Error: ${JSON.stringify(s.conditions)}`);
+        return s?.ready === true ? s : undefined;
+      },
+      120_000,
+    );
+    expect(status.profileName).toBeTruthy();
+    expect(status.phase).toBe('Protecting');
+    const ap = (await c.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: optedIn,
+      plural: 'armorprofiles',
+      name: status.profileName as string,
+    })) as { spec: { profile: { seccompContent?: string } }; status?: { conditions?: { nodeName?: string; status: string }[] } };
+    expect(ap.spec.profile.seccompContent).toMatch(/mkdir/);
+    expect(ap.status?.conditions?.some((x) => x.nodeName && x.status === 'True')).toBe(true);
+    if (SECCOMP_ROOT) {
+      // On the local cluster the node is this machine: the agent's file is where the kubelet looks.
+      const file = join(SECCOMP_ROOT, 'varmor', `${status.profileName}.json`);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ defaultAction: expect.any(String) });
+    }
+  });
+
+  it('mutates a Pod created in an opted-in namespace', async () => {
+    const created = await c.core.createNamespacedPod({ namespace: optedIn, body: pod('demo', optedIn) });
+    const sc = created.spec?.containers[0]?.securityContext;
+    expect(sc?.seccompProfile).toEqual({ type: 'Localhost', localhostProfile: `varmor/${status.profileName}.json` });
+    expect(created.metadata?.annotations?.['container.seccomp.security.beta.varmor.org/app']).toBe(`localhost/${status.profileName}`);
+  });
+
+  it('leaves a Pod in a namespace without the opt-in label alone', async () => {
+    await c.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: plain,
+      plural: 'varmorpolicies',
+      body: policy(POLICY, plain, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] } }),
+    });
+    const created = await c.core.createNamespacedPod({ namespace: plain, body: pod('demo', plain) });
+    expect(created.spec?.containers[0]?.securityContext?.seccompProfile).toBeUndefined();
+    expect(Object.keys(created.metadata?.annotations ?? {}).filter((k) => k.includes('varmor.org'))).toEqual([]);
+  });
+
+  it('runs the mutated Pod under the kubelet with the agent-written profile: mkdir is denied, the rest works', async () => {
+    await podRunning(optedIn, 'demo');
+    const status2 = await exec(c.kc, optedIn, 'demo', 'app', ['sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
+    expect(status2.stdout).toMatch(/Seccomp:\s+2/);
+    const denied = await exec(c.kc, optedIn, 'demo', 'app', ['mkdir', '/tmp/denied']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/Operation not permitted/);
+    const allowed = await exec(c.kc, optedIn, 'demo', 'app', ['sh', '-c', 'echo ok > /tmp/file && cat /tmp/file']);
+    expect(allowed).toMatchObject({ code: 0, stdout: 'ok\n' });
+  });
+
+  it('leaves mkdir alone in the unmutated Pod', async () => {
+    await podRunning(plain, 'demo');
+    const r = await exec(c.kc, plain, 'demo', 'app', ['sh', '-c', 'mkdir /tmp/fine && echo made']);
+    expect(r).toMatchObject({ code: 0, stdout: 'made\n' });
+  });
+
+  it('cleans up when the policy is deleted: the ArmorProfile goes away', async () => {
+    await c.core.deleteNamespacedPod({ name: 'demo', namespace: optedIn, gracePeriodSeconds: 0 });
+    await c.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', name: POLICY });
+    await eventually(
+      'policy and ArmorProfile deleted',
+      async () => {
+        const gone = async (plural: string, name: string): Promise<boolean> =>
+          c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural, name }).then(
+            () => false,
+            (e: unknown) => httpStatus(e) === 404,
+          );
+        return (await gone('varmorpolicies', POLICY)) && (await gone('armorprofiles', status.profileName as string)) ? true : undefined;
+      },
+      90_000,
+    );
+    if (SECCOMP_ROOT) {
+      const file = join(SECCOMP_ROOT, 'varmor', `${status.profileName}.json`);
+      await eventually(`${file} removed by the agent`, async () => (existsSync(file) ? undefined : true));
+    }
+    // New Pods in the namespace stop getting the deleted profile (once the webhook's informer has seen it).
+    let n = 0;
+    await eventually('a new Pod is created unmutated', async () => {
+      const after = await c.core.createNamespacedPod({ namespace: optedIn, body: pod(`after-${n++}`, optedIn) });
+      return after.spec?.containers[0]?.securityContext?.seccompProfile === undefined ? true : undefined;
+    });
+  });
+});
