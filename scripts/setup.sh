@@ -11,7 +11,7 @@ APT_PACKAGES=(
   apparmor                                                            # apparmor_parser -Q -K
   gcc libc6-dev                                                       # static seccomp probe for runc tests
   qemu-system-x86                                                     # BPF LSM enforcement guest
-  etcd-server iproute2 iptables conntrack kmod                        # local Kubernetes for e2e
+  etcd-server iproute2 iptables conntrack kmod containernetworking-plugins                      # local Kubernetes for e2e
 )
 # The qemu guest boots Debian's own 6.1 kernel (BPF LSM on); pinned ABI for reproducible runs.
 GUEST_KERNEL_PKG="${GUEST_KERNEL_PKG:-linux-image-6.1.0-56-amd64}"
