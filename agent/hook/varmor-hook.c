@@ -76,7 +76,9 @@ static int ask_agent(const char *socket_path, const char *stage, size_t state_le
   reply[got] = 0;
   if (strncmp(reply, "ok", 2) == 0) return 0;
   if (strncmp(reply, "deny", 4) == 0) {
-    fprintf(stderr, "varmor-hook: agent refused: %s", reply + 4);
+    const char *why = reply + 4;
+    while (*why == ' ') why++;
+    fprintf(stderr, "varmor-hook: agent refused: %s", why);
     return 1;
   }
   return -1;
