@@ -1,0 +1,198 @@
+// Well-formedness of `enhanceProtect.bpfRawRules`: the same words and shapes vArmor accepts
+// (permissions, qualifiers, globs, addresses, ports, mount flags, ptrace permissions), with
+// size limits taken from the BPF table layout (profiler/bpf/layout.ts) instead of vArmor's
+// smaller fixed ones.
+
+import type { BpfRawRules, FileRule, LabelSelector, PortRange } from '../api/types.js';
+import { at, type Issues } from './issues.js';
+import { cidrVersion, ipVersion } from './net.js';
+
+export const FILE_PERMISSIONS = ['all', '*', 'read', 'r', 'write', 'w', 'append', 'a', 'exec', 'e'] as const;
+export const QUALIFIERS = ['deny', 'audit'] as const;
+export const PTRACE_PERMISSIONS = ['trace', 'traceby', 'read', 'readby'] as const;
+
+/** vArmor's socket vocabulary: address families by their AF_ name, socket types, protocols. */
+export const SOCKET_DOMAINS = [
+  'all', 'unix', 'local', 'inet', 'ax25', 'ipx', 'appletalk', 'netrom', 'bridge', 'atmpvc', 'x25', 'inet6', 'rose',
+  'netbeui', 'security', 'key', 'netlink', 'route', 'packet', 'ash', 'econet', 'atmsvc', 'rds', 'sna', 'irda', 'pppox',
+  'wanpipe', 'llc', 'ib', 'mpls', 'can', 'tipc', 'bluetooth', 'iucv', 'rxrpc', 'isdn', 'phonet', 'ieee802154', 'caif',
+  'alg', 'nfc', 'vsock', 'kcm', 'qipcrtr', 'smc', 'xdp', 'mctp',
+] as const;
+export const SOCKET_TYPES = ['all', 'stream', 'dgram', 'raw', 'rdm', 'seqpacket', 'dccp', 'packet'] as const;
+export const SOCKET_PROTOCOLS = ['all', 'ip', 'icmp', 'tcp', 'udp', 'icmpv6'] as const;
+
+/** AppArmor's mount-flag words, which vArmor's BPF mount rules reuse; `all` = every mount operation. */
+export const MOUNT_FLAGS = [
+  'all', 'ro', 'r', 'read-only', 'rw', 'w', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async',
+  'remount', 'mand', 'nomand', 'dirsync', 'symfollow', 'nosymfollow', 'atime', 'noatime', 'diratime', 'nodiratime',
+  'silent', 'loud', 'relatime', 'norelatime', 'iversion', 'noiversion', 'strictatime', 'nostrictatime', 'lazytime',
+  'nolazytime', 'bind', 'b', 'move', 'm', 'rbind', 'R', 'make-unbindable', 'unbindable', 'make-private', 'private',
+  'make-slave', 'slave', 'make-shared', 'shared', 'make-runbindable', 'runbindable', 'make-rprivate', 'rprivate',
+  'make-rslave', 'rslave', 'make-rshared', 'rshared', 'umount',
+] as const;
+
+/** Longest path a rule can name: exact-path keys are VT_PATH_MAX (256) bytes, NUL-padded. */
+export const MAX_PATTERN_BYTES = 255;
+/** Mount source patterns keep a prefix and a suffix of VT_MNT_PAT_MAX (64) bytes each. */
+export const MAX_MOUNT_PATTERN_PART_BYTES = 64;
+export const MAX_FSTYPE_BYTES = 16;
+
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+function checkWords(issues: Issues, path: string, words: unknown, allowed: readonly string[], what: string, code: string, nonEmpty = true): void {
+  if (!Array.isArray(words)) return; // the schema reports the type
+  if (nonEmpty && words.length === 0) issues.add(path, code, `at least one ${what} is required (${allowed.join(', ')})`);
+  words.forEach((w, i) => {
+    if (typeof w === 'string' && !allowed.includes(w)) {
+      issues.add(at(path, i), code, `unknown ${what} "${w}"; expected one of ${allowed.join(', ')}`);
+    }
+  });
+}
+
+function checkQualifiers(issues: Issues, path: string, q: unknown): void {
+  checkWords(issues, path, q, QUALIFIERS, 'qualifier', 'invalid-qualifier');
+}
+
+/**
+ * A path pattern: absolute (`/etc/shadow`), a file name (`*.pem`, no `/`), or starting with a glob
+ * (`**\/nc`). At most one glob: one `*` (within a component) or one `**` (across directories).
+ */
+export function patternProblem(pattern: string, maxBytes = MAX_PATTERN_BYTES): string | null {
+  if (pattern.length === 0) return 'must not be empty';
+  if (pattern.includes('\0')) return 'must not contain NUL';
+  if (bytes(pattern) > maxBytes) return `is ${bytes(pattern)} bytes; at most ${maxBytes}`;
+  if (pattern.includes('/') && !pattern.startsWith('/') && !pattern.startsWith('*')) {
+    return 'must be an absolute path, a file name without "/", or start with a glob';
+  }
+  const doubles = pattern.match(/\*\*/g)?.length ?? 0;
+  const singles = (pattern.replace(/\*\*/g, '').match(/\*/g) ?? []).length;
+  if (/\*\*\*/.test(pattern)) return '"***" is not a glob; use "*" or "**"';
+  if (doubles + singles > 1) return 'at most one glob ("*" or "**") per pattern';
+  if (/[?[\]{}]/.test(pattern)) return 'only "*" and "**" globs are supported (no ?, [], {})';
+  return null;
+}
+
+function checkFileRules(issues: Issues, path: string, rules: FileRule[] | undefined, processes: boolean): void {
+  if (!Array.isArray(rules)) return;
+  rules.forEach((r, i) => {
+    const p = at(path, i);
+    if (typeof r?.pattern === 'string') {
+      const problem = patternProblem(r.pattern);
+      if (problem) issues.add(at(p, 'pattern'), 'invalid-pattern', `pattern "${r.pattern}" ${problem}`);
+    }
+    checkWords(issues, at(p, 'permissions'), r?.permissions, FILE_PERMISSIONS, 'permission', 'invalid-permission');
+    if (processes && Array.isArray(r?.permissions) && r.permissions.length > 0 && !r.permissions.some((x) => ['exec', 'e', 'all', '*'].includes(x))) {
+      issues.add(at(p, 'permissions'), 'invalid-permission', 'process rules act on exec: include exec (e)');
+    }
+    checkQualifiers(issues, at(p, 'qualifiers'), r?.qualifiers);
+  });
+}
+
+function checkPorts(issues: Issues, path: string, ports: PortRange[] | undefined): void {
+  if (!Array.isArray(ports)) return;
+  ports.forEach((pr, i) => {
+    const p = at(path, i);
+    const valid = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+    if (typeof pr?.port === 'number' && !valid(pr.port)) issues.add(at(p, 'port'), 'invalid-port', `port ${pr.port} is outside 1..65535`);
+    if (pr?.endPort !== undefined && typeof pr.endPort === 'number') {
+      if (!valid(pr.endPort)) issues.add(at(p, 'endPort'), 'invalid-port', `endPort ${pr.endPort} is outside 1..65535`);
+      else if (typeof pr.port === 'number' && pr.endPort < pr.port) {
+        issues.add(at(p, 'endPort'), 'invalid-port', `endPort ${pr.endPort} is below port ${pr.port}`);
+      }
+    }
+  });
+}
+
+function checkSelector(issues: Issues, path: string, sel: LabelSelector | undefined): void {
+  if (!sel || typeof sel !== 'object') return;
+  (sel.matchExpressions ?? []).forEach((e, i) => {
+    const p = at(at(path, 'matchExpressions'), i);
+    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e?.operator)) {
+      issues.add(at(p, 'operator'), 'invalid-selector', `operator "${e?.operator}" must be In, NotIn, Exists or DoesNotExist`);
+    } else if ((e.operator === 'In' || e.operator === 'NotIn') && !(e.values && e.values.length > 0)) {
+      issues.add(at(p, 'values'), 'invalid-selector', `operator ${e.operator} needs at least one value`);
+    } else if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && e.values && e.values.length > 0) {
+      issues.add(at(p, 'values'), 'invalid-selector', `operator ${e.operator} takes no values`);
+    }
+  });
+}
+
+export function checkLabelSelector(issues: Issues, path: string, sel: LabelSelector | undefined): void {
+  checkSelector(issues, path, sel);
+}
+
+export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRules | undefined): void {
+  if (!rules || typeof rules !== 'object') return;
+  checkFileRules(issues, at(path, 'files'), rules.files, false);
+  checkFileRules(issues, at(path, 'processes'), rules.processes, true);
+
+  const net = rules.network;
+  if (net && typeof net === 'object') {
+    const np = at(path, 'network');
+    (net.sockets ?? []).forEach((s, i) => {
+      const p = at(at(np, 'sockets'), i);
+      checkWords(issues, at(p, 'domains'), s?.domains, SOCKET_DOMAINS, 'socket domain', 'invalid-socket', false);
+      checkWords(issues, at(p, 'types'), s?.types, SOCKET_TYPES, 'socket type', 'invalid-socket', false);
+      checkWords(issues, at(p, 'protocols'), s?.protocols, SOCKET_PROTOCOLS, 'socket protocol', 'invalid-socket', false);
+      if (!s?.domains?.length && !s?.types?.length && !s?.protocols?.length) {
+        issues.add(p, 'invalid-socket', 'a socket rule needs at least one of domains, types, protocols');
+      }
+      checkQualifiers(issues, at(p, 'qualifiers'), s?.qualifiers);
+    });
+    const eg = net.egress;
+    if (eg && typeof eg === 'object') {
+      const ep = at(np, 'egress');
+      (eg.toDestinations ?? []).forEach((d, i) => {
+        const p = at(at(ep, 'toDestinations'), i);
+        const hasIp = d?.ip !== undefined && d.ip !== '';
+        const hasCidr = d?.cidr !== undefined && d.cidr !== '';
+        if (hasIp === hasCidr) issues.add(p, hasIp ? 'conflict' : 'required', 'exactly one of ip and cidr is required');
+        if (hasIp && typeof d.ip === 'string' && ipVersion(d.ip) === 0) {
+          issues.add(at(p, 'ip'), 'invalid-address', `"${d.ip}" is not an IPv4 or IPv6 address`);
+        }
+        if (hasCidr && typeof d.cidr === 'string' && cidrVersion(d.cidr) === 0) {
+          issues.add(at(p, 'cidr'), 'invalid-address', `"${d.cidr}" is not an IPv4 or IPv6 CIDR (address/bits)`);
+        }
+        checkPorts(issues, at(p, 'ports'), d?.ports);
+        checkQualifiers(issues, at(p, 'qualifiers'), d?.qualifiers);
+      });
+      (eg.toServices ?? []).forEach((s, i) => {
+        const p = at(at(ep, 'toServices'), i);
+        const hasName = typeof s?.name === 'string' && s.name !== '';
+        if (hasName === (s?.serviceSelector !== undefined)) {
+          issues.add(p, hasName ? 'conflict' : 'required', 'exactly one of name and serviceSelector is required');
+        }
+        checkSelector(issues, at(p, 'serviceSelector'), s?.serviceSelector);
+        checkQualifiers(issues, at(p, 'qualifiers'), s?.qualifiers);
+      });
+      (eg.toPods ?? []).forEach((s, i) => {
+        const p = at(at(ep, 'toPods'), i);
+        checkSelector(issues, at(p, 'podSelector'), s?.podSelector);
+        checkPorts(issues, at(p, 'ports'), s?.ports);
+        checkQualifiers(issues, at(p, 'qualifiers'), s?.qualifiers);
+      });
+    }
+  }
+
+  if (rules.ptrace && typeof rules.ptrace === 'object') {
+    const p = at(path, 'ptrace');
+    checkWords(issues, at(p, 'permissions'), rules.ptrace.permissions, PTRACE_PERMISSIONS, 'ptrace permission', 'invalid-permission');
+    checkQualifiers(issues, at(p, 'qualifiers'), rules.ptrace.qualifiers);
+  }
+
+  (rules.mounts ?? []).forEach((m, i) => {
+    const p = at(at(path, 'mounts'), i);
+    if (typeof m?.sourcePattern === 'string') {
+      const problem = patternProblem(m.sourcePattern, 2 * MAX_MOUNT_PATTERN_PART_BYTES);
+      if (problem) issues.add(at(p, 'sourcePattern'), 'invalid-pattern', `sourcePattern "${m.sourcePattern}" ${problem}`);
+    }
+    if (typeof m?.fstype === 'string') {
+      if (m.fstype === '') issues.add(at(p, 'fstype'), 'invalid-fstype', 'fstype must not be empty; use "*" for any');
+      else if (bytes(m.fstype) > MAX_FSTYPE_BYTES) {
+        issues.add(at(p, 'fstype'), 'invalid-fstype', `fstype "${m.fstype}" is ${bytes(m.fstype)} bytes; at most ${MAX_FSTYPE_BYTES}`);
+      }
+    }
+    checkWords(issues, at(p, 'flags'), m?.flags, MOUNT_FLAGS, 'mount flag', 'invalid-mount-flag');
+    checkQualifiers(issues, at(p, 'qualifiers'), m?.qualifiers);
+  });
+}
