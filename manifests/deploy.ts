@@ -3,7 +3,7 @@
 // (Secret varmor-webhook-tls, CA into both webhook configurations' caBundle), the manager Deployment and
 // the agent DaemonSet; then waits for them to be ready. Server-side apply: re-running is an update.
 // Usage: node --import ./e2e/cluster/ts-loader.mjs manifests/deploy.ts [--image REF] [--containerd-socket P]
-//        [--seccomp-root DIR] [--timeout SECONDS] [--delete]
+//        [--seccomp-root DIR] [--crds DIR] [--timeout SECONDS] [--delete]
 
 import * as k8s from '@kubernetes/client-node';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface DeployOptions {
   /** Host path of the kubelet's seccomp root (default /var/lib/kubelet/seccomp). */
   seccompRoot?: string;
   timeoutMs?: number;
+  /** Where the CRD YAML files are (default manifests/crds). */
+  crdDir?: string;
   log?: (msg: string) => void;
 }
 
@@ -44,8 +46,7 @@ export function loadManifest(file: string): Obj[] {
   return parseDocuments(readFileSync(file, 'utf8')).filter((d): d is Obj => !!d && typeof d === 'object') as Obj[];
 }
 
-export function crdFiles(): string[] {
-  const dir = join(HERE, 'crds');
+export function crdFiles(dir = join(HERE, 'crds')): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
@@ -105,9 +106,9 @@ async function poll(what: string, timeoutMs: number, check: () => Promise<string
   }
 }
 
-export async function applyCrds(kc: k8s.KubeConfig, log: (m: string) => void, timeoutMs = 60_000): Promise<string[]> {
-  const files = crdFiles();
-  if (!files.length) throw new DeployError('DEPLOY_MISSING_CRDS', `no CRDs in ${join(HERE, 'crds')} (generated from the profiler's schema)`);
+export async function applyCrds(kc: k8s.KubeConfig, log: (m: string) => void, timeoutMs = 60_000, dir = join(HERE, 'crds')): Promise<string[]> {
+  const files = crdFiles(dir);
+  if (!files.length) throw new DeployError('DEPLOY_MISSING_CRDS', `no CRDs in ${dir} (generated from the profiler's schema)`);
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const names: string[] = [];
@@ -130,7 +131,7 @@ export async function applyCrds(kc: k8s.KubeConfig, log: (m: string) => void, ti
 export async function deploy(kc: k8s.KubeConfig, opts: DeployOptions = {}): Promise<void> {
   const log = opts.log ?? ((m: string) => console.log(`deploy: ${m}`));
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  await applyCrds(kc, log);
+  await applyCrds(kc, log, 60_000, opts.crdDir);
   const bundle = generateBundle({ serviceName: 'varmor-webhook', namespace: NAMESPACE });
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
   const objs = renderManifests({ image: PRODUCT_IMAGE, ...opts }, bundle);
@@ -208,6 +209,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     else if (a === '--containerd-socket') opts.containerdSocket = v();
     else if (a === '--seccomp-root') opts.seccompRoot = v();
     else if (a === '--timeout') opts.timeoutMs = Number(v()) * 1000;
+    else if (a === '--crds') opts.crdDir = resolve(v());
     else if (a === '--delete') del = true;
     else {
       console.error(`deploy: unknown argument ${a}`);
