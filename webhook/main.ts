@@ -13,7 +13,7 @@ import { ensureCertFiles } from '../certs/index.js';
 import { DEFAULT_PRODUCT_NAMESPACE } from '../profiler/names.js';
 import { OPT_IN_LABEL } from './mutate/types.js';
 import type { AppArmorStyle } from './mutate/mutate.js';
-import { createMetrics } from './server/metrics.js';
+import { createMetrics, observePolicies } from './server/metrics.js';
 import { startWebhookServer, type RunningWebhook } from './server/app.js';
 import { FolderSource } from './sources/folder.js';
 import { PolicyStore } from './sources/store.js';
@@ -152,11 +152,7 @@ export async function startWebhook(config: WebhookConfig): Promise<StartedWebhoo
     defaultNamespaceLabels: cluster ? undefined : (ns) => (!optIn || optIn.has(ns) ? optedIn : undefined),
     log: { info: (o, m) => logRef.current?.info(o, m), warn: (o, m) => logRef.current?.warn(o, m) },
     onRejected: (source) => metrics.policiesRejected.inc({ source: source.startsWith('cluster:') ? 'cluster' : 'folder' }),
-    onChange: (index) => {
-      const list = index.list();
-      metrics.policies.set({ kind: 'VarmorPolicy' }, list.filter((p) => p.kind === 'VarmorPolicy').length);
-      metrics.policies.set({ kind: 'VarmorClusterPolicy' }, list.filter((p) => p.kind === 'VarmorClusterPolicy').length);
-    },
+    onChange: (index) => observePolicies(metrics, index),
   });
 
   const certs = await ensureCertFiles(config.certDir, { serviceName: config.service, namespace: config.productNamespace });

@@ -111,9 +111,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
 
   let ops: FastifyInstance | undefined;
   let metricsPort: number | undefined;
+  let closing = false;
   if (opts.metricsPort !== null) {
     ops = Fastify({ logger: false });
-    let closing = false;
     ops.get('/healthz', async () => ({ status: 'ok' }));
     ops.get('/readyz', async (_req, reply) => {
       const ready = !closing && app.server.listening && (opts.ready?.() ?? true);
@@ -122,9 +122,6 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
     ops.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
     await ops.listen({ host: opts.metricsHost ?? opts.host ?? '127.0.0.1', port: opts.metricsPort ?? 0 });
     metricsPort = (ops.server.address() as AddressInfo).port;
-    app.addHook('onClose', async () => {
-      closing = true;
-    });
   }
 
   return {
@@ -136,6 +133,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
     metrics,
     reloader,
     async close() {
+      closing = true;
       reloader?.stop();
       await app.close();
       await ops?.close();

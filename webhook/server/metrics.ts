@@ -64,3 +64,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookM
     }),
   };
 }
+
+/** Sets the policies gauge from the index in force (a store's onChange). */
+export function observePolicies(metrics: WebhookMetrics, index: { list(): { kind: string }[] }): void {
+  const list = index.list();
+  for (const kind of ['VarmorPolicy', 'VarmorClusterPolicy']) metrics.policies.set({ kind }, list.filter((p) => p.kind === kind).length);
+}

@@ -39,6 +39,7 @@ describe('FolderSource', () => {
   it('re-reads the folder when a file changes', async () => {
     const store = newStore();
     const source = new FolderSource(dir, store);
+    const size = () => store.size;
     await source.start();
     try {
       expect(store.size).toBe(3);
@@ -46,14 +47,14 @@ describe('FolderSource', () => {
         path.join(dir, 'late.yml'),
         'apiVersion: crd.varmor.org/v1beta1\nkind: VarmorPolicy\nmetadata: {name: late}\nspec:\n  target: {kind: Pod, name: x}\n  policy: {enforcer: BPF, mode: AlwaysAllow}\n',
       );
-      while (store.size !== 4) {
+      while (size() !== 4) {
         await new Promise((r) => setTimeout(r, 50));
         await source.settled();
       }
       // No namespace in the file: kubectl's default.
       expect(store.policies().list().map((p) => p.id)).toContain('VarmorPolicy/default/late');
       await unlink(path.join(dir, 'late.yml'));
-      while (store.size !== 3) {
+      while (size() !== 3) {
         await new Promise((r) => setTimeout(r, 50));
         await source.settled();
       }
