@@ -1,41 +1,23 @@
 // Well-formedness of `enhanceProtect.bpfRawRules`: the same words and shapes vArmor accepts
 // (permissions, qualifiers, globs, addresses, ports, mount flags, ptrace permissions), with
 // size limits taken from the BPF table layout (profiler/bpf/layout.ts) instead of vArmor's
-// smaller fixed ones.
+// smaller fixed ones. Words and pattern shapes are judged by the BPF compiler's own parsers
+// (profiler/bpf/rules.ts), so validation and compilation can never disagree.
 
 import type { BpfRawRules, FileRule, LabelSelector, PortRange } from '../api/types.js';
 import { at, type Issues } from './issues.js';
 import { cidrVersion, ipVersion } from './net.js';
+import { BpfCompileError, DOMAINS, PROTOCOLS, SOCK_TYPES, filePerms, mountFlags, planPattern, ptracePerms, socketValues } from '../bpf/rules.js';
 
-export const FILE_PERMISSIONS = ['all', '*', 'read', 'r', 'write', 'w', 'append', 'a', 'exec', 'e'] as const;
 export const QUALIFIERS = ['deny', 'audit'] as const;
-export const PTRACE_PERMISSIONS = ['trace', 'traceby', 'read', 'readby'] as const;
-
-/** vArmor's socket vocabulary: address families by their AF_ name, socket types, protocols. */
-export const SOCKET_DOMAINS = [
-  'all', 'unix', 'local', 'inet', 'ax25', 'ipx', 'appletalk', 'netrom', 'bridge', 'atmpvc', 'x25', 'inet6', 'rose',
-  'netbeui', 'security', 'key', 'netlink', 'route', 'packet', 'ash', 'econet', 'atmsvc', 'rds', 'sna', 'irda', 'pppox',
-  'wanpipe', 'llc', 'ib', 'mpls', 'can', 'tipc', 'bluetooth', 'iucv', 'rxrpc', 'isdn', 'phonet', 'ieee802154', 'caif',
-  'alg', 'nfc', 'vsock', 'kcm', 'qipcrtr', 'smc', 'xdp', 'mctp',
-] as const;
-export const SOCKET_TYPES = ['all', 'stream', 'dgram', 'raw', 'rdm', 'seqpacket', 'dccp', 'packet'] as const;
-export const SOCKET_PROTOCOLS = ['all', 'ip', 'icmp', 'tcp', 'udp', 'icmpv6'] as const;
-
-/** AppArmor's mount-flag words, which vArmor's BPF mount rules reuse; `all` = every mount operation. */
-export const MOUNT_FLAGS = [
-  'all', 'ro', 'r', 'read-only', 'rw', 'w', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async',
-  'remount', 'mand', 'nomand', 'dirsync', 'symfollow', 'nosymfollow', 'atime', 'noatime', 'diratime', 'nodiratime',
-  'silent', 'loud', 'relatime', 'norelatime', 'iversion', 'noiversion', 'strictatime', 'nostrictatime', 'lazytime',
-  'nolazytime', 'bind', 'b', 'move', 'm', 'rbind', 'R', 'make-unbindable', 'unbindable', 'make-private', 'private',
-  'make-slave', 'slave', 'make-shared', 'shared', 'make-runbindable', 'runbindable', 'make-rprivate', 'rprivate',
-  'make-rslave', 'rslave', 'make-rshared', 'rshared', 'umount',
-] as const;
-
 /** Longest path a rule can name: exact-path keys are VT_PATH_MAX (256) bytes, NUL-padded. */
 export const MAX_PATTERN_BYTES = 255;
 /** Mount source patterns keep a prefix and a suffix of VT_MNT_PAT_MAX (64) bytes each. */
 export const MAX_MOUNT_PATTERN_PART_BYTES = 64;
-export const MAX_FSTYPE_BYTES = 16;
+/** vt_fstype_key.fstype is 16 bytes with a terminating NUL. */
+export const MAX_FSTYPE_BYTES = 15;
+/** Prefix/suffix of a glob pattern are LPM keys of VT_LPM_PATH_MAX (240) bytes. */
+export const MAX_GLOB_PART_BYTES = 240;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -48,6 +30,34 @@ function checkWords(issues: Issues, path: string, words: unknown, allowed: reado
     }
   });
 }
+
+/** Each word through the BPF compiler's own parser, so every bad word is reported, not just the first. */
+function checkParsed(
+  issues: Issues,
+  path: string,
+  words: unknown,
+  parse: (words: string[], field: string) => unknown,
+  what: string,
+  code: string,
+  nonEmpty = true,
+): void {
+  if (!Array.isArray(words)) return;
+  if (nonEmpty && words.length === 0) issues.add(path, code, `at least one ${what} is required`);
+  words.forEach((w, i) => {
+    if (typeof w !== 'string') return;
+    try {
+      parse([w], at(path, i));
+    } catch (e) {
+      if (!(e instanceof BpfCompileError)) throw e;
+      issues.add(at(path, i), code, `unknown ${what} "${w}"`);
+    }
+  });
+}
+
+const socketWords = (table: Record<string, number>) => (words: string[], field: string) => socketValues(words, table, field);
+export const SOCKET_DOMAINS = ['all', ...Object.keys(DOMAINS)];
+export const SOCKET_TYPES = ['all', ...Object.keys(SOCK_TYPES)];
+export const SOCKET_PROTOCOLS = ['all', ...Object.keys(PROTOCOLS)];
 
 function checkQualifiers(issues: Issues, path: string, q: unknown): void {
   checkWords(issues, path, q, QUALIFIERS, 'qualifier', 'invalid-qualifier');
@@ -64,11 +74,29 @@ export function patternProblem(pattern: string, maxBytes = MAX_PATTERN_BYTES): s
   if (pattern.includes('/') && !pattern.startsWith('/') && !pattern.startsWith('*')) {
     return 'must be an absolute path, a file name without "/", or start with a glob';
   }
-  const doubles = pattern.match(/\*\*/g)?.length ?? 0;
-  const singles = (pattern.replace(/\*\*/g, '').match(/\*/g) ?? []).length;
-  if (/\*\*\*/.test(pattern)) return '"***" is not a glob; use "*" or "**"';
-  if (doubles + singles > 1) return 'at most one glob ("*" or "**") per pattern';
-  if (/[?[\]{}]/.test(pattern)) return 'only "*" and "**" globs are supported (no ?, [], {})';
+  let plan;
+  try {
+    plan = planPattern(pattern, '');
+  } catch (e) {
+    if (!(e instanceof BpfCompileError)) throw e;
+    return 'has more than one glob: at most one "*" (within a component) or one "**" (across directories)';
+  }
+  const parts = plan.kind === 'glob' ? [plan.prefix, plan.suffix] : plan.kind === 'prefix' ? [plan.prefix] : plan.kind === 'suffix' ? [plan.suffix] : [];
+  const long = parts.find((x) => bytes(x) > MAX_GLOB_PART_BYTES);
+  if (long !== undefined) return `has ${bytes(long)} bytes on one side of its glob; at most ${MAX_GLOB_PART_BYTES}`;
+  return null;
+}
+
+/** A mount source: a device or file system name, or a path; one `*` or `**`; 64 bytes either side of it. */
+export function mountPatternProblem(pattern: string): string | null {
+  if (pattern.length === 0) return 'must not be empty; use "**" for any source';
+  if (pattern.includes('\0')) return 'must not contain NUL';
+  const i = pattern.indexOf('*');
+  const j = pattern.lastIndexOf('*');
+  if (i >= 0 && (j - i > 1 || (j === i + 1 && pattern[i + 1] !== '*'))) return 'has more than one glob: at most one "*" or "**"';
+  const parts = i < 0 ? [pattern] : [pattern.slice(0, i), pattern.slice(j + 1)];
+  const long = parts.find((x) => bytes(x) > MAX_MOUNT_PATTERN_PART_BYTES);
+  if (long !== undefined) return `has ${bytes(long)} bytes on one side of its glob; at most ${MAX_MOUNT_PATTERN_PART_BYTES}`;
   return null;
 }
 
@@ -80,8 +108,8 @@ function checkFileRules(issues: Issues, path: string, rules: FileRule[] | undefi
       const problem = patternProblem(r.pattern);
       if (problem) issues.add(at(p, 'pattern'), 'invalid-pattern', `pattern "${r.pattern}" ${problem}`);
     }
-    checkWords(issues, at(p, 'permissions'), r?.permissions, FILE_PERMISSIONS, 'permission', 'invalid-permission');
-    if (processes && Array.isArray(r?.permissions) && r.permissions.length > 0 && !r.permissions.some((x) => ['exec', 'e', 'all', '*'].includes(x))) {
+    checkParsed(issues, at(p, 'permissions'), r?.permissions, filePerms, 'permission', 'invalid-permission');
+    if (processes && Array.isArray(r?.permissions) && r.permissions.length > 0 && !r.permissions.some((x) => ['exec', 'e', 'x', 'all', '*'].includes(x))) {
       issues.add(at(p, 'permissions'), 'invalid-permission', 'process rules act on exec: include exec (e)');
     }
     checkQualifiers(issues, at(p, 'qualifiers'), r?.qualifiers);
@@ -131,9 +159,9 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
     const np = at(path, 'network');
     (net.sockets ?? []).forEach((s, i) => {
       const p = at(at(np, 'sockets'), i);
-      checkWords(issues, at(p, 'domains'), s?.domains, SOCKET_DOMAINS, 'socket domain', 'invalid-socket', false);
-      checkWords(issues, at(p, 'types'), s?.types, SOCKET_TYPES, 'socket type', 'invalid-socket', false);
-      checkWords(issues, at(p, 'protocols'), s?.protocols, SOCKET_PROTOCOLS, 'socket protocol', 'invalid-socket', false);
+      checkParsed(issues, at(p, 'domains'), s?.domains, socketWords(DOMAINS), 'socket domain', 'invalid-socket', false);
+      checkParsed(issues, at(p, 'types'), s?.types, socketWords(SOCK_TYPES), 'socket type', 'invalid-socket', false);
+      checkParsed(issues, at(p, 'protocols'), s?.protocols, socketWords(PROTOCOLS), 'socket protocol', 'invalid-socket', false);
       if (!s?.domains?.length && !s?.types?.length && !s?.protocols?.length) {
         issues.add(p, 'invalid-socket', 'a socket rule needs at least one of domains, types, protocols');
       }
@@ -176,14 +204,14 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
 
   if (rules.ptrace && typeof rules.ptrace === 'object') {
     const p = at(path, 'ptrace');
-    checkWords(issues, at(p, 'permissions'), rules.ptrace.permissions, PTRACE_PERMISSIONS, 'ptrace permission', 'invalid-permission');
+    checkParsed(issues, at(p, 'permissions'), rules.ptrace.permissions, ptracePerms, 'ptrace permission', 'invalid-permission');
     checkQualifiers(issues, at(p, 'qualifiers'), rules.ptrace.qualifiers);
   }
 
   (rules.mounts ?? []).forEach((m, i) => {
     const p = at(at(path, 'mounts'), i);
     if (typeof m?.sourcePattern === 'string') {
-      const problem = patternProblem(m.sourcePattern, 2 * MAX_MOUNT_PATTERN_PART_BYTES);
+      const problem = mountPatternProblem(m.sourcePattern);
       if (problem) issues.add(at(p, 'sourcePattern'), 'invalid-pattern', `sourcePattern "${m.sourcePattern}" ${problem}`);
     }
     if (typeof m?.fstype === 'string') {
@@ -192,7 +220,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
         issues.add(at(p, 'fstype'), 'invalid-fstype', `fstype "${m.fstype}" is ${bytes(m.fstype)} bytes; at most ${MAX_FSTYPE_BYTES}`);
       }
     }
-    checkWords(issues, at(p, 'flags'), m?.flags, MOUNT_FLAGS, 'mount flag', 'invalid-mount-flag');
+    checkParsed(issues, at(p, 'flags'), m?.flags, mountFlags, 'mount flag', 'invalid-mount-flag');
     checkQualifiers(issues, at(p, 'qualifiers'), m?.qualifiers);
   });
 }
