@@ -2,7 +2,8 @@
 //   pause    the pod sandbox image (a static C pause binary), containerd's sandbox_image on the local cluster
 //   busybox  the e2e suite's workload image (busybox-static and its applets)
 //   product  varmor-ts itself: node and its shared libraries, dist/, bin/, the production node_modules,
-//            the native addon when built, on a busybox base (a shell for `kubectl exec` debugging)
+//            the native addon when built, apparmor_parser and its abstractions, on a busybox base (a shell
+//            for `kubectl exec` debugging)
 // Usage: node --import ./e2e/cluster/ts-loader.mjs manifests/images/build.ts [--out DIR] [pause|busybox|product ...]
 // Prints one line per image: `<ref> <tar file>`.
 
@@ -17,6 +18,7 @@ import { TarError, type TarEntry } from './tar.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 export const DEFAULT_OUT = join(ROOT, 'e2e/cluster/.work/images');
+const APPARMOR_PARSER = '/usr/sbin/apparmor_parser';
 
 export function buildPause(outDir: string): WrittenImage {
   const bin = join(outDir, 'pause');
@@ -32,10 +34,10 @@ export function buildBusybox(outDir: string): WrittenImage {
   return writeOciImage(join(outDir, 'busybox.tar'), { ref: BUSYBOX_IMAGE, entries: busyboxRootfs(), config: { Cmd: ['/bin/sh'] } });
 }
 
-/** node's shared libraries (from ldd), at their paths, so the dynamically linked node runs in the image. */
-function nodeWithLibs(nodeBin: string): TarEntry[] {
-  const out: TarEntry[] = [hostFile(nodeBin, 'usr/local/bin/node', 0o755)];
-  const ldd = execFileSync('ldd', [nodeBin], { encoding: 'utf8' });
+/** A host binary and its shared libraries (from ldd), at their paths, so it runs in the image. */
+function binaryWithLibs(bin: string, dest: string): TarEntry[] {
+  const out: TarEntry[] = [hostFile(bin, dest, 0o755)];
+  const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
   for (const m of ldd.matchAll(/(\/\S+) \(0x/g)) {
     const lib = m[1];
     out.push(hostFile(realpathSync(lib), lib));
@@ -55,7 +57,15 @@ function productionModules(): string[] {
 export function buildProduct(outDir: string): WrittenImage {
   if (!existsSync(join(ROOT, 'dist'))) throw new TarError('TAR_BAD_ENTRY', 'dist/ is missing: run `npm run build` first', 'dist');
   const app = 'opt/varmor';
-  const entries: TarEntry[] = [...busyboxRootfs(), ...nodeWithLibs(realpathSync(process.execPath))];
+  const entries: TarEntry[] = [...busyboxRootfs(), ...binaryWithLibs(realpathSync(process.execPath), 'usr/local/bin/node')];
+  // The agent loads AppArmor profiles with apparmor_parser where the kernel has AppArmor (kind on
+  // Ubuntu hosts, say); the profiles include the standard abstractions and tunables.
+  if (existsSync(APPARMOR_PARSER)) {
+    entries.push(...binaryWithLibs(APPARMOR_PARSER, APPARMOR_PARSER.slice(1)));
+    for (const dir of ['/etc/apparmor.d/abstractions', '/etc/apparmor.d/tunables', '/etc/apparmor.d/abi', '/etc/apparmor']) {
+      if (existsSync(dir)) entries.push(...hostTree(dir, dir.slice(1)));
+    }
+  }
   entries.push(hostFile(join(ROOT, 'package.json'), `${app}/package.json`));
   entries.push(...hostTree(join(ROOT, 'dist'), `${app}/dist`, (p) => p.endsWith('.map') || /\.test\.js$/.test(p)));
   entries.push(...hostTree(join(ROOT, 'bin'), `${app}/bin`));
