@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy, ArmorProfile } from '../../profiler/api/types.js';
-import { AP_FINALIZER, convergeMeta, decorateArmorProfile, deepEqual, immutableViolation, withFinalizer, withoutFinalizer } from './desired.js';
+import { AP_FINALIZER, convergeMeta, decorateArmorProfile, appliedPolicy, deepEqual, withFinalizer, withoutFinalizer } from './desired.js';
 
 const policy: AnyPolicy = {
   apiVersion: 'crd.varmor.org/v1beta1',
@@ -58,18 +58,14 @@ describe('finalizer helpers', () => {
   });
 });
 
-describe('immutableViolation', () => {
-  const ap = decorateArmorProfile(policy, built, {});
-  it('accepts the same target and enforcer', () => {
-    expect(immutableViolation(policy, ap)).toBeUndefined();
-  });
-  it('names the field when the target changes', () => {
-    const p = { ...policy, spec: { ...policy.spec, target: { kind: 'Deployment', name: 'api' } } } as AnyPolicy;
-    expect(immutableViolation(p, ap)).toMatch(/^spec\.target is immutable/);
-  });
-  it('names the field when the enforcer changes', () => {
-    const p = { ...policy, spec: { ...policy.spec, policy: { ...policy.spec.policy, enforcer: 'BPF' } } } as AnyPolicy;
-    expect(immutableViolation(p, ap)).toMatch(/^spec\.policy\.enforcer is immutable: it was AppArmorBPF/);
+describe('appliedPolicy', () => {
+  it('rebuilds the target, enforcer and mode the ArmorProfile was built from', () => {
+    const ap = decorateArmorProfile(policy, built, {});
+    const now = { ...policy, spec: { target: { kind: 'Deployment', name: 'api' }, policy: { enforcer: 'BPF', mode: 'AlwaysAllow' } } } as AnyPolicy;
+    const old = appliedPolicy(now, ap);
+    expect(old.spec.target).toEqual({ kind: 'Deployment', name: 'web' });
+    expect(old.spec.policy).toMatchObject({ enforcer: 'AppArmorBPF', mode: 'EnhanceProtect' });
+    expect(old.metadata).toBe(now.metadata);
   });
 });
 

@@ -13,6 +13,8 @@ export const LABEL_POLICY_NAME = 'varmor.org/policy-name';
 export const LABEL_POLICY_NAMESPACE = 'varmor.org/policy-namespace';
 /** The enforcer the ArmorProfile was built for; the basis of the immutability check. */
 export const ANN_ENFORCER = 'controller.varmor.org/enforcer';
+/** The mode the policy had when the ArmorProfile was built (not the compiled mode, which modelling changes). */
+export const ANN_MODE = 'controller.varmor.org/mode';
 /** `<generation>@<stamp>`: a restart of existing workloads is due for that policy generation. */
 export const ANN_RESTART = 'controller.varmor.org/restart';
 /** Generation whose restart has been done. */
@@ -56,7 +58,7 @@ export function decorateArmorProfile(policy: AnyPolicy, ap: ArmorProfile, annota
   const meta: ObjectMeta = {
     ...ap.metadata,
     labels: { ...(ap.metadata.labels ?? {}), ...policyLabels(policy) },
-    annotations: { ...(ap.metadata.annotations ?? {}), [ANN_ENFORCER]: policy.spec.policy.enforcer, ...annotations },
+    annotations: { ...(ap.metadata.annotations ?? {}), [ANN_ENFORCER]: policy.spec.policy.enforcer, [ANN_MODE]: policy.spec.policy.mode, ...annotations },
     finalizers: [AP_FINALIZER],
     ...(owner ? { ownerReferences: [owner] } : {}),
   };
@@ -134,14 +136,19 @@ export function emptyModel(policy: AnyPolicy, name: string, namespace: string): 
   });
 }
 
-/** Immutable fields: what a change in place would silently break for already-running pods. */
-export function immutableViolation(policy: AnyPolicy, ap: ArmorProfile): string | undefined {
-  if (!deepEqual(clean(policy.spec.target), clean(ap.spec.target))) {
-    return `spec.target is immutable: it was ${JSON.stringify(ap.spec.target)}; delete and re-create the policy to change it`;
-  }
-  const was = ap.metadata.annotations?.[ANN_ENFORCER];
-  if (was !== undefined && was !== policy.spec.policy.enforcer) {
-    return `spec.policy.enforcer is immutable: it was ${was}; delete and re-create the policy to change it`;
-  }
-  return undefined;
+/**
+ * The policy as the ArmorProfile was last built from it (target, enforcer, mode), with the
+ * current status: the "old object" for the update rules, so a change the validating webhook
+ * did not see (webhook down, failurePolicy Ignore) is still refused here.
+ */
+export function appliedPolicy(policy: AnyPolicy, ap: ArmorProfile): AnyPolicy {
+  const a = ap.metadata.annotations ?? {};
+  return {
+    ...policy,
+    spec: {
+      ...policy.spec,
+      target: ap.spec.target ?? policy.spec.target,
+      policy: { ...policy.spec.policy, enforcer: a[ANN_ENFORCER] ?? policy.spec.policy.enforcer, mode: a[ANN_MODE] ?? policy.spec.policy.mode },
+    },
+  } as AnyPolicy;
 }

@@ -85,8 +85,10 @@ describe('computeStatus', () => {
   it('modelling overrides the phase unless there is an error', () => {
     const rec = computeStatus('p', undefined, { kind: 'applied', ap: ap([ok('n1')]), update: false, modeling: { state: 'recording', message: 'until x' } }, [], now);
     expect(rec.status.phase).toBe('Modeling');
+    expect(rec.status.conditions?.find((c) => c.type === 'Modeling')).toMatchObject({ status: 'True', reason: 'Recording', message: 'until x' });
     const done = computeStatus('p', rec.status, { kind: 'applied', ap: ap([ok('n1')]), update: false, modeling: { state: 'completed', message: 'built' } }, [], later);
     expect(done.status.phase).toBe('Completed');
+    expect(done.status.conditions?.find((c) => c.type === 'Modeling')).toMatchObject({ status: 'False', reason: 'Completed' });
     expect(done.events).toContainEqual({ type: 'Normal', reason: 'PhaseCompleted', message: 'built' });
   });
 

@@ -11,6 +11,8 @@ export const CONDITION_UPDATED = 'Updated';
 export const CONDITION_READY = 'Ready';
 /** varmor-ts addition: another policy targets the same workload. */
 export const CONDITION_CONFLICTED = 'Conflicted';
+/** varmor-ts addition: where a BehaviorModeling run stands (recording, collecting the nodes' records, completed). */
+export const CONDITION_MODELING = 'Modeling';
 
 export interface NodeAggregate {
   loaded: number;
@@ -114,8 +116,11 @@ export function computeStatus(
       if (agg.degraded.length > 0) msg += `; ${agg.degraded.map((d) => `${d.node}: ${d.message}`).join('; ')}`;
       setCondition(conds, prevConds, { type: CONDITION_READY, status: 'True', reason: agg.degraded.length > 0 ? 'EnforcerUnavailable' : 'AllNodesLoaded', message: truncate(msg) }, ts);
     }
-    if (outcome.modeling && phase !== 'Error') {
-      phase = outcome.modeling.state === 'completed' ? 'Completed' : 'Modeling';
+    if (outcome.modeling) {
+      const m = outcome.modeling;
+      const reason = m.state === 'recording' ? 'Recording' : m.state === 'collecting' ? 'Collecting' : 'Completed';
+      setCondition(conds, prevConds, { type: CONDITION_MODELING, status: m.state === 'completed' ? 'False' : 'True', reason, message: truncate(m.message) }, ts);
+      if (phase !== 'Error') phase = m.state === 'completed' ? 'Completed' : 'Modeling';
     }
   }
 

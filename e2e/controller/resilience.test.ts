@@ -1,0 +1,150 @@
+// The controller when things go wrong: a controller process killed (SIGKILL) between creating
+// an ArmorProfile and writing the policy's status, then restarted; and two replicas with leader
+// election, where only the leader reconciles and the other takes over when it stops.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import type { AnyPolicy, ArmorProfile } from '../../profiler/api/types.js';
+import { compilePolicy } from '../../profiler/compile.js';
+import { toArmorProfile } from '../../profiler/armorprofile.js';
+import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
+import { AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
+import { makeKubeClient, type KubeClient } from '../../webhook/controller/kube.js';
+import { PRODUCT_NS, ROOT, getAp, getPolicy, memoryLogger, policy, reportAsAgent, startEnv, unavailableReason, waitUntil, type Env } from './harness.js';
+
+const reason = unavailableReason();
+if (reason) console.warn(`controller resilience e2e skipped: ${reason}`);
+const suite = reason ? describe.skip : describe;
+
+/** The real client, counting the writes it makes: which replica did the work. */
+function countingClient(real: KubeClient): KubeClient & { writes: number } {
+  const c = {
+    ...real,
+    writes: 0,
+    async create(kind, obj) {
+      c.writes++;
+      return real.create(kind, obj);
+    },
+    async replace(kind, obj) {
+      c.writes++;
+      return real.replace(kind, obj);
+    },
+    async replaceStatus(kind, obj) {
+      c.writes++;
+      return real.replaceStatus(kind, obj);
+    },
+    async delete(kind, ns, name) {
+      c.writes++;
+      return real.delete(kind, ns, name);
+    },
+  } as KubeClient & { writes: number };
+  return c;
+}
+
+suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let env: Env;
+  const stops: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    env = await startEnv(['shop']);
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await env?.stop();
+  }, 60_000);
+
+  it('a controller killed between creating the ArmorProfile and writing the status converges after a restart, nothing lost', async () => {
+    const child: ChildProcess = spawn(process.execPath, ['--import', join(ROOT, 'e2e/cluster/ts-loader.mjs'), join(ROOT, 'e2e/controller/crash-child.ts'), env.cp.kubeconfigPath, 'replica-0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    stops.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const lines = createInterface({ input: child.stdout! });
+    const paused = new Promise<string>((resolve, reject) => {
+      lines.on('line', (l) => {
+        if (l.startsWith('PAUSED-AFTER-ARMORPROFILE')) resolve(l);
+      });
+      child.on('exit', (code) => reject(new Error(`crash child exited early (${code}): ${stderr}`)));
+    });
+    await waitUntil('the child to start', async () => child.pid !== undefined);
+
+    const web = policy('crashy', { target: { kind: 'Deployment', name: 'crashy' }, policy: { enforcer: 'BPFSeccomp', mode: 'RuntimeDefault' } });
+    const created = await env.client.create<AnyPolicy>('VarmorPolicy', web);
+    expect(await paused).toBe('PAUSED-AFTER-ARMORPROFILE shop/varmor-shop-crashy');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    // The kill landed between the two writes: the ArmorProfile exists, the status was never written.
+    const half = (await getPolicy(env, web))!;
+    expect(half.status).toBeUndefined();
+    expect(half.metadata.finalizers).toContain(POLICY_FINALIZER);
+    expect(await getAp(env, 'shop', 'varmor-shop-crashy')).toBeDefined();
+
+    // The replacement (same pod name, so it may renew the dead one's Lease at once).
+    const log = memoryLogger();
+    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'replica-0', log, resyncSeconds: 5 });
+    stops.push(() => ctl.stop());
+    const p = await waitUntil('the status after the restart', async () => {
+      const x = await getPolicy(env, web);
+      return x?.status?.phase === 'Pending' && x;
+    });
+    expect(p.status).toMatchObject({ profileName: 'varmor-shop-crashy', ready: false });
+    expect(p.status?.conditions?.find((c) => c.type === 'Created')).toMatchObject({ status: 'True' });
+
+    const aps = await env.client.list<ArmorProfile>('ArmorProfile', 'shop');
+    expect(aps.map((a) => a.metadata.name)).toEqual(['varmor-shop-crashy']);
+    const ap = aps[0];
+    const expected = toArmorProfile(created, compilePolicy(created, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }), PRODUCT_NS);
+    expect(ap.spec).toEqual(JSON.parse(JSON.stringify(expected.spec)));
+    expect(ap.metadata.finalizers).toEqual([AP_FINALIZER]);
+    expect(ap.metadata.ownerReferences?.map((o) => o.uid)).toEqual([created.metadata.uid]);
+
+    await reportAsAgent(env, 'shop', 'varmor-shop-crashy', { nodeName: 'node-1', status: 'True' });
+    await waitUntil('Ready', async () => (await getPolicy(env, web))?.status?.ready === true);
+    await ctl.stop();
+  });
+
+  it('with two replicas only the leader reconciles, and the other takes over when it stops', async () => {
+    const clients = [countingClient(makeKubeClient(env.kc)), countingClient(makeKubeClient(env.kc))];
+    const ctls: ControllerHandle[] = [];
+    for (const [i, client] of clients.entries()) {
+      const c = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: `ha-${i}`, client, log: memoryLogger(), leaseName: 'varmor-controller-ha' });
+      ctls.push(c);
+      stops.push(() => c.stop());
+    }
+    const leader = await waitUntil('a leader', async () => ctls.findIndex((c) => c.isLeader()) + 1);
+    const li = leader - 1;
+    const fi = 1 - li;
+    expect(ctls[fi].isLeader()).toBe(false);
+    const leases = env.kc.makeApiClient(CoordinationV1Api);
+    const holder = async () => (await leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller-ha' })).spec?.holderIdentity;
+    expect(await holder()).toBe(`ha-${li}`);
+
+    const one = policy('ha-one', { target: { kind: 'Deployment', name: 'one' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    await env.client.create<AnyPolicy>('VarmorPolicy', one);
+    await waitUntil('ha-one reconciled', async () => (await getPolicy(env, one))?.status?.phase === 'Pending');
+    expect(clients[li].writes).toBeGreaterThan(0);
+    expect(clients[fi].writes).toBe(0);
+
+    await ctls[li].stop();
+    expect(ctls[li].isLeader()).toBe(false);
+    await waitUntil('the other replica to take over', async () => ctls[fi].isLeader(), 30_000);
+    expect(await holder()).toBe(`ha-${fi}`);
+
+    const two = policy('ha-two', { target: { kind: 'Deployment', name: 'two' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    const writesBefore = clients[li].writes;
+    await env.client.create<AnyPolicy>('VarmorPolicy', two);
+    await waitUntil('ha-two reconciled by the new leader', async () => (await getPolicy(env, two))?.status?.phase === 'Pending');
+    expect(clients[fi].writes).toBeGreaterThan(0);
+    expect(clients[li].writes).toBe(writesBefore);
+    await ctls[fi].stop();
+  });
+});
