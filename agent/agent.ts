@@ -167,6 +167,11 @@ export class Agent {
     await this.node.applyProfile(p);
   }
 
+  /** `namespace/name` of the pods the node watch holds (only this node's). */
+  podsOnNode(): string[] {
+    return this.podSource.objects().map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+  }
+
   isReady(): boolean {
     return this.ready;
   }
