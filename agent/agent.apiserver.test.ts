@@ -51,7 +51,10 @@ function crd(plural: string, kind: string): V1CustomResourceDefinition {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              properties: Object.fromEntries(['spec', 'status', 'data'].map((k) => [k, { type: 'object', x_kubernetes_preserve_unknown_fields: true }]).concat([['storageType', { type: 'string' }]])),
+              properties: {
+                ...Object.fromEntries(['spec', 'status', 'data'].map((k) => [k, { type: 'object', x_kubernetes_preserve_unknown_fields: true }])),
+                storageType: { type: 'string' },
+              },
             },
           },
         },
