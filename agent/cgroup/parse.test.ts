@@ -22,6 +22,9 @@ describe('/proc/<pid>/cgroup', () => {
   it('takes the 0:: line among v1 lines', () => {
     expect(unifiedPathFromProcCgroup('12:pids:/probe/c1\n1:name=systemd:/probe/c1\n0::/probe/c1\n')).toBe('/probe/c1');
   });
+  it('refuses paths relative to a private cgroup namespace', () => {
+    expect(() => unifiedPathFromProcCgroup('0::/../../kubepods/pod1/c1\n', 7)).toThrow(expect.objectContaining({ code: 'ECGROUPNS' }));
+  });
   it('names the missing line', () => {
     expect(() => unifiedPathFromProcCgroup('3:cpu:/x\n', 42)).toThrow(/\/proc\/42\/cgroup has no 0:: line/);
   });

@@ -28,7 +28,13 @@ export function cgroup2MountFromMountinfo(text: string): string | null {
 /** The v2 path (`0::<path>`) from /proc/<pid>/cgroup text. */
 export function unifiedPathFromProcCgroup(text: string, pid: number | string = '?'): string {
   for (const line of text.split('\n')) {
-    if (line.startsWith('0::')) return line.slice(3);
+    if (!line.startsWith('0::')) continue;
+    const rel = line.slice(3);
+    // Read from inside a private cgroup namespace, other processes' paths are relative to ours.
+    if (rel.startsWith('/..')) {
+      throw new RuntimeError('ECGROUPNS', `/proc/${pid}/cgroup path ${rel} is outside this cgroup namespace: run the agent in the host cgroup namespace`);
+    }
+    return rel;
   }
   throw new RuntimeError('ENOCGROUP2', `/proc/${pid}/cgroup has no 0:: line (process not in the unified hierarchy)`);
 }
