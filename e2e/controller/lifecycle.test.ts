@@ -1,7 +1,7 @@
 // The controller against a real kube-apiserver: a policy's life from creation to deletion, its
 // status as nodes report, rejected changes, rollout restarts and overlapping policies.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { AnyPolicy, ArmorProfile, PolicySpec } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
@@ -29,6 +29,8 @@ import {
 const reason = unavailableReason();
 if (reason) console.warn(`controller e2e skipped: ${reason}`);
 const suite = reason ? describe.skip : describe;
+// Each step waits on a real API server (and, in places, a child process) on a busy 2-core machine.
+jest.setTimeout(90_000);
 
 const spec = (target: PolicySpec['target'], extra: Partial<PolicySpec> = {}): PolicySpec => ({
   target,
@@ -179,6 +181,32 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     expect(third).toBeTruthy();
     await waitUntil('the policy to go', async () => (await getPolicy(env, api)) === undefined);
     expect(await stampOf('bystander')).toBeUndefined();
+  });
+
+  it('an ArmorProfile deleted by hand under a live policy is re-created', async () => {
+    const before = (await getAp(env, 'shop', 'varmor-shop-web'))!;
+    await env.client.delete('ArmorProfile', 'shop', 'varmor-shop-web');
+    const again = await waitUntil('a new ArmorProfile', async () => {
+      const ap = await getAp(env, 'shop', 'varmor-shop-web');
+      return ap && ap.metadata.uid !== before.metadata.uid && !ap.metadata.deletionTimestamp && ap;
+    });
+    expect(again.spec).toEqual(before.spec);
+    expect(again.metadata.finalizers).toEqual([AP_FINALIZER]);
+  });
+
+  it('the ArmorProfile of a policy that is gone without its finalizer is removed', async () => {
+    // A policy whose finalizer was stripped by hand leaves its ArmorProfile behind.
+    const ghost = policy('ghost', spec({ kind: 'Deployment', name: 'ghost' }));
+    await env.client.create<AnyPolicy>('VarmorPolicy', ghost);
+    await waitUntil('the ghost ArmorProfile', () => getAp(env, 'shop', 'varmor-shop-ghost'));
+    await ctl.stop();
+    const cur = (await getPolicy(env, ghost))!;
+    await env.client.replace<AnyPolicy>('VarmorPolicy', { ...cur, metadata: { ...cur.metadata, finalizers: [] } });
+    await env.client.delete('VarmorPolicy', 'shop', 'ghost');
+    await waitUntil('the ghost policy to go', async () => (await getPolicy(env, ghost)) === undefined);
+    expect(await getAp(env, 'shop', 'varmor-shop-ghost')).toBeDefined();
+    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'lifecycle', leaderElection: false, log, resyncSeconds: 5 });
+    await waitUntil('the orphan to be removed', async () => (await getAp(env, 'shop', 'varmor-shop-ghost')) === undefined);
   });
 
   it('a deleted policy takes its ArmorProfile with it and its finalizer lets go', async () => {

@@ -2,7 +2,7 @@
 // an ArmorProfile and writing the policy's status, then restarted; and two replicas with leader
 // election, where only the leader reconciles and the other takes over when it stops.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +18,8 @@ import { PRODUCT_NS, ROOT, getAp, getPolicy, memoryLogger, policy, reportAsAgent
 const reason = unavailableReason();
 if (reason) console.warn(`controller resilience e2e skipped: ${reason}`);
 const suite = reason ? describe.skip : describe;
+// Each step waits on a real API server (and, in places, a child process) on a busy 2-core machine.
+jest.setTimeout(90_000);
 
 /** The real client, counting the writes it makes: which replica did the work. */
 function countingClient(real: KubeClient): KubeClient & { writes: number } {

@@ -16,7 +16,7 @@ import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
 
-export type { Logger } from './log.js';
+export { fromPino, jsonLogger, type Logger } from './log.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 
 export interface ControllerOptions {

@@ -17,3 +17,13 @@ export function jsonLogger(component = 'controller'): Logger {
 }
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** pino / fastify style loggers take (fields, msg): adapt one to this interface. */
+export function fromPino(p: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug?(o: object, m: string): void }): Logger {
+  return {
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    debug: (msg, fields) => p.debug?.(fields ?? {}, msg),
+  };
+}

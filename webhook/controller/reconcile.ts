@@ -190,7 +190,11 @@ export class Reconciler {
       }
     }
     if (existing.metadata.deletionTimestamp) {
-      throw new Error(`ArmorProfile ${existing.metadata.namespace}/${existing.metadata.name} is being deleted; waiting for it to go`);
+      // Someone deleted the ArmorProfile of a live policy: let that deletion finish (agents see
+      // it and unload), then the retry creates it afresh from the policy.
+      const released = withoutFinalizer(existing, AP_FINALIZER);
+      if (released) await c.replace<ArmorProfile>('ArmorProfile', released);
+      throw new Error(`ArmorProfile ${existing.metadata.namespace}/${existing.metadata.name} was being deleted; re-creating it`);
     }
     const next = convergeMeta(existing, desired, ['spec']);
     if (!next) return existing;
