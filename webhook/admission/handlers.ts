@@ -87,10 +87,17 @@ export function handleValidate(body: unknown, validator: PolicyValidator): Handl
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return ok(allow(req.uid), 'ignored');
   if (req.object === undefined || req.object === null)
     return ok(deny(req.uid, 'request.object: missing, nothing to validate', 400, 'BadRequest'), 'malformed');
-  const result =
-    req.operation === 'UPDATE' && validator.validatePolicyUpdate && req.oldObject !== undefined
-      ? validator.validatePolicyUpdate(req.oldObject, req.object)
-      : validator.validatePolicy(req.object);
+  let result: ValidationResult;
+  try {
+    result =
+      req.operation === 'UPDATE' && validator.validatePolicyUpdate && req.oldObject !== undefined
+        ? validator.validatePolicyUpdate(req.oldObject, req.object)
+        : validator.validatePolicy(req.object);
+  } catch (err) {
+    // The validator could not even read the object: refuse it (a policy nobody can check must not
+    // reach the controller), naming the failure.
+    return ok(deny(req.uid, `request.object: cannot be validated: ${(err as Error).message}`, 400, 'BadRequest'), 'malformed');
+  }
   if (result.ok) return ok(allow(req.uid), 'allowed');
   const who = `${req.kind.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? ''}`.trim();
   const details = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');

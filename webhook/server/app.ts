@@ -2,7 +2,7 @@
 // hot reload) and a plain-HTTP operations server (/healthz, /readyz, /metrics) on another port,
 // so probes and scrapes need no client certificate handling and cannot starve admission.
 
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CertReloader, readServingFiles } from '../../certs/index.js';
@@ -75,7 +75,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
   const app = Fastify({
     https: { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' },
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    disableRequestLogging: true,
+    // Per-request log lines would dominate the hot path; handlers log what matters (mutations, refusals).
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...loggerOptions(opts.logger),
   }) as unknown as FastifyInstance<HttpsServer>;

@@ -66,7 +66,12 @@ export class PolicyStore implements MutationState {
   }
 
   upsert(obj: unknown, source: string): UpsertResult {
-    const result = this.opts.validate(obj);
+    let result: ValidationResult;
+    try {
+      result = this.opts.validate(obj);
+    } catch (err) {
+      result = { ok: false, errors: [{ path: 'metadata', message: `cannot be validated: ${(err as Error).message}`, code: 'validator-failed' }] };
+    }
     const key = policyKey((obj ?? {}) as Parameters<typeof policyKey>[0]);
     if (!result.ok) {
       this.opts.onRejected?.(source);
