@@ -133,4 +133,25 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await reportAsAgent(env, 'shop', profile, { nodeName: 'node-1', status: 'True' });
     await waitUntil('Protecting', async () => (await getPolicy(env, web))?.status?.phase === 'Protecting');
   });
+  it('records from a node without AppArmor (BPF audit only) still give an AppArmor model profile', async () => {
+    const p = policy('bpfonly', { target: { kind: 'Deployment', name: 'bpfonly' }, policy: { enforcer: 'AppArmorBPF', mode: 'BehaviorModeling', modelingOptions: { duration: 5 } } });
+    const name = 'varmor-shop-bpfonly';
+    await env.client.create<AnyPolicy>('VarmorPolicy', p);
+    await waitUntil('recording', async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === true);
+    await reportAsAgent(env, 'shop', name, { nodeName: 'node-1', status: 'True', reason: 'EnforcerUnavailable', message: 'AppArmor: kernel has no AppArmor; BPF loaded' });
+    await waitUntil('the node entry to be seen', async () => (await getPolicy(env, p))?.status?.ready === true);
+    clock.advance(6 * 60_000);
+    ctl.resync();
+    await waitUntil('the run to end', async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === false);
+    await uploadRecordsAsAgent(env, 'shop', name, 'node-1', { bpf: { files: [{ path: '/srv/data/index.db', permissions: ['r', 'w'] }], executions: ['/usr/bin/server'] } });
+    const model = await waitUntil('the model', async () => {
+      const m = await getModel(name);
+      return m?.metadata.annotations?.[ANN_MODEL_BUILT] ? m : undefined;
+    });
+    expect(model.data.dynamicResult?.appArmor).toEqual(model.data.dynamicResult?.bpf);
+    expect(model.data.profile).toMatchObject({ enforcer: 'AppArmor', mode: 'DefenseInDepth' });
+    expect(model.data.profile?.seccompContent).toBeUndefined();
+    expect(Buffer.from(model.data.profile?.content ?? '', 'base64').toString('utf8')).toContain('/srv/data/index.db');
+    await waitUntil('Completed', async () => (await getPolicy(env, p))?.status?.phase === 'Completed');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy } from '../../profiler/api/types.js';
-import { mergeBehaviorData, mergeDynamicResults, modelingDecision, modelProfilePolicy, usesBehaviorModel } from './modeling.js';
+import { mergeBehaviorData, mergeDynamicResults, modelableEnforcers, modelingDecision, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback } from './modeling.js';
 
 const start = '2026-11-29T05:00:00.000Z';
 const at = (min: number) => new Date(Date.parse(start) + min * 60_000);
@@ -72,5 +72,15 @@ describe('the model profile policy', () => {
     expect(usesBehaviorModel(m!)).toBe(true);
     expect(modelProfilePolicy(p, ['BPF'])).toBeUndefined();
     expect(usesBehaviorModel(p)).toBe(false);
+  });
+});
+
+describe('records from nodes without AppArmor', () => {
+  it('the BPF records stand in for AppArmor ones; Seccomp needs its own', () => {
+    const r = withAppArmorFallback({ bpf: { executions: ['/bin/sh'] } });
+    expect(r.appArmor).toEqual({ executions: ['/bin/sh'] });
+    expect(modelableEnforcers(r, ['AppArmor', 'BPF', 'Seccomp'])).toEqual(['AppArmor']);
+    expect(withAppArmorFallback({ appArmor: { executions: ['/a'] }, bpf: { executions: ['/b'] } }).appArmor).toEqual({ executions: ['/a'] });
+    expect(modelableEnforcers(withAppArmorFallback({}), ['AppArmor', 'Seccomp'])).toEqual([]);
   });
 });

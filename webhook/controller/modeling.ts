@@ -144,6 +144,22 @@ export function mergeDynamicResults(results: readonly (DynamicResult | undefined
 }
 
 /**
+ * The AppArmor allow-list is built from `appArmor` records. Nodes without AppArmor in the
+ * kernel record through the BPF audit programs instead, which see the same operations (file
+ * opens, execs, capabilities, sockets, ptrace, mounts) in the same shape: use those when no node
+ * recorded AppArmor events. Seccomp needs syscall names, which only Seccomp's log gives.
+ */
+export function withAppArmorFallback(r: DynamicResult): DynamicResult {
+  if (r.appArmor || !r.bpf) return r;
+  return { ...r, appArmor: structuredClone(r.bpf) };
+}
+
+/** The enforcers a model profile can be built for from these records. */
+export function modelableEnforcers(r: DynamicResult, enforcers: readonly Enforcer[]): Enforcer[] {
+  return enforcers.filter((e) => (e === 'AppArmor' ? r.appArmor !== undefined : e === 'Seccomp' ? r.seccomp?.syscalls !== undefined : false));
+}
+
+/**
  * The policy the model's own profile is compiled from: DefenseInDepth over the model, for the
  * enforcers that mode supports (AppArmor and Seccomp; vArmor builds no profile from BPF data).
  */

@@ -33,9 +33,11 @@ import {
   LABEL_MODEL_OF,
   LABEL_NODE,
   mergeDynamicResults,
+  modelableEnforcers,
   modelingDecision,
   modelProfilePolicy,
   usesBehaviorModel,
+  withAppArmorFallback,
   type ModelingDecision,
 } from './modeling.js';
 import { aggregateNodes, computeStatus, statusEqual, type Outcome } from './status.js';
@@ -280,9 +282,12 @@ export class Reconciler {
       modelReady: model.metadata.annotations?.[ANN_MODEL_BUILT] !== undefined,
     });
     if (decision.build) {
-      const dynamicResult = mergeDynamicResults(perNode.map((m) => m.data?.dynamicResult));
+      const dynamicResult = withAppArmorFallback(mergeDynamicResults(perNode.map((m) => m.data?.dynamicResult)));
       const withData: ArmorProfileModel = { ...model, data: { ...model.data, dynamicResult } };
-      const mp = modelProfilePolicy(policy, enforcers);
+      const usable = modelableEnforcers(dynamicResult, enforcers);
+      const missing = enforcers.filter((e) => e !== 'BPF' && !usable.includes(e));
+      if (missing.length > 0) decision.message += `; no ${missing.join(' or ')} records, so the model has no ${missing.join(' or ')} profile`;
+      const mp = modelProfilePolicy(policy, usable);
       let profile: ArmorProfileModel['data']['profile'];
       if (mp) {
         try {
