@@ -1,0 +1,310 @@
+// The `varmor` command: validate and compile policies offline, print the rule coverage table,
+// and start the webhook or the node agent. The subcommands that need servers are imported
+// lazily so `varmor validate` starts fast and works without the native addon.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnyPolicy, ArmorProfileModel } from '../profiler/api/types.js';
+import { compilePolicy } from '../profiler/compile.js';
+import { coverageTable } from '../profiler/rules/coverage.js';
+import { PolicyValidationError, validateObject, validatePolicy, type ValidationIssue } from '../profiler/validate/index.js';
+import { parseDocuments, YamlParseError } from '../profiler/yaml.js';
+import { DEFAULT_PRODUCT_NAMESPACE, profileName } from '../profiler/names.js';
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(path: string): string;
+  writeFile(path: string, data: string | Uint8Array): void;
+  mkdir(path: string): void;
+}
+
+export const nodeIO: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readFile: (p) => readFileSync(p, 'utf8'),
+  writeFile: (p, d) => writeFileSync(p, d),
+  mkdir: (p) => mkdirSync(p, { recursive: true }),
+};
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const USAGE = `Usage: varmor <command> [options]
+
+Commands:
+  validate FILE...            validate VarmorPolicy/VarmorClusterPolicy documents (YAML or JSON,
+                              several documents per file); prints every error with its field path
+  compile FILE... --out DIR   compile each policy into DIR/<profileName>.apparmor,
+                              <profileName>.seccomp.json and <profileName>.bpf
+  rules                       the built-in rules x enforcers coverage table
+  webhook [...]               run the admission webhook and controller (see varmor webhook --help)
+  agent [...]                 run the node agent (see varmor agent --help)
+
+Run 'varmor <command> --help' for a command's options.
+`;
+
+const HELP: Record<string, string> = {
+  validate: `Usage: varmor validate [options] FILE...
+
+Validates every VarmorPolicy and VarmorClusterPolicy in the files (multi-document YAML or JSON,
+read as kubectl reads them; ArmorProfile and ArmorProfileModel documents are checked against the
+schema, other kinds are skipped). Exit status 1 when any document is invalid.
+
+Options:
+  --product-namespace NS     namespace varmor runs in (names cluster policies' profiles; default ${DEFAULT_PRODUCT_NAMESPACE})
+  --ignore-unknown-fields    do not reject fields the schema does not know (default: rejected, like kubectl --validate=strict)
+  -o, --output text|json     output format (default text)
+  -h, --help                 this help
+`,
+  compile: `Usage: varmor compile [options] FILE... --out DIR
+
+Compiles each policy in the files and writes, named as the cluster names them:
+  DIR/<profileName>.apparmor      AppArmor profile text (AppArmor enforcer)
+  DIR/<profileName>.seccomp.json  Seccomp profile, OCI/Docker JSON (Seccomp enforcer)
+  DIR/<profileName>.bpf           BPF rule tables, native/varmor_tables.h layout (BPF enforcer)
+Exit status 1 when any policy fails to validate or compile (the others are still written).
+
+Options:
+  --out DIR                  output directory (created if missing; required)
+  --model FILE               ArmorProfileModel documents, for DefenseInDepth policies with profileType
+                             BehaviorModel (matched by name: the model named <profileName>)
+  --product-namespace NS     namespace varmor runs in (default ${DEFAULT_PRODUCT_NAMESPACE})
+  -h, --help                 this help
+`,
+  rules: `Usage: varmor rules
+
+Prints each built-in rule against each enforcer: implemented here or not, beside what vArmor
+implements, with the totals.
+`,
+};
+
+interface Parsed {
+  files: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[], valued: string[], booleans: string[]): Parsed {
+  const files: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      files.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('-') && a !== '-') {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (valued.includes(name)) {
+        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (value === undefined) throw new UsageError(`${name} needs a value`);
+        flags.set(name, value);
+      } else if (booleans.includes(name)) {
+        flags.set(name, true);
+      } else {
+        throw new UsageError(`unknown option ${name}`);
+      }
+    } else {
+      files.push(a);
+    }
+  }
+  return { files, flags };
+}
+
+interface Doc {
+  file: string;
+  index: number;
+  value: unknown;
+}
+
+function describeDoc(value: unknown): { kind: string; name: string } {
+  const o = (value && typeof value === 'object' ? value : {}) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  const kind = typeof o.kind === 'string' ? o.kind : '(no kind)';
+  const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '(no name)';
+  const ns = typeof o.metadata?.namespace === 'string' ? `${o.metadata.namespace}/` : '';
+  return { kind, name: `${ns}${name}` };
+}
+
+/** Reads and parses the files; unreadable files and YAML errors become findings, not exceptions. */
+function load(io: CliIO, files: string[], report: (file: string, index: number | null, what: string, errors: ValidationIssue[]) => void): Doc[] {
+  const docs: Doc[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = file === '-' ? readFileSync(0, 'utf8') : io.readFile(file);
+    } catch (e) {
+      report(file, null, '', [{ path: '', code: 'read-error', message: (e as Error).message }]);
+      continue;
+    }
+    try {
+      parseDocuments(text).forEach((value, index) => docs.push({ file, index, value }));
+    } catch (e) {
+      if (!(e instanceof YamlParseError)) throw e;
+      const where = e.line ? `line ${e.line}: ` : '';
+      report(file, e.document, '', [{ path: '', code: e.code, message: `${where}${e.message.replace(/^document \d+( \(line \d+\))?: /, '')}` }]);
+    }
+  }
+  return docs;
+}
+
+const POLICY_KINDS = ['VarmorPolicy', 'VarmorClusterPolicy'];
+const VARMOR_KINDS = [...POLICY_KINDS, 'ArmorProfile', 'ArmorProfileModel'];
+
+function formatErrors(file: string, index: number | null, what: string, errors: ValidationIssue[]): string {
+  const where = `${file}${index === null ? '' : `[${index}]`}${what ? ` ${what}` : ''}`;
+  return errors.map((e) => `${where}: ${e.path ? `${e.path}: ` : ''}${e.message} (${e.code})\n`).join('');
+}
+
+function cmdValidate(argv: string[], io: CliIO): number {
+  const { files, flags } = parseArgs(argv, ['--product-namespace', '--output', '-o'], ['--ignore-unknown-fields', '--help', '-h']);
+  if (flags.has('--help') || flags.has('-h')) {
+    io.stdout(HELP.validate);
+    return 0;
+  }
+  if (files.length === 0) throw new UsageError('validate needs at least one FILE');
+  const output = (flags.get('--output') ?? flags.get('-o') ?? 'text') as string;
+  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, got ${output}`);
+  const opts = {
+    productNamespace: (flags.get('--product-namespace') as string | undefined) ?? DEFAULT_PRODUCT_NAMESPACE,
+    unknownFields: flags.has('--ignore-unknown-fields') ? ('ignore' as const) : ('reject' as const),
+  };
+  const results: { file: string; document: number | null; kind?: string; name?: string; valid: boolean; skipped?: boolean; errors: ValidationIssue[] }[] = [];
+  const docs = load(io, files, (file, index, _what, errors) => results.push({ file, document: index, valid: false, errors }));
+  for (const d of docs) {
+    const { kind, name } = describeDoc(d.value);
+    if (!VARMOR_KINDS.includes(kind) && !(typeof (d.value as { apiVersion?: unknown })?.apiVersion === 'string' && (d.value as { apiVersion: string }).apiVersion.startsWith('crd.varmor.org/'))) {
+      results.push({ file: d.file, document: d.index, kind, name, valid: true, skipped: true, errors: [] });
+      continue;
+    }
+    const errors = validateObject(d.value, opts);
+    results.push({ file: d.file, document: d.index, kind, name, valid: errors.length === 0, errors });
+  }
+  const failed = results.filter((r) => !r.valid).length;
+  if (output === 'json') {
+    io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      const what = r.kind ? `${r.kind} ${r.name}` : '';
+      if (r.valid) io.stdout(`${r.file}[${r.document}] ${what}: ${r.skipped ? 'skipped (not a varmor kind)' : 'valid'}\n`);
+      else io.stderr(formatErrors(r.file, r.document, what, r.errors));
+    }
+    const checked = results.filter((r) => !r.skipped).length;
+    (failed ? io.stderr : io.stdout)(`${checked - failed} valid, ${failed} invalid\n`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function cmdCompile(argv: string[], io: CliIO): number {
+  const { files, flags } = parseArgs(argv, ['--out', '--model', '--product-namespace'], ['--help', '-h']);
+  if (flags.has('--help') || flags.has('-h')) {
+    io.stdout(HELP.compile);
+    return 0;
+  }
+  const out = flags.get('--out');
+  if (typeof out !== 'string' || out === '') throw new UsageError('compile needs --out DIR');
+  if (files.length === 0) throw new UsageError('compile needs at least one FILE');
+  const productNamespace = (flags.get('--product-namespace') as string | undefined) ?? DEFAULT_PRODUCT_NAMESPACE;
+  let failed = 0;
+  const report = (file: string, index: number | null, what: string, errors: ValidationIssue[]): void => {
+    failed++;
+    io.stderr(formatErrors(file, index, what, errors));
+  };
+  const models = new Map<string, ArmorProfileModel>();
+  const modelFile = flags.get('--model');
+  if (typeof modelFile === 'string') {
+    for (const d of load(io, [modelFile], report)) {
+      const m = d.value as ArmorProfileModel;
+      if (m?.kind !== 'ArmorProfileModel') continue;
+      const errors = validateObject(m);
+      if (errors.length > 0) report(d.file, d.index, `ArmorProfileModel ${describeDoc(m).name}`, errors);
+      else if (m.metadata?.name) models.set(m.metadata.name, m);
+    }
+  }
+  io.mkdir(out);
+  let written = 0;
+  for (const d of load(io, files, report)) {
+    const { kind, name } = describeDoc(d.value);
+    if (!POLICY_KINDS.includes(kind)) continue;
+    const what = `${kind} ${name}`;
+    const v = validatePolicy(d.value, { productNamespace });
+    if (!v.ok) {
+      report(d.file, d.index, what, v.errors);
+      continue;
+    }
+    const policy = d.value as AnyPolicy;
+    try {
+      // The model is looked up by the profile name the policy compiles to.
+      const probe = profileName({ kind: policy.kind, namespace: policy.metadata.namespace, name: policy.metadata.name as string }, productNamespace);
+      const compiled = compilePolicy(policy, { productNamespace, model: models.get(probe) });
+      const base = join(out, compiled.profileName);
+      const outputs: [string, string | Uint8Array][] = [];
+      if (compiled.appArmor) outputs.push([`${base}.apparmor`, compiled.appArmor.profile]);
+      if (compiled.seccomp) outputs.push([`${base}.seccomp.json`, `${JSON.stringify(compiled.seccomp, null, 2)}\n`]);
+      if (compiled.bpf) outputs.push([`${base}.bpf`, compiled.bpf.tables]);
+      for (const [path, data] of outputs) {
+        io.writeFile(path, data);
+        io.stdout(`${path}\n`);
+        written++;
+      }
+    } catch (e) {
+      if (!(e instanceof PolicyValidationError)) throw e;
+      const errors = e.errors.map((x) =>
+        x.code === 'MODEL_REQUIRED' ? { ...x, message: `${x.message}; pass the ArmorProfileModel with --model FILE` } : x,
+      );
+      report(d.file, d.index, what, errors);
+    }
+  }
+  (failed ? io.stderr : io.stdout)(`${written} file(s) written, ${failed} document(s) failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+type SubMain = (argv: string[]) => Promise<number>;
+
+/** Runs one command; returns the exit status. Usage errors print the usage and return 2. */
+export async function run(argv: string[], io: CliIO = nodeIO): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return cmd === undefined ? 2 : 0;
+      case 'validate':
+        return cmdValidate(rest, io);
+      case 'compile':
+        return cmdCompile(rest, io);
+      case 'rules':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          io.stdout(HELP.rules);
+          return 0;
+        }
+        if (rest.length > 0) throw new UsageError(`rules takes no arguments, got ${rest.join(' ')}`);
+        io.stdout(`${coverageTable()}\n`);
+        return 0;
+      case 'webhook': {
+        const mod = (await import('../webhook/main.js')) as { main: SubMain };
+        return await mod.main(rest);
+      }
+      case 'agent': {
+        const mod = (await import('../agent/main.js')) as { main: SubMain };
+        return await mod.main(rest);
+      }
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`varmor: ${e.message}\n\n${cmd && HELP[cmd] ? HELP[cmd] : USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
