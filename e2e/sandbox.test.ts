@@ -5,7 +5,7 @@
 // it, an allowed one works), and deletion cleaning up. e2e/run.sh deploys the product first.
 
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +83,20 @@ afterAll(async () => {
   for (const ns of [optedIn, plain]) {
     await c.core.deleteNamespace({ name: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
   }
+});
+
+describe('the deployment', () => {
+  it('runs two manager replicas behind the webhook Service and an agent on every node', async () => {
+    const apps = c.kc.makeApiClient(k8s.AppsV1Api);
+    const d = await apps.readNamespacedDeployment({ name: 'varmor-manager', namespace: 'varmor' });
+    expect(d.status?.availableReplicas).toBe(2);
+    const ds = await apps.readNamespacedDaemonSet({ name: 'varmor-agent', namespace: 'varmor' });
+    const nodes = await c.core.listNode();
+    expect(ds.status?.numberReady).toBe(nodes.items.length);
+    const slices = await c.kc.makeApiClient(k8s.DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'varmor', labelSelector: 'kubernetes.io/service-name=varmor-webhook' });
+    const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e.conditions?.ready);
+    expect(ready).toHaveLength(2);
+  });
 });
 
 describe('CRDs', () => {
@@ -218,5 +232,43 @@ describe('a Seccomp policy, end to end', () => {
       const after = await c.core.createNamespacedPod({ namespace: optedIn, body: pod(`after-${n++}`, optedIn) });
       return after.spec?.containers[0]?.securityContext?.seccompProfile === undefined ? true : undefined;
     });
+  });
+});
+
+describe('a BPF + Seccomp policy: the OCI hook path', () => {
+  const NAME = 'bpf-seccomp';
+  const BPF_APP = { app: 'e2e-bpf' };
+
+  it('annotates the Pod for the agent, which lets the hook start it bound to its policy', async () => {
+    await c.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: optedIn,
+      plural: 'varmorpolicies',
+      body: policy(
+        NAME,
+        optedIn,
+        { enforcer: 'BPFSeccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
+        { kind: 'Pod', selector: { matchLabels: BPF_APP } },
+      ),
+    });
+    const st = await eventually(
+      'BPF policy Ready',
+      async () => {
+        const s = (await readPolicy(optedIn, NAME)).status;
+        if (s?.phase === 'Error') throw new Error(`policy phase Error: ${JSON.stringify(s.conditions)}`);
+        return s?.ready === true ? s : undefined;
+      },
+      120_000,
+    );
+    const body = pod('bpf-demo', optedIn);
+    body.metadata!.labels = BPF_APP;
+    const created = await c.core.createNamespacedPod({ namespace: optedIn, body });
+    expect(created.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']).toBe(`localhost/${st.profileName}`);
+    expect(created.spec?.containers[0]?.securityContext?.seccompProfile?.localhostProfile).toBe(`varmor/${st.profileName}.json`);
+    // runc runs varmor-hook at createRuntime; it fails closed for BPF-annotated containers unless the agent answers.
+    await podRunning(optedIn, 'bpf-demo');
+    const denied = await exec(c.kc, optedIn, 'bpf-demo', 'app', ['mkdir', '/tmp/denied']);
+    expect(denied.stderr).toMatch(/Operation not permitted/);
   });
 });
