@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { AnyPolicy, ArmorProfile, ArmorProfileModel, ArmorProfileNodeCondition, PolicySpec } from '../../profiler/api/types.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
@@ -176,4 +176,28 @@ export function memoryLogger(): Logger & { lines: { level: string; msg: string; 
     lines.push({ level, msg, fields });
   };
   return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
+/** kubectl create -f FILE: every document of a manifest, as the admin. */
+export async function applyManifest(env: Env, file: string): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(env.kc);
+  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+    const obj = doc.toJS() as KubernetesObject | null;
+    if (obj?.kind) await api.create(obj);
+  }
+}
+
+/** A kubeconfig that authenticates as a ServiceAccount (a TokenRequest token), to run under its RBAC. */
+export async function serviceAccountKubeConfig(env: Env, namespace: string, name: string): Promise<KubeConfig> {
+  const tr = await env.core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const cluster = env.kc.getCurrentCluster();
+  if (!cluster || !tr.status?.token) throw new Error('no cluster or no token');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: tr.status.token }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return kc;
 }

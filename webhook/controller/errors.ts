@@ -39,3 +39,7 @@ export function isConflict(err: unknown): boolean {
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 404;
 }
+
+export function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 403;
+}

@@ -25,7 +25,7 @@ import {
   withFinalizer,
   withoutFinalizer,
 } from './desired.js';
-import { isConflict, isNotFound } from './errors.js';
+import { isConflict, isForbidden, isNotFound } from './errors.js';
 import type { KubeClient } from './kube.js';
 import type { Logger } from './log.js';
 import {
@@ -207,7 +207,11 @@ export class Reconciler {
         // entry is about the new profile and must stay, so a 409 means "leave it".
         return await c.replaceStatus<ArmorProfile>('ArmorProfile', { ...written, status: { ...written.status, conditions: [], currentNumberLoaded: 0 } });
       } catch (err) {
-        if (!isConflict(err)) throw err;
+        if (isForbidden(err)) {
+          this.o.log.warn('cannot clear stale node entries: no update permission on armorprofiles/status', { profile: written.metadata.name });
+        } else if (!isConflict(err)) {
+          throw err;
+        }
       }
     }
     return written;
@@ -327,7 +331,9 @@ export class Reconciler {
     try {
       await this.o.client.replaceStatus<ArmorProfileModel>('ArmorProfileModel', { ...model, status });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // The build is recorded by annotation; the status is for people, so a missing permission is not fatal.
+      if (isForbidden(err)) this.o.log.warn('cannot write the model status: no update permission on armorprofilemodels/status', { model: model.metadata.name });
+      else if (!isNotFound(err)) throw err;
     }
   }
 
