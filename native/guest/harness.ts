@@ -2,10 +2,11 @@
 // qemu guest for a whole suite, and hand back the per-case records. Used by
 // native/guest/*.guest.test.ts and bench/bpf.
 
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GuestRunError, GuestUnavailableError } from './errors.js';
-import { buildInitramfs } from './initramfs.js';
+import { ADDON_REL, buildInitramfs } from './initramfs.js';
 import { findKernel } from './kernel.js';
 import { parseRecords, type CaseRecord, type InfoRecord } from './protocol.js';
 import { boot, qemuPath } from './qemu.js';
@@ -56,6 +57,9 @@ export function guestPrerequisites(): { kernel: string; qemu: string } {
 export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promise<GuestRun> {
   if (!SUITES[suite]) throw new GuestUnavailableError(`unknown guest suite '${suite}' (have: ${Object.keys(SUITES).join(', ')})`);
   const { kernel } = guestPrerequisites();
+  if (suite !== 'smoke' && !existsSync(join(REPO_ROOT, ADDON_REL))) {
+    throw new GuestUnavailableError(`the BPF addon is not built (${ADDON_REL} is missing): run npm run build:native`);
+  }
   const initrd = buildInitramfs({ repoRoot: REPO_ROOT, suites: SUITES });
   const { console: text, ms } = await boot({
     kernel,

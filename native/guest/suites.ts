@@ -4,6 +4,11 @@
 
 export const SUITES: Record<string, string[]> = {
   smoke: ['native/guest/scenarios/smoke.ts'],
-  enforcement: ['native/guest/scenarios/smoke.ts'],
+  enforcement: [
+    'native/guest/scenarios/smoke.ts',
+    'native/guest/scenarios/hooks.ts',
+    'native/guest/scenarios/container.ts',
+    'native/guest/scenarios/detach.ts',
+  ],
   bench: ['bench/bpf/scenario.ts'],
 };

@@ -245,10 +245,14 @@ static int do_cap(const char *cap) {
   return usage("unknown capability action");
 }
 
-/* Tries the same open N times; used while the policy is swapped underneath. */
-static int do_loop_open(const char *path, int n) {
+/*
+ * Tries the same open again and again while the policy is swapped underneath: N times, or with
+ * N = 0 until STOPFILE exists (checked every 64 opens).
+ */
+static int do_loop_open(const char *path, int n, const char *stopfile) {
   long ok = 0, eperm = 0, other = 0;
-  for (int i = 0; i < n; i++) {
+  for (long i = 0; n == 0 || i < n; i++) {
+    if (n == 0 && (i & 63) == 0 && access(stopfile, F_OK) == 0) break;
     int fd = open(path, O_RDONLY);
     if (fd >= 0) { ok++; close(fd); }
     else if (errno == EPERM) eperm++;
@@ -355,7 +359,7 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "umount") && n == 1) return report(umount2(a[0], 0));
   if (!strcmp(op, "userns") && n == 0) return report(unshare(CLONE_NEWUSER));
   if (!strcmp(op, "cap") && n == 1) return do_cap(a[0]);
-  if (!strcmp(op, "loop-open") && n == 2) return do_loop_open(a[0], atoi(a[1]));
+  if (!strcmp(op, "loop-open") && (n == 2 || n == 3)) return do_loop_open(a[0], atoi(a[1]), n == 3 ? a[2] : "");
   if (!strcmp(op, "sleep") && n == 1) {
     /* a ptrace target: stays alive until killed */
     printf("OK %d\n", getpid());

@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { median, summarize, table } from './stats.js';
+
+describe('bench/bpf stats', () => {
+  it('takes the median of odd and even sample counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow('median of no samples');
+  });
+
+  it('pairs protected and unprotected runs and reports the median ratio', () => {
+    const rows = summarize({ kind: 'open', samples: { '8': { protected: [110, 104, 120], unprotected: [100, 100, 100] } } });
+    expect(rows).toEqual([{ kind: 'open', rules: 8, protectedNs: 110, unprotectedNs: 100, ratio: 1.1, ratioMin: 1.04, ratioMax: 1.2 }]);
+    expect(table(rows)).toContain('| open | 8 | 110 | 100 | 1.100 | +10.0% | 1.040..1.200 |');
+  });
+
+  it('refuses unpaired samples', () => {
+    expect(() => summarize({ kind: 'exec', samples: { '0': { protected: [1, 2], unprotected: [1] } } })).toThrow('exec/0: unpaired samples');
+  });
+});

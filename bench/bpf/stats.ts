@@ -1,0 +1,58 @@
+// Medians and the results table of bench/bpf. Pure, so it has a unit test.
+
+export interface Samples {
+  protected: number[];
+  unprotected: number[];
+}
+
+export interface Row {
+  kind: string;
+  rules: number;
+  protectedNs: number;
+  unprotectedNs: number;
+  /** median of protected[i] / unprotected[i] over the interleaved pairs */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
+}
+
+export function median(xs: number[]): number {
+  if (!xs.length) throw new Error('median of no samples');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summarize(bench: { kind: string; samples: Record<string, Samples> }): Row[] {
+  return Object.entries(bench.samples).map(([rules, s]) => {
+    if (s.protected.length !== s.unprotected.length) throw new Error(`${bench.kind}/${rules}: unpaired samples`);
+    const ratios = s.protected.map((p, i) => p / s.unprotected[i]);
+    return {
+      kind: bench.kind,
+      rules: Number(rules),
+      protectedNs: median(s.protected),
+      unprotectedNs: median(s.unprotected),
+      ratio: median(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
+    };
+  });
+}
+
+function pct(r: number): string {
+  const v = (r - 1) * 100;
+  return `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
+}
+
+export function table(rows: Row[]): string {
+  const lines = [
+    '| operation | rules/type | protected ns/op | unprotected ns/op | ratio | overhead | pair ratios min..max |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.kind} | ${r.rules} | ${Math.round(r.protectedNs)} | ${Math.round(r.unprotectedNs)} | ${r.ratio.toFixed(3)} | ${pct(r.ratio)} | ${r.ratioMin.toFixed(3)}..${r.ratioMax.toFixed(3)} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,381 @@
+// One case per hook of the addon: the action is denied inside a cgroup bound to a policy that
+// forbids it, and the very same action succeeds from an unbound cgroup. Policies go through the
+// real compiler; the actions are real syscalls made by vprobe.
+
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { Fixture, tablesFor } from '../guest/bpf.js';
+import { attempt, probe, sh } from '../guest/lib.js';
+import type { GuestCase } from '../guest/types.js';
+
+const G = '/tmp/g';
+const PORTS = [8080, 8081, 8082, 8083, 8084];
+let fx: Fixture;
+const servers: Server[] = [];
+
+function file(path: string, text = 'data\n'): string {
+  writeFileSync(path, text);
+  return path;
+}
+
+export async function setup(): Promise<void> {
+  mkdirSync(`${G}/bin`, { recursive: true });
+  mkdirSync(`${G}/links`, { recursive: true });
+  mkdirSync('/opt/tools', { recursive: true });
+  for (const p of PORTS) {
+    const srv = createServer((s) => s.destroy());
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ host: '::', port: p, ipv6Only: false }, () => resolve());
+    });
+    servers.push(srv);
+  }
+  // Guest-only addresses on the loopback device for the CIDR cases (no NIC exists in the guest).
+  const ip = await sh('ip addr add 10.99.1.1/32 dev lo && ip -6 addr add fd00:99::1/128 dev lo');
+  if (ip.code !== 0) throw new Error(`ip addr add: ${ip.stderr}`);
+  fx = new Fixture('enforce');
+}
+
+export async function teardown(): Promise<void> {
+  for (const s of servers) s.close();
+  fx?.detach();
+}
+
+/** Runs the same vprobe action inside the policy's cgroup and outside. */
+async function both(insideCg: string, args: string[]): Promise<{ inside: string; outside: string }> {
+  return { inside: await attempt(args, insideCg), outside: await attempt(args, fx.outside.path) };
+}
+
+export const cases: GuestCase[] = [
+  {
+    name: 'file open: read denied, write of the same file allowed',
+    async run() {
+      const f = file(`${G}/read-secret`);
+      const p = fx.protect('open-read', { bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] } });
+      return { read: await both(p.cg.path, ['open', f, 'r']), write: await both(p.cg.path, ['open', f, 'w']) };
+    },
+  },
+  {
+    name: 'file open: write denied, read allowed',
+    async run() {
+      const f = file(`${G}/write-secret`);
+      const p = fx.protect('open-write', { bpfRawRules: { files: [{ pattern: f, permissions: ['write'], qualifiers: ['deny'] }] } });
+      return {
+        write: await both(p.cg.path, ['open', f, 'w']),
+        readWrite: await both(p.cg.path, ['open', f, 'rw']),
+        read: await both(p.cg.path, ['open', f, 'r']),
+      };
+    },
+  },
+  {
+    name: 'file open: append denied',
+    async run() {
+      const f = file(`${G}/append-log`);
+      const p = fx.protect('open-append', { bpfRawRules: { files: [{ pattern: f, permissions: ['append'], qualifiers: ['deny'] }] } });
+      return { append: await both(p.cg.path, ['open', f, 'a']), read: await both(p.cg.path, ['open', f, 'r']) };
+    },
+  },
+  {
+    name: 'exact path rule: /etc/passwd does not match /etc/passwd-',
+    async run() {
+      const p = fx.protect('exact', { bpfRawRules: { files: [{ pattern: '/etc/passwd', permissions: ['read'], qualifiers: ['deny'] }] } });
+      return { passwd: await both(p.cg.path, ['open', '/etc/passwd', 'r']), passwdDash: await both(p.cg.path, ['open', '/etc/passwd-', 'r']) };
+    },
+  },
+  {
+    name: 'glob rule: /tmp/g/keys/** and *.pem',
+    async run() {
+      mkdirSync(`${G}/keys/sub`, { recursive: true });
+      const deep = file(`${G}/keys/sub/id`);
+      const pem = file(`${G}/server.pem`);
+      const other = file(`${G}/server.txt`);
+      const p = fx.protect('glob', {
+        bpfRawRules: {
+          files: [
+            { pattern: `${G}/keys/**`, permissions: ['read'], qualifiers: ['deny'] },
+            { pattern: '*.pem', permissions: ['read'], qualifiers: ['deny'] },
+          ],
+        },
+      });
+      return {
+        deep: await both(p.cg.path, ['open', deep, 'r']),
+        pem: await both(p.cg.path, ['open', pem, 'r']),
+        other: await both(p.cg.path, ['open', other, 'r']),
+      };
+    },
+  },
+  {
+    name: 'path rename: a protected file cannot be renamed away or replaced',
+    async run() {
+      const f = file(`${G}/ren-protected`);
+      const p = fx.protect('rename', { bpfRawRules: { files: [{ pattern: f, permissions: ['write'], qualifiers: ['deny'] }] } });
+      const inside = await attempt(['rename', f, `${G}/ren-moved`], p.cg.path);
+      const replace = await attempt(['rename', file(`${G}/ren-other`), f], p.cg.path);
+      const outside = await attempt(['rename', f, `${G}/ren-moved`], fx.outside.path);
+      return { inside, replace, outside };
+    },
+  },
+  {
+    name: 'path unlink: a protected file cannot be removed',
+    async run() {
+      const f = file(`${G}/unlink-protected`);
+      const p = fx.protect('unlink', { bpfRawRules: { files: [{ pattern: f, permissions: ['write'], qualifiers: ['deny'] }] } });
+      return { inside: await attempt(['unlink', f], p.cg.path), outside: await attempt(['unlink', f], fx.outside.path) };
+    },
+  },
+  {
+    name: 'path link: no hard link to a protected file',
+    async run() {
+      const f = file(`${G}/link-protected`);
+      const p = fx.protect('link', { bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] } });
+      return {
+        inside: await attempt(['link', f, `${G}/link-in`], p.cg.path),
+        outside: await attempt(['link', f, `${G}/link-out`], fx.outside.path),
+      };
+    },
+  },
+  {
+    name: 'path chmod: a protected file keeps its mode',
+    async run() {
+      const f = file(`${G}/chmod-protected`);
+      const p = fx.protect('chmod', { bpfRawRules: { files: [{ pattern: f, permissions: ['write'], qualifiers: ['deny'] }] } });
+      return { inside: await attempt(['chmod', f, '4755'], p.cg.path), outside: await attempt(['chmod', f, '0755'], fx.outside.path) };
+    },
+  },
+  {
+    name: 'exec: denied by path, through a symlink, execveat, an O_PATH fd and as a script interpreter',
+    async run() {
+      const bin = `${G}/bin/forbidden`;
+      copyFileSync('/usr/local/bin/vprobe', bin);
+      chmodSync(bin, 0o755);
+      symlinkSync(bin, `${G}/links/alias`);
+      // A copy under another name in a directory the policy covers as a whole.
+      copyFileSync(bin, '/opt/tools/renamed');
+      chmodSync('/opt/tools/renamed', 0o755);
+      writeFileSync(`${G}/script.sh`, `#!${bin}\n`);
+      chmodSync(`${G}/script.sh`, 0o755);
+      const p = fx.protect('exec', {
+        bpfRawRules: {
+          processes: [
+            { pattern: bin, permissions: ['exec'], qualifiers: ['deny'] },
+            { pattern: '/opt/tools/**', permissions: ['exec'], qualifiers: ['deny'] },
+          ],
+        },
+      });
+      return {
+        direct: await both(p.cg.path, ['exec', bin]),
+        symlink: await both(p.cg.path, ['exec', `${G}/links/alias`]),
+        execveat: await both(p.cg.path, ['execveat', `${G}/bin`, 'forbidden']),
+        fdExec: await both(p.cg.path, ['fexec', bin]),
+        interpreter: await both(p.cg.path, ['exec', `${G}/script.sh`]),
+        copyUnderOtherName: await both(p.cg.path, ['exec', '/opt/tools/renamed']),
+        otherBinary: await both(p.cg.path, ['exec', '/bin/true']),
+      };
+    },
+  },
+  {
+    name: 'capabilities: denied to a fully privileged root process',
+    async run() {
+      file('/tmp/vprobe-cap');
+      const p = fx.protect('caps', { hardeningRules: ['disable-cap-chown', 'disable-cap-net-raw', 'disable-cap-sys-time'] });
+      const status = readFileSync('/proc/self/status', 'utf8');
+      return {
+        uid: process.getuid?.(),
+        capEff: /CapEff:\s*(\S+)/.exec(status)?.[1],
+        chown: await both(p.cg.path, ['cap', 'chown']),
+        netRaw: await both(p.cg.path, ['cap', 'net_raw']),
+        sysTime: await both(p.cg.path, ['cap', 'sys_time']),
+        sysAdminNotInPolicy: await both(p.cg.path, ['cap', 'sys_admin']),
+      };
+    },
+  },
+  {
+    name: 'socket create: by domain, type and protocol',
+    async run() {
+      const p = fx.protect('socket', {
+        bpfRawRules: {
+          network: {
+            sockets: [
+              { domains: ['packet'], qualifiers: ['deny'] },
+              { domains: ['inet6'], types: ['raw'], qualifiers: ['deny'] },
+              { protocols: ['udp'], qualifiers: ['deny'] },
+            ],
+          },
+        },
+      });
+      return {
+        packet: await both(p.cg.path, ['socket', 'packet', 'raw', '0']),
+        inet6Raw: await both(p.cg.path, ['socket', 'inet6', 'raw', 'icmpv6']),
+        udp: await both(p.cg.path, ['socket', 'inet', 'dgram', 'udp']),
+        udpDefaultProto: await both(p.cg.path, ['socket', 'inet', 'dgram', '0']),
+        tcp: await both(p.cg.path, ['socket', 'inet', 'stream', 'tcp']),
+        inet6Tcp: await both(p.cg.path, ['socket', 'inet6', 'stream', '0']),
+      };
+    },
+  },
+  {
+    name: 'connect: by IP, CIDR and port, IPv4 and IPv6',
+    async run() {
+      const p = fx.protect('connect', {
+        bpfRawRules: {
+          network: {
+            egress: {
+              toDestinations: [
+                { ip: '127.0.0.2', qualifiers: ['deny'] },
+                { cidr: '10.99.0.0/16', qualifiers: ['deny'] },
+                { ip: '127.0.0.1', ports: [{ port: 8082, endPort: 8083 }], qualifiers: ['deny'] },
+                { ip: '::1', ports: [{ port: 8081 }], qualifiers: ['deny'] },
+                { cidr: 'fd00:99::/64', qualifiers: ['deny'] },
+              ],
+            },
+          },
+        },
+      });
+      const c = (host: string, port: number) => both(p.cg.path, ['connect', host, String(port)]);
+      return {
+        ip: await c('127.0.0.2', 8080),
+        ipMapped: await c('::ffff:127.0.0.2', 8080),
+        cidr: await c('10.99.1.1', 8080),
+        portInRange: await c('127.0.0.1', 8083),
+        portOutsideRange: await c('127.0.0.1', 8084),
+        otherAddress: await c('127.0.0.1', 8080),
+        ip6Port: await c('::1', 8081),
+        ip6OtherPort: await c('::1', 8080),
+        cidr6: await c('fd00:99::1', 8080),
+      };
+    },
+  },
+  {
+    name: 'setsockopt: SO_ATTACH_FILTER denied',
+    async run() {
+      const p = fx.protect('setsockopt', { hardeningRules: ['disallow-load-bpf-via-setsockopt'] });
+      return both(p.cg.path, ['attach-filter']);
+    },
+  },
+  {
+    name: 'bpf: program load denied',
+    async run() {
+      const p = fx.protect('bpf', { hardeningRules: ['disallow-load-all-bpf-prog'] });
+      return both(p.cg.path, ['bpf-load']);
+    },
+  },
+  {
+    name: 'userns: creation denied',
+    async run() {
+      const p = fx.protect('userns', { hardeningRules: ['disallow-create-user-ns'] });
+      return both(p.cg.path, ['userns']);
+    },
+  },
+  {
+    name: 'ptrace: attaching to another process denied',
+    async run() {
+      const p = fx.protect('ptrace', { bpfRawRules: { ptrace: { permissions: ['trace'], qualifiers: ['deny'], strictMode: true } } });
+      // Yama (on in this kernel) would refuse a non-ancestor tracer everywhere; take it out of the way.
+      writeFileSync('/proc/sys/kernel/yama/ptrace_scope', '0');
+      const { spawn } = await import('node:child_process');
+      const target = spawn('/usr/local/bin/vprobe', ['sleep', '60'], { stdio: 'ignore' });
+      try {
+        if (!target.pid) throw new Error('could not start the ptrace target');
+        return await both(p.cg.path, ['ptrace', String(target.pid)]);
+      } finally {
+        target.kill('SIGKILL');
+      }
+    },
+  },
+  {
+    name: 'mount: denied by source and fstype',
+    async run() {
+      mkdirSync('/mnt/m-in', { recursive: true });
+      mkdirSync('/mnt/m-out', { recursive: true });
+      const p = fx.protect('mount', {
+        bpfRawRules: { mounts: [{ sourcePattern: 'vt-src', fstype: 'tmpfs', flags: ['all'], qualifiers: ['deny'] }] },
+      });
+      const inside = await attempt(['mount', 'vt-src', '/mnt/m-in', 'tmpfs'], p.cg.path);
+      const otherSource = await attempt(['mount', 'other-src', '/mnt/m-in', 'tmpfs'], p.cg.path);
+      const outside = await attempt(['mount', 'vt-src', '/mnt/m-out', 'tmpfs'], fx.outside.path);
+      await sh('umount /mnt/m-in; umount /mnt/m-out');
+      return { inside, otherSource, outside };
+    },
+  },
+  {
+    name: 'umount: denied',
+    async run() {
+      mkdirSync('/mnt/u', { recursive: true });
+      const mounted = await attempt(['mount', 'u-src', '/mnt/u', 'tmpfs']);
+      const p = fx.protect('umount', { hardeningRules: ['disallow-umount'] });
+      const inside = await attempt(['umount', '/mnt/u'], p.cg.path);
+      const outside = await attempt(['umount', '/mnt/u'], fx.outside.path);
+      return { mounted, inside, outside };
+    },
+  },
+  {
+    name: 'nested cgroup: a child of a protected cgroup is protected too',
+    async run() {
+      const f = file(`${G}/nested-secret`);
+      const p = fx.protect('nested', { bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] } });
+      mkdirSync(`${p.cg.path}/child/grandchild`, { recursive: true });
+      return { grandchild: await attempt(['open', f, 'r'], `${p.cg.path}/child/grandchild`) };
+    },
+  },
+  {
+    name: 'live update: tables swapped while a loop keeps checking',
+    timeoutMs: 180_000,
+    async run() {
+      const shared = file(`${G}/live-both`);
+      const oldOnly = file(`${G}/live-old`);
+      const newOnly = file(`${G}/live-new`);
+      const deny = (paths: string[]) => ({ bpfRawRules: { files: paths.map((f) => ({ pattern: f, permissions: ['read'], qualifiers: ['deny'] })) } });
+      const p = fx.protect('live', deny([shared, oldOnly]));
+      const v1 = tablesFor('varmor-guest-live', { privileged: true, ...deny([shared, oldOnly]) }).tables;
+      const v2 = tablesFor('varmor-guest-live', { privileged: true, ...deny([shared, newOnly]) }).tables;
+      const stop = `${G}/live-stop`;
+      const loop = probe(['loop-open', shared, '0', stop], { cgroup: p.cg.path });
+      let swaps = 0;
+      const t0 = Date.now();
+      while (swaps < 400 || Date.now() - t0 < 3000) {
+        fx.enforcer.loadPolicy(p.policyId, swaps % 2 === 0 ? v2 : v1);
+        swaps += 1;
+        await new Promise((r) => setImmediate(r));
+      }
+      fx.enforcer.loadPolicy(p.policyId, v2);
+      writeFileSync(stop, '');
+      const counts = Object.fromEntries((await loop).detail.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+      return {
+        swaps: swaps + 1,
+        loop: counts,
+        afterOld: await attempt(['open', oldOnly, 'r'], p.cg.path),
+        afterNew: await attempt(['open', newOnly, 'r'], p.cg.path),
+      };
+    },
+  },
+  {
+    name: 'audit: allowViolations allows and reports typed events',
+    async run() {
+      const f = file(`${G}/audited`);
+      fx.events(); // drop what earlier cases reported
+      const p = fx.protect('audit', {
+        auditViolations: true,
+        allowViolations: true,
+        bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] },
+      });
+      const inside = await attempt(['open', f, 'r'], p.cg.path);
+      const outside = await attempt(['open', f, 'r'], fx.outside.path);
+      const events = fx.events().filter((e) => e.policyId === p.policyId);
+      return { inside, outside, cgroupId: p.cg.id, events };
+    },
+  },
+  {
+    name: 'audit: auditViolations on an enforced rule denies and reports',
+    async run() {
+      const f = file(`${G}/audited-denied`);
+      fx.events();
+      const p = fx.protect('audit-deny', {
+        auditViolations: true,
+        bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] },
+      });
+      const inside = await attempt(['open', f, 'r'], p.cg.path);
+      const events = fx.events().filter((e) => e.policyId === p.policyId);
+      return { inside, cgroupId: p.cg.id, events };
+    },
+  },
+];
