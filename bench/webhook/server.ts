@@ -1,0 +1,35 @@
+// One server of the webhook benchmark, in its own process so the load generator does not share its
+// event loop: `real` is the product (`startWebhook`, the same code as `varmor webhook`, policies
+// from a folder), `noop` is a fastify HTTPS server with the same certificate that parses the review
+// and answers "allowed" with no patch: the floor any webhook on fastify pays.
+// Prints one JSON line {"port": N} when listening; stops on SIGTERM.
+
+import Fastify from 'fastify';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseWebhookArgs, startWebhook } from '../../webhook/main.js';
+
+async function noop(certDir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const [cert, key] = await Promise.all([readFile(path.join(certDir, 'tls.crt'), 'utf8'), readFile(path.join(certDir, 'tls.key'), 'utf8')]);
+  const app = Fastify({ https: { cert, key, minVersion: 'TLSv1.2' }, logger: false, bodyLimit: 3 * 1024 * 1024 });
+  app.post('/mutate', async (request) => {
+    const uid = (request.body as { request?: { uid?: string } }).request?.uid ?? '';
+    return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } };
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as { port: number }).port, stop: () => app.close() };
+}
+
+async function real(certDir: string, policiesDir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const config = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', certDir, '--policies', policiesDir, '--log-level', 'warn']);
+  if (config === 'help') throw new Error('unreachable');
+  const started = await startWebhook(config);
+  return { port: started.server.port, stop: () => started.stop() };
+}
+
+const [mode, certDir, policiesDir] = process.argv.slice(2);
+const server = mode === 'noop' ? await noop(certDir) : await real(certDir, policiesDir);
+process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+process.once('SIGTERM', () => {
+  void server.stop().then(() => process.exit(0));
+});
