@@ -2,6 +2,7 @@
 // status as nodes report, rejected changes, rollout restarts and overlapping policies.
 
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Registry } from 'prom-client';
 import type { AnyPolicy, ArmorProfile, PolicySpec } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
@@ -46,10 +47,11 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
   let env: Env;
   let ctl: ControllerHandle;
   const log = memoryLogger();
+  const registry = new Registry();
 
   beforeAll(async () => {
     env = await startEnv(['shop']);
-    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'lifecycle', leaderElection: false, log, resyncSeconds: 5 });
+    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'lifecycle', leaderElection: false, log, resyncSeconds: 5, registry });
   }, 120_000);
 
   afterAll(async () => {
@@ -246,5 +248,12 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     await waitUntil('cluster policy ready', async () => (await getPolicy(env, cp))?.status?.ready === true);
     await env.client.delete('VarmorClusterPolicy', undefined, 'agents');
     await waitUntil('the cluster ArmorProfile to go', async () => (await getAp(env, PRODUCT_NS, 'varmor-cluster-varmor-agents')) === undefined);
+  });
+  it('counts its reconciles in the Prometheus registry it was given', async () => {
+    const text = await registry.metrics();
+    const ok = /varmor_controller_reconciles_total\{result="success"\} (\d+)/.exec(text);
+    expect(Number(ok?.[1])).toBeGreaterThan(0);
+    expect(text).toContain('varmor_controller_reconcile_duration_seconds_bucket');
+    expect(text).toMatch(/varmor_controller_is_leader 1/);
   });
 });

@@ -3,6 +3,7 @@
 // leader Lease. Runs inside the webhook process; every replica serves the webhook, only the
 // leader reconciles.
 
+import type { Registry } from 'prom-client';
 import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
 import type { AnyPolicy, ArmorProfile, ArmorProfileModel } from '../../profiler/api/types.js';
 import { API_GROUP } from '../../profiler/api/types.js';
@@ -12,6 +13,7 @@ import { API_VER, makeKubeClient, PLURALS, type CrKind, type KubeClient } from '
 import { LeaderElector, makeLeaseStore, type LeaseStore } from './leader.js';
 import { jsonLogger, type Logger } from './log.js';
 import { LABEL_MODEL_OF } from './modeling.js';
+import { controllerMetrics } from './metrics.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
@@ -44,6 +46,8 @@ export interface ControllerOptions {
   /** Replace the API client (tests wrap the real one to inject faults). */
   client?: KubeClient;
   leaseStore?: LeaseStore;
+  /** Prometheus registry to add the controller's metrics to (the webhook's /metrics). */
+  registry?: Registry;
 }
 
 export interface ControllerHandle {
@@ -72,6 +76,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const resyncMs = (opts.resyncSeconds ?? 300) * 1000;
   let stopped = false;
   let leading = opts.leaderElection === false;
+  const metrics = controllerMetrics(opts.registry);
+  metrics.leader.set(leading ? 1 : 0);
 
   const policies = informerFor<AnyPolicy & KubernetesObject>(opts.kubeConfig, 'VarmorPolicy');
   const clusterPolicies = informerFor<AnyPolicy & KubernetesObject>(opts.kubeConfig, 'VarmorClusterPolicy');
@@ -85,6 +91,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const enqueueAll = (): void => {
     if (!leading || stopped) return;
     for (const p of allPolicies()) queue.add(policyKey(p));
+    metrics.queueDepth.set(queue.length);
   };
 
   const reconciler = new Reconciler({
@@ -96,11 +103,19 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     modelingGraceMs: (opts.modelingGraceSeconds ?? 120) * 1000,
   });
 
-  // A policy change can create or end an overlap with the policies targeting the same kind.
+  // A policy whose target appears, changes or goes can create or end an overlap with the
+  // policies targeting the same kind: queue those too (not on status writes, which are ours).
+  const targets = new Map<string, string>();
   const onPolicy = (kind: 'VarmorPolicy' | 'VarmorClusterPolicy') => (p: AnyPolicy & KubernetesObject) => {
-    if (!leading) return;
     const key = policyKey({ kind, metadata: p.metadata });
+    const gone = p.metadata.deletionTimestamp !== undefined || !(kind === 'VarmorPolicy' ? policies : clusterPolicies).get(p.metadata.name ?? '', p.metadata.namespace);
+    const target = gone ? '' : JSON.stringify(p.spec?.target ?? null);
+    const changed = targets.get(key) !== target;
+    if (gone) targets.delete(key);
+    else targets.set(key, target);
+    if (!leading) return;
     queue.add(key);
+    if (!changed) return;
     for (const o of allPolicies()) if (o.spec?.target?.kind === p.spec?.target?.kind) queue.add(policyKey(o));
   };
   const keyFromLabels = (labels: Record<string, string> | undefined): string | undefined => {
@@ -154,16 +169,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       }
       const run = reconciler.reconcile(key);
       inFlight.add(run);
+      const timer = metrics.reconcileSeconds.startTimer();
       try {
         const r = await run;
+        metrics.reconciles.inc({ result: 'success' });
         queue.forget(key);
         if (r.requeueAfterMs !== undefined) queue.addAfter(key, Math.min(r.requeueAfterMs + 50, resyncMs));
       } catch (err) {
+        metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
         log.warn('reconcile failed; will retry', { key, retryInMs: delay, attempts: queue.numRequeues(key), error: (err as Error).message });
       } finally {
+        timer();
         inFlight.delete(run);
         queue.done(key);
+        metrics.queueDepth.set(queue.length);
       }
     }
   };
@@ -181,10 +201,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       retryPeriodSeconds: opts.retryPeriodSeconds,
       onStartedLeading: () => {
         leading = true;
+        metrics.leader.set(1);
         enqueueAll();
       },
       onStoppedLeading: () => {
         leading = false;
+        metrics.leader.set(0);
       },
       log: (level, msg, fields) => log[level](msg, fields),
     });
@@ -206,6 +228,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       // the same reconcile concurrently with us; a reconcile stuck on a dead server is cut at 10 s.
       await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
       leading = false;
+      metrics.leader.set(0);
       queue.shutdown();
       await elector?.stop(true);
       await Promise.all(informers.map((inf) => inf.stop().catch(() => undefined)));
