@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { Agent } from './agent.js';
+import { Agent, kubeClient } from './agent.js';
 import { createLogger } from './log.js';
 import { armorProfile, DENY_MKDIR } from './testing/profiles.js';
 import type { ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
@@ -101,7 +101,7 @@ d('agent with a real API server', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varmor-agent-api-'));
     agent = await Agent.start({
       nodeName: 'node-a',
-      kubeConfig: kc,
+      kube: kubeClient(cp.kubeconfigPath),
       seccompRoot: path.join(dir, 'seccomp'),
       containerdSocket: path.join(dir, 'no-containerd.sock'),
       hookSocket: path.join(dir, 'hook.sock'),
@@ -149,7 +149,16 @@ d('agent with a real API server', () => {
     const created = (await co.createNamespacedCustomObject({ ...coords, body: { ...ap, metadata: { name: ap.metadata.name, namespace: 'default' } } })) as ArmorProfile;
     // Another node's entry, written first: the agent must keep it.
     const other = { nodeName: 'node-b', type: 'Ready', status: 'False', reason: 'LoadFailed', message: 'AppArmor: parser error', lastTransitionTime: '2026-01-01T00:00:00Z' };
-    await co.replaceNamespacedCustomObjectStatus({ ...coords, name: ap.metadata.name!, body: { ...created, status: { conditions: [other] } } }).catch(() => undefined);
+    for (let i = 0, cur = created; ; i++) {
+      try {
+        const conditions = [...(cur.status?.conditions ?? []).filter((c) => c.nodeName !== 'node-b'), other];
+        await co.replaceNamespacedCustomObjectStatus({ ...coords, name: ap.metadata.name!, body: { ...cur, status: { ...cur.status, conditions } } });
+        break;
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409 || i > 10) throw e;
+        cur = await getAp(ap.metadata.name!); // the agent wrote its own entry in between
+      }
+    }
     await until('seccomp file', async () => fs.existsSync(seccompFile('varmor-default-web')));
     expect(fs.readFileSync(seccompFile('varmor-default-web'), 'utf8')).toBe(DENY_MKDIR);
     const st = await until('status entry', async () => {

@@ -4,7 +4,6 @@
 // down; profiles are synced before the hook socket opens (so a hook never sees a half-known
 // world), pinned bindings are adopted before the first reconcile, and only then is it ready.
 
-import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { ArmorProfile } from '../profiler/api/types.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { HookServer } from './hook/server.js';
@@ -16,7 +15,10 @@ import { AgentMetrics } from './metrics.js';
 import { AgentHttp } from './http.js';
 import { NodeAgent, type ContainerSource } from './node.js';
 import { decodeArmorProfile } from './profiles/decode.js';
-import { ArmorProfileSource, NodePodSource } from './profiles/source.js';
+import { armorProfileInformer, nodePodInformer, type PodLike } from './profiles/source.js';
+import { KubeClient } from './kube/client.js';
+import { accessFromKubeconfig, accessInCluster } from './kube/config.js';
+import type { Informer } from './kube/informer.js';
 import { CriClient } from './runtime/cri.js';
 import { CriContainerSource } from './runtime/containers.js';
 import { StatusWriter } from './status/writer.js';
@@ -25,7 +27,7 @@ import { profileFromAnnotationValue } from './core/targets.js';
 
 export interface AgentOptions {
   nodeName: string;
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   seccompRoot: string;
   containerdSocket: string;
   hookSocket: string;
@@ -55,8 +57,8 @@ export class Agent {
   private readonly http: AgentHttp;
   private readonly hook: HookServer;
   private readonly status: StatusWriter;
-  private readonly profileSource: ArmorProfileSource;
-  private readonly podSource: NodePodSource;
+  private readonly profileSource: Informer<ArmorProfile & { metadata?: object }>;
+  private readonly podSource: Informer<PodLike>;
   private readonly cri: CriClient | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -69,7 +71,7 @@ export class Agent {
   ) {
     this.log = opts.log ?? createLogger({ nodeName: opts.nodeName });
     this.metrics = new AgentMetrics(opts.nodeName);
-    this.status = new StatusWriter(opts.kubeConfig, opts.nodeName, (t, e) =>
+    this.status = new StatusWriter(opts.kube, opts.nodeName, (t, e) =>
       this.log.error('status write failed', { namespace: t.namespace, profile: t.name, error: e.message }),
     );
     let runtime = opts.runtime;
@@ -87,18 +89,18 @@ export class Agent {
       log: this.log,
       metrics: this.metrics,
       status: this.status,
-      models: new ModelUploader(opts.kubeConfig, opts.nodeName),
+      models: new ModelUploader(opts.kube, opts.nodeName),
       profileWaitMs: opts.profileWaitMs,
     });
     this.http = new AgentHttp(this.metrics, () => this.ready);
     this.hook = new HookServer(opts.hookSocket, (req) => this.node.handleHook(req), (e) =>
       this.log.warn('hook connection error', { error: e.message }),
     );
-    this.profileSource = new ArmorProfileSource(opts.kubeConfig, this.log, {
+    this.profileSource = armorProfileInformer(opts.kube, this.log, {
       apply: (ap) => this.enqueue(() => this.applyArmorProfile(ap)),
       remove: (ap) => this.enqueue(() => this.node.removeProfile(ap.spec?.profile?.name || ap.metadata.name || '')),
     });
-    this.podSource = new NodePodSource(opts.kubeConfig, this.log, opts.nodeName, {
+    this.podSource = nodePodInformer(opts.kube, this.log, opts.nodeName, {
       apply: (pod) => this.enqueue(async () => this.node.prewarm(bpfProfilesOfPod(pod))),
       remove: (pod) => this.enqueue(async () => this.node.release(bpfProfilesOfPod(pod))),
     });
@@ -169,7 +171,7 @@ export class Agent {
 
   /** `namespace/name` of the pods the node watch holds (only this node's). */
   podsOnNode(): string[] {
-    return this.podSource.objects().map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+    return this.podSource.items().map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
   }
 
   isReady(): boolean {
@@ -197,6 +199,7 @@ export class Agent {
     await this.status.flush().catch(() => undefined);
     await this.http.close().catch(() => undefined);
     this.cri?.close();
+    this.opts.kube.close();
     // Without unpin, the pinned programs and maps keep enforcing for the next agent to adopt.
     try {
       this.bpf.backend?.detach({ unpin: !!opts.detach });
@@ -208,7 +211,7 @@ export class Agent {
 }
 
 /** The BPF profile names a pod's annotations reference (what its containers will be bound to). */
-export function bpfProfilesOfPod(pod: V1Pod): string[] {
+export function bpfProfilesOfPod(pod: PodLike): string[] {
   const out = new Set<string>();
   for (const [k, v] of Object.entries(pod.metadata?.annotations ?? {})) {
     if (!k.startsWith(BPF_ANNOTATION)) continue;
@@ -218,9 +221,6 @@ export function bpfProfilesOfPod(pod: V1Pod): string[] {
   return [...out];
 }
 
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromCluster();
-  return kc;
+export function kubeClient(kubeconfig?: string): KubeClient {
+  return new KubeClient(kubeconfig ? accessFromKubeconfig(kubeconfig) : accessInCluster());
 }

@@ -3,7 +3,7 @@
 // must not open a window with no protection). Returns the process exit code.
 
 import os from 'node:os';
-import { Agent, loadKubeConfig } from './agent.js';
+import { Agent, kubeClient } from './agent.js';
 import { parseAgentArgs, USAGE } from './args.js';
 import { AgentError } from './errors.js';
 import { createLogger } from './log.js';
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     agent = await Agent.start({
       nodeName: args.nodeName,
-      kubeConfig: loadKubeConfig(args.kubeconfig),
+      kube: kubeClient(args.kubeconfig),
       seccompRoot: args.seccompRoot,
       containerdSocket: args.containerdSocket,
       hookSocket: args.hookSocket,

@@ -2,7 +2,7 @@
 // one ArmorProfileModel per node, `<profileName>.<nodeName>` in the ArmorProfile's namespace,
 // labelled with the profile and the node; created, or replaced when it exists.
 
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/client.js';
 import { API_GROUP, API_VERSION, type ArmorProfileModel, type BehaviorData } from '../../profiler/api/types.js';
 import type { NodeProfile } from '../profiles/decode.js';
 import type { ModelSink } from '../node.js';
@@ -26,25 +26,22 @@ export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: Behavi
 }
 
 export class ModelUploader implements ModelSink {
-  private readonly api: CustomObjectsApi;
-
   constructor(
-    kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly nodeName: string,
-  ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
-  }
+  ) {}
 
   async upload(profile: NodeProfile, data: { bpf: BehaviorData }): Promise<void> {
     const body = perNodeModel(profile, this.nodeName, data.bpf);
-    const coords = { group: API_GROUP, version: 'v1beta1', namespace: profile.namespace, plural: 'armorprofilemodels' };
+    const base = `/apis/${API_GROUP}/v1beta1/namespaces/${encodeURIComponent(profile.namespace)}/armorprofilemodels`;
     try {
-      await this.api.createNamespacedCustomObject({ ...coords, body });
+      await this.client.request('POST', base, body);
     } catch (e) {
-      if ((e as { code?: number }).code !== 409) throw e;
-      const existing = (await this.api.getNamespacedCustomObject({ ...coords, name: body.metadata.name! })) as ArmorProfileModel;
+      if ((e as { status?: number }).status !== 409) throw e;
+      const url = `${base}/${encodeURIComponent(body.metadata.name!)}`;
+      const existing = await this.client.request<ArmorProfileModel>('GET', url);
       body.metadata.resourceVersion = existing.metadata.resourceVersion;
-      await this.api.replaceNamespacedCustomObject({ ...coords, name: body.metadata.name!, body });
+      await this.client.request('PUT', url, body);
     }
   }
 }

@@ -2,14 +2,10 @@
 // our entry only, replace with the read resourceVersion, retry on 409 (another node wrote in
 // between). Writes are coalesced per profile: only the latest wanted entry is sent.
 
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ArmorProfile, ArmorProfileNodeCondition } from '../../profiler/api/types.js';
 import { API_GROUP } from '../../profiler/api/types.js';
+import type { KubeClient } from '../kube/client.js';
 import { withNodeEntry } from './entry.js';
-
-export const AP_PLURAL = 'armorprofiles';
-export const API_VER = 'v1beta1';
 
 type Cond = Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> | null;
 
@@ -18,24 +14,22 @@ export interface StatusTarget {
   name: string;
 }
 
-function httpCode(e: unknown): number | undefined {
-  const c = (e as { code?: unknown; statusCode?: unknown }).code ?? (e as { statusCode?: unknown }).statusCode;
-  return typeof c === 'number' ? c : undefined;
+const statusOf = (e: unknown): number | undefined => (e as { status?: number }).status;
+
+export function armorProfilePath(t: StatusTarget, sub = ''): string {
+  return `/apis/${API_GROUP}/v1beta1/namespaces/${encodeURIComponent(t.namespace)}/armorprofiles/${encodeURIComponent(t.name)}${sub}`;
 }
 
 export class StatusWriter {
-  private readonly api: CustomObjectsApi;
   private readonly pending = new Map<string, { target: StatusTarget; cond: Cond }>();
   private running: Promise<void> | null = null;
 
   constructor(
-    kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly nodeName: string,
     private readonly onError: (target: StatusTarget, err: Error) => void,
     private readonly now: () => Date = () => new Date(),
-  ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
-  }
+  ) {}
 
   /** Queues this node's entry for an ArmorProfile (null removes it). */
   set(target: StatusTarget, cond: Cond): void {
@@ -61,22 +55,22 @@ export class StatusWriter {
   }
 
   private async write(target: StatusTarget, cond: Cond): Promise<void> {
-    const coords = { group: API_GROUP, version: API_VER, namespace: target.namespace, plural: AP_PLURAL, name: target.name };
+    const p = armorProfilePath(target, '/status');
     for (let attempt = 0; attempt < 8; attempt++) {
       let ap: ArmorProfile;
       try {
-        ap = (await this.api.getNamespacedCustomObjectStatus(coords)) as ArmorProfile;
+        ap = await this.client.request<ArmorProfile>('GET', p);
       } catch (e) {
-        if (httpCode(e) === 404) return; // deleted meanwhile: nothing to report on
+        if (statusOf(e) === 404) return; // deleted meanwhile: nothing to report on
         throw e;
       }
       const status = withNodeEntry(ap.status, this.nodeName, cond, this.now());
       if (!status) return;
       try {
-        await this.api.replaceNamespacedCustomObjectStatus({ ...coords, body: { ...ap, status } });
+        await this.client.request('PUT', p, { ...ap, status });
         return;
       } catch (e) {
-        const code = httpCode(e);
+        const code = statusOf(e);
         if (code === 404) return;
         if (code !== 409) throw e;
       }
