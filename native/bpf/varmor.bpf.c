@@ -759,8 +759,12 @@ static long mount_cb(__u32 i, struct mount_ctx *c)
 	r = bpf_map_lookup_elem(&vt_mount_rule, &k);
 	if (!r)
 		return 0;
-	if (!((c->flags & r->flags) || (~c->flags & r->reverse_flags)))
+	if (c->flags == VT_MNT_UMOUNT) {
+		if (!(r->flags & VT_MNT_UMOUNT))
+			return 0; /* only rules naming umount confine it */
+	} else if (!((c->flags & r->flags) || (~c->flags & r->reverse_flags))) {
 		return 0;
+	}
 	if (!(r->pattern_flags & VT_MP_ANY)) {
 		__u32 pl = r->prefix_len, sl = r->suffix_len;
 		if (r->pattern_flags & VT_MP_EXACT) {
