@@ -1,0 +1,106 @@
+// `varmor webhook` in the embedded mode, as `npm start` runs it: the repository's example policies,
+// a certificate generated into an empty folder, and the README's example reviews over HTTPS.
+import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import https from 'node:https';
+import http from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseWebhookArgs, startWebhook, UsageError, type StartedWebhook } from './main.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+describe('parseWebhookArgs', () => {
+  it('has the embedded defaults of npm start', () => {
+    const cfg = parseWebhookArgs([], root);
+    expect(cfg).toMatchObject({
+      port: 3443,
+      host: '127.0.0.1',
+      metricsPort: 8081,
+      certDir: path.join(root, '.varmor', 'certs'),
+      policiesDir: path.join(root, 'examples', 'policies'),
+      inCluster: false,
+      controller: true,
+      appArmor: 'field',
+    });
+    expect(parseWebhookArgs(['--in-cluster'], root)).toMatchObject({ host: '0.0.0.0', policiesDir: undefined, inCluster: true });
+    expect(parseWebhookArgs(['--opt-in-namespaces', 'a, b,,'], root)).toMatchObject({ optInNamespaces: ['a', 'b'] });
+    expect(parseWebhookArgs(['--help'])).toBe('help');
+  });
+
+  it('refuses bad options naming the flag', () => {
+    const bad: [string[], string][] = [
+      [['--port', '70000'], 'port'],
+      [['--metrics-port', 'x'], 'metrics-port'],
+      [['--apparmor', 'maybe'], 'apparmor'],
+      [['--log-level', 'loud'], 'log-level'],
+      [['--policies', '/nonexistent/dir'], 'policies'],
+      [['--kubeconfig', 'k', '--policies', '.'], 'policies'],
+    ];
+    for (const [argv, field] of bad) expect(() => parseWebhookArgs(argv, root)).toThrow(expect.objectContaining({ field, code: 'USAGE' }));
+    expect(() => parseWebhookArgs(['--bogus'])).toThrow(UsageError);
+  });
+});
+
+function post(port: number, ca: string, body: string): Promise<{ status: number; json: { response: { uid: string; allowed: boolean; patch?: string } } }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', servername: 'localhost', port, method: 'POST', path: '/mutate', ca, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const getText = (port: number, p: string) =>
+  new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+
+describe('startWebhook (embedded)', () => {
+  let dir: string;
+  let started: StartedWebhook;
+  let ca: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-main-'));
+    const cfg = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', path.join(dir, 'certs'), '--log-level', 'silent', '--opt-in-namespaces', 'shop'], root);
+    if (cfg === 'help') throw new Error('unexpected');
+    started = await startWebhook(cfg);
+    ca = await readFile(path.join(dir, 'certs', 'ca.crt'), 'utf8');
+  });
+  afterAll(async () => {
+    await started.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("patches the README's web Pod by the documented priority and counts the conflict", async () => {
+    const body = await readFile(path.join(here, 'examples', 'review-web.json'), 'utf8');
+    const res = await post(started.server.port, ca, body);
+    expect(res.status).toBe(200);
+    const ops = JSON.parse(Buffer.from(res.json.response.patch ?? '', 'base64').toString()) as { path: string; value: unknown }[];
+    // web-did (target by name) beats web-model (by name, later alphabetically) and web-hardening (by selector).
+    expect(ops).toContainEqual({ op: 'add', path: '/spec/containers/0/securityContext', value: { appArmorProfile: { type: 'Localhost', localhostProfile: 'varmor-shop-web-did' }, seccompProfile: { type: 'Localhost', localhostProfile: 'varmor/varmor-shop-web-did.json' } } });
+    expect(ops.some((o) => o.path.startsWith('/spec/initContainers'))).toBe(false);
+    const metrics = await getText(started.server.metricsPort!, '/metrics');
+    expect(metrics).toMatch(/varmor_webhook_policy_conflicts_total 2/);
+    expect(metrics).toMatch(/varmor_webhook_policies\{kind="VarmorPolicy"\} [1-9]/);
+    expect(await getText(started.server.metricsPort!, '/readyz')).toBe('{"status":"ready"}');
+  });
+
+  it('leaves namespaces outside --opt-in-namespaces alone', async () => {
+    const body = await readFile(path.join(here, 'examples', 'review-worker.json'), 'utf8');
+    const res = await post(started.server.port, ca, body);
+    expect(res.json.response).toEqual({ uid: '0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f', allowed: true });
+  });
+});
