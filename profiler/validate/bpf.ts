@@ -20,6 +20,8 @@ export const MAX_FSTYPE_BYTES = 15;
 export const MAX_GLOB_PART_BYTES = 240;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** The array, or nothing when the field has another type (the schema reports that). */
+const list = <T>(x: T[] | undefined): T[] => (Array.isArray(x) ? x : []);
 
 function checkWords(issues: Issues, path: string, words: unknown, allowed: readonly string[], what: string, code: string, nonEmpty = true): void {
   if (!Array.isArray(words)) return; // the schema reports the type
@@ -133,7 +135,7 @@ function checkPorts(issues: Issues, path: string, ports: PortRange[] | undefined
 
 function checkSelector(issues: Issues, path: string, sel: LabelSelector | undefined): void {
   if (!sel || typeof sel !== 'object') return;
-  (sel.matchExpressions ?? []).forEach((e, i) => {
+  list(sel.matchExpressions).forEach((e, i) => {
     const p = at(at(path, 'matchExpressions'), i);
     if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e?.operator)) {
       issues.add(at(p, 'operator'), 'invalid-selector', `operator "${e?.operator}" must be In, NotIn, Exists or DoesNotExist`);
@@ -157,7 +159,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
   const net = rules.network;
   if (net && typeof net === 'object') {
     const np = at(path, 'network');
-    (net.sockets ?? []).forEach((s, i) => {
+    list(net.sockets).forEach((s, i) => {
       const p = at(at(np, 'sockets'), i);
       checkParsed(issues, at(p, 'domains'), s?.domains, socketWords(DOMAINS), 'socket domain', 'invalid-socket', false);
       checkParsed(issues, at(p, 'types'), s?.types, socketWords(SOCK_TYPES), 'socket type', 'invalid-socket', false);
@@ -170,7 +172,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
     const eg = net.egress;
     if (eg && typeof eg === 'object') {
       const ep = at(np, 'egress');
-      (eg.toDestinations ?? []).forEach((d, i) => {
+      list(eg.toDestinations).forEach((d, i) => {
         const p = at(at(ep, 'toDestinations'), i);
         const hasIp = d?.ip !== undefined && d.ip !== '';
         const hasCidr = d?.cidr !== undefined && d.cidr !== '';
@@ -184,7 +186,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
         checkPorts(issues, at(p, 'ports'), d?.ports);
         checkQualifiers(issues, at(p, 'qualifiers'), d?.qualifiers);
       });
-      (eg.toServices ?? []).forEach((s, i) => {
+      list(eg.toServices).forEach((s, i) => {
         const p = at(at(ep, 'toServices'), i);
         const hasName = typeof s?.name === 'string' && s.name !== '';
         if (hasName === (s?.serviceSelector !== undefined)) {
@@ -193,7 +195,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
         checkSelector(issues, at(p, 'serviceSelector'), s?.serviceSelector);
         checkQualifiers(issues, at(p, 'qualifiers'), s?.qualifiers);
       });
-      (eg.toPods ?? []).forEach((s, i) => {
+      list(eg.toPods).forEach((s, i) => {
         const p = at(at(ep, 'toPods'), i);
         checkSelector(issues, at(p, 'podSelector'), s?.podSelector);
         checkPorts(issues, at(p, 'ports'), s?.ports);
@@ -208,7 +210,7 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
     checkQualifiers(issues, at(p, 'qualifiers'), rules.ptrace.qualifiers);
   }
 
-  (rules.mounts ?? []).forEach((m, i) => {
+  list(rules.mounts).forEach((m, i) => {
     const p = at(at(path, 'mounts'), i);
     if (typeof m?.sourcePattern === 'string') {
       const problem = mountPatternProblem(m.sourcePattern);
