@@ -1,0 +1,148 @@
+// The webhook against a real kube-apiserver (e2e/cluster's control plane, our CRDs): the informers
+// feed the store, and the API server itself calls /mutate and /validate through registered webhook
+// configurations, so the Pods it stores carry our patch after its own validation.
+import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { caBundle, ensureCertFiles } from '../../certs/index.js';
+import { startEnv, unavailableReason, waitUntil, type Env } from '../../e2e/controller/harness.js';
+import { startWebhookServer, type RunningWebhook } from '../server/app.js';
+import { profilerValidator } from '../validator.js';
+import { InformerSource } from './informer.js';
+import { PolicyStore } from './store.js';
+
+const reason = unavailableReason();
+if (reason) console.log(`webhook cluster tests skipped: ${reason}`);
+const maybe = reason ? it.skip : it;
+
+let env: Env;
+let server: RunningWebhook;
+let informers: InformerSource;
+let store: PolicyStore;
+let dir: string;
+
+const GROUP = { group: 'crd.varmor.org', version: 'v1beta1' };
+const policy = (name: string, enforcer: string) => ({
+  apiVersion: 'crd.varmor.org/v1beta1',
+  kind: 'VarmorPolicy',
+  metadata: { name, namespace: 'shop' },
+  spec: { target: { kind: 'Pod', selector: { matchLabels: { app: 'web' } } }, policy: { enforcer, mode: 'RuntimeDefault' } },
+});
+const pod = (name: string): V1Pod => ({ metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } });
+
+beforeAll(async () => {
+  if (reason) return;
+  env = await startEnv(['shop', 'plain']);
+  const shop = await env.core.readNamespace({ name: 'shop' });
+  shop.metadata!.labels = { ...(shop.metadata!.labels ?? {}), 'sandbox.varmor.org/enable': 'true' };
+  await env.core.replaceNamespace({ name: 'shop', body: shop });
+  // No controller-manager here: the ServiceAccount admission plugin needs the "default" account.
+  for (const namespace of ['shop', 'plain']) await env.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
+
+  dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-cluster-'));
+  const { files } = await ensureCertFiles(dir);
+  const validator = profilerValidator();
+  store = new PolicyStore({ validate: validator.validatePolicy });
+  informers = new InformerSource({ kubeConfig: env.kc, store });
+  await informers.start();
+  server = await startWebhookServer({ port: 0, metricsPort: 0, tls: { certDir: dir }, state: store, validator, ready: () => informers.synced() });
+
+  const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
+  const clientConfig = (p: string) => ({ url: `https://127.0.0.1:${server.port}${p}`, caBundle: caBundle(files.ca) });
+  await adm.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name: 'varmor-test' },
+      webhooks: [
+        {
+          name: 'mutate-pods.varmor.org',
+          admissionReviewVersions: ['v1'],
+          clientConfig: clientConfig('/mutate'),
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+          namespaceSelector: { matchLabels: { 'sandbox.varmor.org/enable': 'true' } },
+          failurePolicy: 'Fail',
+          reinvocationPolicy: 'IfNeeded',
+          sideEffects: 'None',
+          timeoutSeconds: 5,
+        },
+      ],
+    },
+  });
+  await adm.createValidatingWebhookConfiguration({
+    body: {
+      metadata: { name: 'varmor-test' },
+      webhooks: [
+        {
+          name: 'validate-policies.varmor.org',
+          admissionReviewVersions: ['v1'],
+          clientConfig: clientConfig('/validate'),
+          rules: [{ apiGroups: ['crd.varmor.org'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: ['varmorpolicies', 'varmorclusterpolicies'] }],
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          timeoutSeconds: 5,
+        },
+      ],
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (reason) return;
+  await informers?.stop();
+  await server?.close();
+  await env?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('webhook with a real API server', () => {
+  maybe(
+    'the informer loads a policy and the API server stores Pods with our patch',
+    async () => {
+      const custom = env.kc.makeApiClient(CustomObjectsApi);
+      await custom.createNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'varmorpolicies', body: policy('web', 'AppArmorBPFSeccomp') });
+      await waitUntil('the informer delivers the policy', async () => store.policies().size === 1);
+      expect(informers.synced()).toBe(true);
+
+      // Retried: the webhook configuration takes a moment to reach the API server's admission chain.
+      const created = await waitUntil('a mutated Pod', async () => {
+        const p = await env.core.createNamespacedPod({ namespace: 'shop', body: { ...pod('web-1'), metadata: { generateName: 'web-', labels: { app: 'web' } } } });
+        if (p.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']) return p;
+        return false;
+      });
+      expect(created.metadata?.annotations).toMatchObject({
+        'container.bpf.security.beta.varmor.org/app': 'localhost/varmor-shop-web',
+        'container.apparmor.security.beta.varmor.org/app': 'localhost/varmor-shop-web',
+        'container.seccomp.security.beta.varmor.org/app': 'localhost/varmor-shop-web',
+      });
+      expect(created.spec?.containers[0].securityContext?.appArmorProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor-shop-web' });
+      expect(created.spec?.containers[0].securityContext?.seccompProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor/varmor-shop-web.json' });
+
+      // A namespace that did not opt in is not even sent to us (namespaceSelector).
+      const plain = await env.core.createNamespacedPod({ namespace: 'plain', body: pod('web-2') });
+      expect(plain.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']).toBeUndefined();
+    },
+    120_000,
+  );
+
+  maybe(
+    'the API server refuses an invalid policy with our field paths, and a deleted policy stops applying',
+    async () => {
+      const custom = env.kc.makeApiClient(CustomObjectsApi);
+      let message = '';
+      try {
+        await custom.createNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'varmorpolicies', body: policy('bad', 'AppArmorSELinux') });
+      } catch (err) {
+        message = String((err as { body?: unknown }).body ?? (err as Error).message);
+      }
+      expect(message).toContain('VarmorPolicy shop/bad is invalid');
+      expect(message).toContain('spec.policy.enforcer');
+
+      await custom.deleteNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'varmorpolicies', name: 'web' });
+      await waitUntil('the informer drops the policy', async () => store.policies().size === 0);
+      const after = await env.core.createNamespacedPod({ namespace: 'shop', body: pod('web-3') });
+      expect(after.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']).toBeUndefined();
+    },
+    120_000,
+  );
+});
