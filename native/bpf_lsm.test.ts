@@ -134,7 +134,7 @@ describe('audit mode on the host kernel', () => {
     );
     e.bindCgroup(c.id, POLICY);
     drain();
-    const inside = c.run('cat /etc/passwd /etc/passwd- /usr/share/common-licenses/GPL-3 /etc/adduser.conf /etc/hostname /etc/ssl/openssl.cnf > /dev/null 2>&1; true');
+    c.run('cat /etc/passwd /etc/passwd- /usr/share/common-licenses/GPL-3 /etc/adduser.conf /etc/hostname /etc/ssl/openssl.cnf > /dev/null 2>&1; true');
     const outside = spawnOutside('cat /etc/passwd > /dev/null');
     drain();
     const ev = eventsOf(c).filter((x) => x.hook === 'file_open');
@@ -160,7 +160,7 @@ describe('audit mode on the host kernel', () => {
     e.bindCgroup(c.id, POLICY);
     drain();
     const dir = `/tmp/varmor-exec-${process.pid}`;
-    const r = c.run(`mkdir -p ${dir} && ln -sf /bin/true ${dir}/innocent && exec ${dir}/innocent`);
+    c.run(`mkdir -p ${dir} && ln -sf /bin/true ${dir}/innocent && exec ${dir}/innocent`);
     drain();
     const ev = eventsOf(c).filter((x) => x.hook === 'exec');
     expect(ev.map((x) => [x.path?.endsWith('/true'), x.decision])).toEqual([[true, 'denied']]);
@@ -198,8 +198,8 @@ describe('audit mode on the host kernel', () => {
       "(async()=>{await a('127.0.0.1',2);await a('127.0.0.1',4);await a('127.0.0.9',80);",
       "try{const s=require('dgram').createSocket('udp6');s.bind(0,()=>s.close())}catch{}})()",
     ].join('');
-    const r = c.run(`exec node -e "${js}"`);
-    const u = c.run('exec unshare -U true 2>/dev/null; true');
+    c.run(`exec node -e "${js}"`);
+    c.run('exec unshare -U true 2>/dev/null; true');
     drain();
     const ev = eventsOf(c);
     const connects = ev.filter((x) => x.hook === 'socket_connect').map((x) => `${x.address}:${x.port} ${x.decision}`);
@@ -220,7 +220,7 @@ describe('audit mode on the host kernel', () => {
     e.bindCgroup(c.id, POLICY, { armOnExec: true });
     drain();
     // the shell's own open (a builtin redirect, no exec) comes before the arm; cat's after it
-    const r = c.run('read x < /etc/passwd; exec cat /etc/passwd > /dev/null');
+    c.run('read x < /etc/passwd; exec cat /etc/passwd > /dev/null');
     drain();
     expect(eventsOf(c).filter((x) => x.hook === 'file_open' && x.path === '/etc/passwd')).toHaveLength(1);
     e.unbindCgroup(c.id);
@@ -234,7 +234,7 @@ describe('audit mode on the host kernel', () => {
     e.loadPolicy(POLICY, raw({ files: [{ pattern: '/etc/group', permissions: ['read'], qualifiers: deny }] }));
     expect(e.policies().get(POLICY)).toBe(g1 + 1);
     drain();
-    const r = c.run('cat /etc/passwd /etc/group > /dev/null');
+    c.run('cat /etc/passwd /etc/group > /dev/null');
     drain();
     const paths = eventsOf(c)
       .filter((x) => x.hook === 'file_open')
@@ -249,7 +249,7 @@ describe('audit mode on the host kernel', () => {
     e.loadPolicy(POLICY, compileBpf(input({}, 'BehaviorModeling')).tables);
     e.bindCgroup(c.id, POLICY);
     drain();
-    const r = c.run('exec cat /etc/hostname');
+    c.run('exec cat /etc/hostname');
     drain();
     const ev = eventsOf(c);
     expect(ev.some((x) => x.hook === 'exec' && x.decision === 'allowed')).toBe(true);
