@@ -16,7 +16,7 @@ import { apiserverArgs, etcdArgs, etcdBinary, k8sBinary, KUBERNETES_SERVICE_IP, 
 import { containerdPaths, writeContainerdConfig, type ContainerdOptions } from './containerd.js';
 import { CriRuntime } from './cri.js';
 import { httpOk, httpsGet, writeKubeconfig } from './kubeconfig.js';
-import { CNI_BIN_DIR, NODE_IP, setUpNetwork, tearDownNetwork } from './network.js';
+import { CNI_BIN_DIR, ensureBpffs, NODE_IP, releaseBpffs, setUpNetwork, tearDownNetwork } from './network.js';
 import { writeClusterPki } from './pki.js';
 import { ClusterError, freePort, logTail, startDaemon, stopPidDir, waitFor, type Daemon } from './process.js';
 
@@ -31,6 +31,8 @@ const PIDS = join(CLUSTER_WORK, 'pids');
 const LOGS = join(CLUSTER_WORK, 'logs');
 const CONTAINERD_DIR = join(CLUSTER_WORK, 'containerd');
 export const POD_LOGS = join(CLUSTER_WORK, 'pod-logs');
+/** Present while /sys/fs/bpf is a bpffs that up mounted (outside `CLUSTER_WORK`'s cleanup on purpose). */
+const BPFFS_MARKER = join(WORK_DIR, 'mounted-bpffs');
 const STOP_ORDER = ['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'containerd'];
 
 export interface ClusterState {
@@ -45,8 +47,9 @@ export interface ClusterState {
   upSeconds: number;
 }
 
+const T0 = Date.now();
 function log(msg: string): void {
-  console.log(`cluster: ${msg}`);
+  console.log(`cluster: [${((Date.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
 }
 
 /** Reasons this host cannot run the node part of the cluster (empty when it can). */
@@ -147,6 +150,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
 
   log('network: bridge, CNI config, API server DNAT');
   setUpNetwork(apiserverPort, join(CLUSTER_WORK, 'cni/net.d'), join(CLUSTER_WORK, 'cni/ipam'));
+  if (ensureBpffs(BPFFS_MARKER)) log('mounted bpffs at /sys/fs/bpf (unmounted again by down)');
 
   log('containerd');
   const ctrd = writeContainerdConfig({
@@ -287,6 +291,7 @@ export async function down(opts: { quiet?: boolean; keepLogs?: boolean } = {}): 
   result.cgroups = removeKubeletCgroups();
   removeContainerLogLinks(POD_LOGS);
   result.network = tearDownNetwork();
+  if (releaseBpffs(BPFFS_MARKER)) result.network.push('bpffs /sys/fs/bpf');
   result.leftovers = leftoverCgroups();
   const keep = opts.keepLogs ? [LOGS] : [];
   if (existsSync(CLUSTER_WORK)) {

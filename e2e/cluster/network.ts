@@ -5,7 +5,7 @@
 // Nothing is masqueraded and nothing is forwarded off the machine.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KUBERNETES_SERVICE_IP, SERVICE_CIDR } from './components.js';
 import { ClusterError } from './process.js';
@@ -96,4 +96,30 @@ export function tearDownNetwork(): string[] {
     done.push(`bridge ${BRIDGE}`);
   }
   return done;
+}
+
+export const BPFFS = '/sys/fs/bpf';
+
+function bpffsMounted(): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === BPFFS && / - bpf /.test(l));
+}
+
+/**
+ * A node has bpffs at /sys/fs/bpf (systemd mounts it); these machines don't. Mount it so the agent can pin
+ * its BPF objects as on a real node, and record that we did, so `down` unmounts exactly that.
+ */
+export function ensureBpffs(marker: string): boolean {
+  if (bpffsMounted()) return false;
+  run('mount', ['-t', 'bpf', 'bpf', BPFFS]);
+  writeFileSync(marker, `${BPFFS}\n`);
+  return true;
+}
+
+export function releaseBpffs(marker: string): boolean {
+  if (!existsSync(marker)) return false;
+  tryRun('umount', ['-l', BPFFS]);
+  rmSync(marker, { force: true });
+  return true;
 }

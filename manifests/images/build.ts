@@ -34,9 +34,9 @@ export function buildBusybox(outDir: string): WrittenImage {
   return writeOciImage(join(outDir, 'busybox.tar'), { ref: BUSYBOX_IMAGE, entries: busyboxRootfs(), config: { Cmd: ['/bin/sh'] } });
 }
 
-/** A host binary and its shared libraries (from ldd), at their paths, so it runs in the image. */
-function binaryWithLibs(bin: string, dest: string): TarEntry[] {
-  const out: TarEntry[] = [hostFile(bin, dest, 0o755)];
+/** A host binary (or addon) and its shared libraries (from ldd), at their paths, so it runs in the image. */
+function binaryWithLibs(bin: string, dest: string, mode = 0o755): TarEntry[] {
+  const out: TarEntry[] = [hostFile(bin, dest, mode)];
   const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
   for (const m of ldd.matchAll(/(\/\S+) \(0x/g)) {
     const lib = m[1];
@@ -71,7 +71,10 @@ export function buildProduct(outDir: string): WrittenImage {
   entries.push(...hostTree(join(ROOT, 'bin'), `${app}/bin`));
   const addon = join(ROOT, 'native/build/Release');
   if (existsSync(addon)) {
-    for (const f of ['varmor_bpf.node']) if (existsSync(join(addon, f))) entries.push(hostFile(join(addon, f), `${app}/native/build/Release/${f}`));
+    // The addon links libbpf, libelf and zlib dynamically: they come along.
+    for (const f of ['varmor_bpf.node']) {
+      if (existsSync(join(addon, f))) entries.push(...binaryWithLibs(join(addon, f), `${app}/native/build/Release/${f}`, 0o644));
+    }
   }
   // Nested node_modules of a package come with their own `npm ls` line; copy each package without them.
   for (const mod of productionModules()) {
