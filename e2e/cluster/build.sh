@@ -8,6 +8,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 bin="$here/.work/bin"
 mkdir -p "$bin"
 cmds=(kube-apiserver kubelet kube-controller-manager kube-scheduler)
+# The Go toolchain of these machines lives in /usr/local/go, which is not always on PATH.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
 if ! command -v go >/dev/null; then
   echo "build.sh: the Go toolchain is missing (go >= 1.24 is needed to build Kubernetes v$(cat "$here/k8s/K8S_VERSION"))" >&2
   exit 3
