@@ -1,5 +1,5 @@
-// A controller process for the crash test (resilience.test.ts), run with
-// `node --import e2e/cluster/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY`.
+// A controller process for the crash tests (resilience.test.ts), run with
+// `node --import e2e/cluster/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY [LEASE_SECONDS]`.
 // FAULT INJECTION: once it has created an ArmorProfile it announces it on stdout and stops
 // making progress, so the test can SIGKILL it between that write and the status write.
 
@@ -8,7 +8,7 @@ import { startController } from '../../webhook/controller/index.js';
 import { makeKubeClient, type KubeClient } from '../../webhook/controller/kube.js';
 import { silentLogger } from '../../webhook/controller/log.js';
 
-const [kubeconfig, identity] = process.argv.slice(2);
+const [kubeconfig, identity, leaseSeconds] = process.argv.slice(2);
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const real = makeKubeClient(kc);
@@ -23,5 +23,12 @@ const client: KubeClient = {
     return created;
   },
 };
-await startController({ kubeConfig: kc, namespace: 'varmor', identity, client, log: silentLogger });
+await startController({
+  kubeConfig: kc,
+  namespace: 'varmor',
+  identity,
+  client,
+  log: silentLogger,
+  ...(leaseSeconds ? { leaseDurationSeconds: Number(leaseSeconds), renewDeadlineSeconds: Math.max(1, Number(leaseSeconds) - 1), retryPeriodSeconds: 1 } : {}),
+});
 process.stdout.write('STARTED\n');

@@ -58,16 +58,26 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await env?.stop();
   }, 60_000);
 
-  it('a controller killed between creating the ArmorProfile and writing the status converges after a restart, nothing lost', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', join(ROOT, 'e2e/cluster/ts-loader.mjs'), join(ROOT, 'e2e/controller/crash-child.ts'), env.cp.kubeconfigPath, 'replica-0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function spawnChild(identity: string, leaseSeconds?: number): ChildProcess {
+    const args = ['--import', join(ROOT, 'e2e/cluster/ts-loader.mjs'), join(ROOT, 'e2e/controller/crash-child.ts'), env.cp.kubeconfigPath, identity];
+    if (leaseSeconds) args.push(String(leaseSeconds));
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    stops.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
+    return child;
+  }
+
+  async function killHard(child: ChildProcess): Promise<void> {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  it('a controller killed between creating the ArmorProfile and writing the status converges after a restart, nothing lost', async () => {
+    const child = spawnChild('replica-0');
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    stops.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
     const lines = createInterface({ input: child.stdout! });
     const paused = new Promise<string>((resolve, reject) => {
       lines.on('line', (l) => {
@@ -80,9 +90,7 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const web = policy('crashy', { target: { kind: 'Deployment', name: 'crashy' }, policy: { enforcer: 'BPFSeccomp', mode: 'RuntimeDefault' } });
     const created = await env.client.create<AnyPolicy>('VarmorPolicy', web);
     expect(await paused).toBe('PAUSED-AFTER-ARMORPROFILE shop/varmor-shop-crashy');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await killHard(child);
 
     // The kill landed between the two writes: the ArmorProfile exists, the status was never written.
     const half = (await getPolicy(env, web))!;
@@ -148,5 +156,27 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     expect(clients[fi].writes).toBeGreaterThan(0);
     expect(clients[li].writes).toBe(writesBefore);
     await ctls[fi].stop();
+  });
+
+  it('a leader killed without releasing its Lease is replaced once the Lease expires', async () => {
+    const leases = env.kc.makeApiClient(CoordinationV1Api);
+    const lease = () => leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller' });
+    // The lease from the first test, released by a clean stop: the child takes it.
+    const child = spawnChild('doomed', 3);
+    await waitUntil('the child to lead', async () => (await lease()).spec?.holderIdentity === 'doomed', 60_000);
+    const transitions = (await lease()).spec?.leaseTransitions ?? 0;
+    await killHard(child);
+    expect((await lease()).spec?.holderIdentity).toBe('doomed'); // nobody released it
+
+    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'survivor', log: memoryLogger(), retryPeriodSeconds: 1 });
+    stops.push(() => ctl.stop());
+    await waitUntil('the survivor to lead', async () => ctl.isLeader(), 30_000);
+    const after = (await lease()).spec;
+    expect(after?.holderIdentity).toBe('survivor');
+    expect(after?.leaseTransitions).toBe(transitions + 1);
+    const p = policy('after-crash', { target: { kind: 'Deployment', name: 'after' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    await env.client.create<AnyPolicy>('VarmorPolicy', p);
+    await waitUntil('reconciled by the survivor', async () => (await getPolicy(env, p))?.status?.phase === 'Pending');
+    await ctl.stop();
   });
 });
