@@ -10,7 +10,7 @@ APT_PACKAGES=(
   containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
   apparmor                                                            # apparmor_parser -Q -K
   gcc libc6-dev                                                       # static seccomp probe for runc tests
-  qemu-system-x86                                                     # BPF LSM enforcement guest
+  qemu-system-x86 gcc libc6-dev                                       # BPF LSM enforcement guest (+ its static vprobe helper)
   etcd-server iproute2 iptables conntrack kmod containernetworking-plugins                      # local Kubernetes for e2e
 )
 # The qemu guest boots Debian's own 6.1 kernel (BPF LSM on); pinned ABI for reproducible runs.
