@@ -11,4 +11,6 @@ export const SUITES: Record<string, string[]> = {
     'native/guest/scenarios/detach.ts',
   ],
   bench: ['bench/bpf/scenario.ts'],
+  // The node agent's OCI hook path (agent/hook.guest.test.ts asserts on it).
+  agent: ['agent/guest/hook-scenario.ts'],
 };
