@@ -154,4 +154,16 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     expect(Buffer.from(model.data.profile?.content ?? '', 'base64').toString('utf8')).toContain('/srv/data/index.db');
     await waitUntil('Completed', async () => (await getPolicy(env, p))?.status?.phase === 'Completed');
   });
+
+  it('entering BehaviorModeling again starts a new run', async () => {
+    const before = (await getAp(env, 'shop', profile))!.metadata.annotations?.[ANN_MODELING_START];
+    clock.advance(60_000);
+    await editPolicy(env, web, (s) => ({ ...s, policy: { enforcer: 'AppArmorSeccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 10 } } }));
+    const ap = await waitUntil('recording again', async () => {
+      const x = await getAp(env, 'shop', profile);
+      return x?.spec.behaviorModeling?.enable === true && x;
+    });
+    expect(ap.metadata.annotations?.[ANN_MODELING_START]).not.toBe(before);
+    await waitUntil('phase Modeling', async () => (await getPolicy(env, web))?.status?.phase === 'Modeling');
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy } from '../../profiler/api/types.js';
-import { mergeBehaviorData, mergeDynamicResults, modelableEnforcers, modelingDecision, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback } from './modeling.js';
+import type { ArmorProfile } from '../../profiler/api/types.js';
+import { mergeBehaviorData, mergeDynamicResults, modelableEnforcers, modelBuiltForRun, modelingDecision, modelingStart, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback } from './modeling.js';
 
 const start = '2026-11-29T05:00:00.000Z';
 const at = (min: number) => new Date(Date.parse(start) + min * 60_000);
@@ -82,5 +83,19 @@ describe('records from nodes without AppArmor', () => {
     expect(modelableEnforcers(r, ['AppArmor', 'BPF', 'Seccomp'])).toEqual(['AppArmor']);
     expect(withAppArmorFallback({ appArmor: { executions: ['/a'] }, bpf: { executions: ['/b'] } }).appArmor).toEqual({ executions: ['/a'] });
     expect(modelableEnforcers(withAppArmorFallback({}), ['AppArmor', 'Seccomp'])).toEqual([]);
+  });
+});
+
+describe('which run', () => {
+  const ap = { metadata: { annotations: { 'controller.varmor.org/modeling-start': start } } } as unknown as ArmorProfile;
+  it('continues the run the ArmorProfile was built for, starts anew when entering the mode', () => {
+    expect(modelingStart(ap, 'BehaviorModeling', at(10))).toBe(start);
+    expect(modelingStart(ap, 'DefenseInDepth', at(90))).toBe(at(90).toISOString());
+    expect(modelingStart(undefined, undefined, at(1))).toBe(at(1).toISOString());
+  });
+  it('a model built before this run started is not this run\'s', () => {
+    expect(modelBuiltForRun(at(31).toISOString(), start)).toBe(true);
+    expect(modelBuiltForRun(at(-5).toISOString(), start)).toBe(false);
+    expect(modelBuiltForRun(undefined, start)).toBe(false);
   });
 });

@@ -2,11 +2,26 @@
 // and how the per-node records merge into one model. Pure; see CONTRACTS.md "BehaviorModeling
 // records" for what the agents write.
 
-import type { AnyPolicy, ArmorProfileModel, BehaviorData, Enforcer } from '../../profiler/api/types.js';
+import type { AnyPolicy, ArmorProfile, ArmorProfileModel, BehaviorData, Enforcer } from '../../profiler/api/types.js';
 
 export const ANN_MODELING_START = 'controller.varmor.org/modeling-start';
 export const LABEL_MODEL_OF = 'varmor.org/model-of';
 export const LABEL_NODE = 'varmor.org/node';
+
+/**
+ * When the current run started: kept while the ArmorProfile was last built in BehaviorModeling
+ * mode (a restart of the controller continues the run), `now` when the policy enters the mode
+ * (a new run, even if an earlier one left its annotation behind).
+ */
+export function modelingStart(ap: ArmorProfile | undefined, builtForMode: string | undefined, now: Date): string {
+  const prev = ap?.metadata.annotations?.[ANN_MODELING_START];
+  return prev && builtForMode === 'BehaviorModeling' ? prev : now.toISOString();
+}
+
+/** The merged model belongs to this run: built at or after its start. */
+export function modelBuiltForRun(builtAt: string | undefined, start: string): boolean {
+  return builtAt !== undefined && Date.parse(builtAt) >= Date.parse(start);
+}
 
 export type DynamicResult = NonNullable<ArmorProfileModel['data']['dynamicResult']>;
 

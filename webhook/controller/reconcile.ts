@@ -12,6 +12,7 @@ import { validatePolicy, validatePolicyUpdate } from '../../profiler/validate/in
 import { profileName } from '../../profiler/names.js';
 import type { Clock } from './clock.js';
 import {
+  ANN_MODE,
   ANN_RESTART,
   ANN_RESTARTED,
   ANN_POLICY_GENERATION,
@@ -34,6 +35,8 @@ import {
   LABEL_NODE,
   mergeDynamicResults,
   modelableEnforcers,
+  modelBuiltForRun,
+  modelingStart,
   modelingDecision,
   modelProfilePolicy,
   usesBehaviorModel,
@@ -121,7 +124,7 @@ export class Reconciler {
       const annotations: Record<string, string> = { [ANN_POLICY_GENERATION]: String(generation) };
 
       if (v.mode === 'BehaviorModeling') {
-        const start = ap?.metadata.annotations?.[ANN_MODELING_START] ?? now.toISOString();
+        const start = modelingStart(ap, ap?.metadata.annotations?.[ANN_MODE], now);
         annotations[ANN_MODELING_START] = start;
         const r = await this.model(policy, apNs, name, ap, start, enforcers, now);
         modeling = r.decision;
@@ -283,7 +286,7 @@ export class Reconciler {
       expectedNodes: aggregateNodes(ap).nodes,
       uploadedNodes: perNode.map((m) => m.metadata.labels?.[LABEL_NODE] ?? m.metadata.name ?? ''),
       graceMs: this.o.modelingGraceMs,
-      modelReady: model.metadata.annotations?.[ANN_MODEL_BUILT] !== undefined,
+      modelReady: modelBuiltForRun(model.metadata.annotations?.[ANN_MODEL_BUILT], start),
     });
     if (decision.build) {
       const dynamicResult = withAppArmorFallback(mergeDynamicResults(perNode.map((m) => m.data?.dynamicResult)));
