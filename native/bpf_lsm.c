@@ -776,7 +776,7 @@ static napi_value js_bindings(napi_env env, napi_callback_info info)
 
 static const char *hook_names[] = { "",        "file_open", "exec",           "path_unlink", "path_rename", "path_link",
 				     "path_chmod", "capable",  "socket_create", "socket_connect", "setsockopt", "ptrace",
-				     "mount",   "umount",    "move_mount",     "bpf",         "userns_create" };
+				     "mount",   "umount",    "move_mount",     "bpf",         "userns_create", "path_symlink", "path_truncate" };
 
 static void set_str(napi_env env, napi_value o, const char *k, const char *v)
 {

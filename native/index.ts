@@ -15,7 +15,7 @@ export interface BpfEvent {
   pid: number;
   policyId: number;
   hook: string; // file_open, exec, path_unlink, path_rename, path_link, path_chmod, capable, socket_create,
-  //               socket_connect, setsockopt, ptrace, mount, umount, move_mount, bpf, userns_create
+  //               socket_connect, setsockopt, ptrace, mount, umount, move_mount, bpf, userns_create, path_symlink, path_truncate
   decision: 'denied' | 'audit' | 'allowed'; // denied in audit mode = "would deny"
   path?: string; // files, exec, mount source
   fstype?: string; // mount hooks

@@ -78,7 +78,7 @@ describe('varmor_tables.h <-> profiler/bpf/layout.ts', () => {
   it('hook names are in enum vt_hook order', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vt-hook-'));
     try {
-      const names = ['FILE_OPEN', 'EXEC', 'PATH_UNLINK', 'PATH_RENAME', 'PATH_LINK', 'PATH_CHMOD', 'CAPABLE', 'SOCKET_CREATE', 'SOCKET_CONNECT', 'SETSOCKOPT', 'PTRACE', 'MOUNT', 'UMOUNT', 'MOVE_MOUNT', 'BPF', 'USERNS_CREATE'];
+      const names = ['FILE_OPEN', 'EXEC', 'PATH_UNLINK', 'PATH_RENAME', 'PATH_LINK', 'PATH_CHMOD', 'CAPABLE', 'SOCKET_CREATE', 'SOCKET_CONNECT', 'SETSOCKOPT', 'PTRACE', 'MOUNT', 'UMOUNT', 'MOVE_MOUNT', 'BPF', 'USERNS_CREATE', 'PATH_SYMLINK', 'PATH_TRUNCATE'];
       writeFileSync(
         join(dir, 'h.c'),
         ['#include <stdio.h>', '#include "varmor_tables.h"', 'int main(void) {', ...names.map((n) => `printf("%d\\n", VT_HOOK_${n});`), 'return 0; }'].join('\n'),

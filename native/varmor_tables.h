@@ -163,7 +163,9 @@ enum vt_hook {
 	VT_HOOK_MOVE_MOUNT = 14,
 	VT_HOOK_BPF = 15,
 	VT_HOOK_USERNS_CREATE = 16,
-	VT_HOOK_MAX = 16,
+	VT_HOOK_PATH_SYMLINK = 17,
+	VT_HOOK_PATH_TRUNCATE = 18,
+	VT_HOOK_MAX = 18,
 };
 
 /* Event decisions (struct vt_log_event.decision) */

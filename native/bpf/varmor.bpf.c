@@ -1041,6 +1041,24 @@ int BPF_PROG(vt_lsm_path_link, struct dentry *old_dentry, const struct path *new
 	return check_path(&p, mnt, new_dentry, VT_PERM_WRITE, VT_HOOK_PATH_LINK);
 }
 
+SEC("lsm/path_symlink")
+int BPF_PROG(vt_lsm_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name)
+{
+	struct prot p = {};
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, VT_HOOK_PATH_SYMLINK);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(vt_lsm_path_truncate, const struct path *path)
+{
+	struct prot p = {};
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, VT_HOOK_PATH_TRUNCATE);
+}
+
 SEC("lsm/path_chmod")
 int BPF_PROG(vt_lsm_path_chmod, const struct path *path, umode_t mode)
 {

@@ -286,21 +286,24 @@ export class TableBuilder {
   build(): Tables {
     const t = this.t;
     t.pathExact = [...this.exact].map(([path, a]) => ({ path, ...a }));
-    const fold = (m: Map<string, { deny: number; audit: number; bits: bigint }>, covers: (short: string, long: string) => boolean) =>
+    // each literal folds in the entries that are its own prefixes (suffixes): O(entries x length)
+    const fold = (m: Map<string, { deny: number; audit: number; bits: bigint }>, part: (lit: string, n: number) => string) =>
       [...m.keys()].map((lit) => {
         let deny = 0;
         let audit = 0;
         let bits = 0n;
-        for (const [l2, e2] of m)
-          if (covers(l2, lit)) {
+        for (let n = 0; n <= lit.length; n++) {
+          const e2 = m.get(part(lit, n));
+          if (e2) {
             deny |= e2.deny;
             audit |= e2.audit;
             bits |= e2.bits;
           }
+        }
         return { literal: lit, deny, audit, globBits: bits };
       });
-    t.pathPrefix = fold(this.prefixes, (s, l) => l.startsWith(s));
-    t.pathSuffix = fold(this.suffixes, (s, l) => l.endsWith(s));
+    t.pathPrefix = fold(this.prefixes, (l, n) => l.slice(0, n));
+    t.pathSuffix = fold(this.suffixes, (l, n) => l.slice(l.length - n));
     t.pathGlob = this.globs.map((g, index) => ({
       index,
       flags: g.flags,

@@ -83,6 +83,8 @@ export const VT_HOOKS = [
   'move_mount',
   'bpf',
   'userns_create',
+  'path_symlink',
+  'path_truncate',
 ] as const;
 
 export const VT_DECISION_DENIED = 1;
