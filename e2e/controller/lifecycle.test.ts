@@ -97,6 +97,21 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ProfileCreated', 'PhasePending', 'PhaseProtecting']));
   });
 
+  it('a new policy the API server accepts but the rules refuse gets no ArmorProfile and says why', async () => {
+    // DefenseInDepth cannot be combined with BPF: valid to the CRD schema, refused by the semantic rules.
+    const bad = policy('bad', { target: { kind: 'Deployment', name: 'bad' }, policy: { enforcer: 'AppArmorBPF', mode: 'DefenseInDepth', defenseInDepth: { appArmor: { profileType: 'Custom', customProfile: 'file,' } } } });
+    await env.client.create<AnyPolicy>('VarmorPolicy', bad);
+    const p = await waitUntil('phase Error', async () => {
+      const x = await getPolicy(env, bad);
+      return x?.status?.phase === 'Error' && x;
+    });
+    expect(condition(p, 'Created')).toMatchObject({ status: 'False', reason: 'Forbidden' });
+    expect(condition(p, 'Created')?.message).toMatch(/spec\.policy/);
+    expect(await getAp(env, 'shop', 'varmor-shop-bad')).toBeUndefined();
+    await env.client.delete('VarmorPolicy', 'shop', 'bad');
+    await waitUntil('the refused policy to go', async () => (await getPolicy(env, bad)) === undefined);
+  });
+
   it('a node that fails to load turns the policy to Error with its message', async () => {
     await reportAsAgent(env, 'shop', 'varmor-shop-web', { nodeName: 'node-2', status: 'False', reason: 'LoadFailed', message: 'apparmor_parser: syntax error at line 3' });
     const p = await waitUntil('phase Error', async () => {
