@@ -1,26 +1,35 @@
 // A controller process for the crash tests (resilience.test.ts), run with
-// `node --import e2e/cluster/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY [LEASE_SECONDS]`.
-// FAULT INJECTION: once it has created an ArmorProfile it announces it on stdout and stops
-// making progress, so the test can SIGKILL it between that write and the status write.
+// `node --import e2e/cluster/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY`.
+// FAULT INJECTION, chosen by CRASH_PAUSE: `armorprofile` (default) stops making progress right
+// after creating an ArmorProfile, `restart` right after restarting a workload; either way it
+// says so on stdout and the test SIGKILLs it there. CRASH_LEASE_SECONDS shortens its Lease.
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { startController } from '../../webhook/controller/index.js';
 import { makeKubeClient, type KubeClient } from '../../webhook/controller/kube.js';
 import { silentLogger } from '../../webhook/controller/log.js';
 
-const [kubeconfig, identity, leaseSeconds] = process.argv.slice(2);
+const [kubeconfig, identity] = process.argv.slice(2);
+const pause = process.env.CRASH_PAUSE ?? 'armorprofile';
+const leaseSeconds = Number(process.env.CRASH_LEASE_SECONDS ?? 0);
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const real = makeKubeClient(kc);
+const hang = (what: string): Promise<never> => {
+  process.stdout.write(`${what}\n`);
+  return new Promise(() => undefined);
+};
 const client: KubeClient = {
   ...real,
   async create(kind, obj) {
     const created = await real.create(kind, obj);
-    if (kind === 'ArmorProfile') {
-      process.stdout.write(`PAUSED-AFTER-ARMORPROFILE ${obj.metadata.namespace}/${obj.metadata.name}\n`);
-      await new Promise(() => undefined);
-    }
+    if (kind === 'ArmorProfile' && pause === 'armorprofile') await hang(`PAUSED-AFTER-ARMORPROFILE ${obj.metadata.namespace}/${obj.metadata.name}`);
     return created;
+  },
+  async restartWorkload(kind, namespace, name, stamp) {
+    const done = await real.restartWorkload(kind, namespace, name, stamp);
+    if (pause === 'restart') await hang(`PAUSED-AFTER-RESTART ${kind} ${namespace}/${name} ${stamp}`);
+    return done;
   },
 };
 await startController({
@@ -29,6 +38,6 @@ await startController({
   identity,
   client,
   log: silentLogger,
-  ...(leaseSeconds ? { leaseDurationSeconds: Number(leaseSeconds), renewDeadlineSeconds: Math.max(1, Number(leaseSeconds) - 1), retryPeriodSeconds: 1 } : {}),
+  ...(leaseSeconds > 0 ? { leaseDurationSeconds: leaseSeconds, renewDeadlineSeconds: Math.max(1, leaseSeconds - 1), retryPeriodSeconds: 1 } : {}),
 });
 process.stdout.write('STARTED\n');

@@ -11,9 +11,9 @@ import type { AnyPolicy, ArmorProfile } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
 import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
-import { AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
-import { makeKubeClient, type KubeClient } from '../../webhook/controller/kube.js';
-import { PRODUCT_NS, ROOT, getAp, getPolicy, memoryLogger, policy, reportAsAgent, startEnv, unavailableReason, waitUntil, type Env } from './harness.js';
+import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
+import { makeKubeClient, RESTARTED_AT_ANNOTATION, type KubeClient } from '../../webhook/controller/kube.js';
+import { PRODUCT_NS, ROOT, createDeployment, getAp, getPolicy, memoryLogger, policy, reportAsAgent, startEnv, unavailableReason, waitUntil, type Env } from './harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller resilience e2e skipped: ${reason}`);
@@ -58,14 +58,25 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await env?.stop();
   }, 60_000);
 
-  function spawnChild(identity: string, leaseSeconds?: number): ChildProcess {
+  function spawnChild(identity: string, opts: { leaseSeconds?: number; pause?: 'armorprofile' | 'restart' } = {}): ChildProcess {
     const args = ['--import', join(ROOT, 'e2e/cluster/ts-loader.mjs'), join(ROOT, 'e2e/controller/crash-child.ts'), env.cp.kubeconfigPath, identity];
-    if (leaseSeconds) args.push(String(leaseSeconds));
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const childEnv = { ...process.env, CRASH_PAUSE: opts.pause ?? 'armorprofile', CRASH_LEASE_SECONDS: String(opts.leaseSeconds ?? 0) };
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     stops.push(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     return child;
+  }
+
+  function lineStartingWith(child: ChildProcess, prefix: string): Promise<string> {
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (l) => {
+        if (l.startsWith(prefix)) resolve(l);
+      });
+      child.on('exit', (code) => reject(new Error(`crash child exited early (${code}): ${stderr}`)));
+    });
   }
 
   async function killHard(child: ChildProcess): Promise<void> {
@@ -76,16 +87,7 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
 
   it('a controller killed between creating the ArmorProfile and writing the status converges after a restart, nothing lost', async () => {
     const child = spawnChild('replica-0');
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const lines = createInterface({ input: child.stdout! });
-    const paused = new Promise<string>((resolve, reject) => {
-      lines.on('line', (l) => {
-        if (l.startsWith('PAUSED-AFTER-ARMORPROFILE')) resolve(l);
-      });
-      child.on('exit', (code) => reject(new Error(`crash child exited early (${code}): ${stderr}`)));
-    });
-    await waitUntil('the child to start', async () => child.pid !== undefined);
+    const paused = lineStartingWith(child, 'PAUSED-AFTER-ARMORPROFILE');
 
     const web = policy('crashy', { target: { kind: 'Deployment', name: 'crashy' }, policy: { enforcer: 'BPFSeccomp', mode: 'RuntimeDefault' } });
     const created = await env.client.create<AnyPolicy>('VarmorPolicy', web);
@@ -119,6 +121,29 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
 
     await reportAsAgent(env, 'shop', 'varmor-shop-crashy', { nodeName: 'node-1', status: 'True' });
     await waitUntil('Ready', async () => (await getPolicy(env, web))?.status?.ready === true);
+    await ctl.stop();
+  });
+
+  it('a controller killed after restarting a workload but before recording it does not roll the workload twice', async () => {
+    await createDeployment(env, 'shop', 'roller', { app: 'roller' });
+    const child = spawnChild('replica-0', { pause: 'restart' });
+    const paused = lineStartingWith(child, 'PAUSED-AFTER-RESTART');
+    const p = policy('roller', { target: { kind: 'Deployment', name: 'roller' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' }, updateExistingWorkloads: true });
+    await env.client.create<AnyPolicy>('VarmorPolicy', p);
+    const line = await paused;
+    await killHard(child);
+    const stamp = line.split(' ').pop();
+    const dep = await env.apps.readNamespacedDeployment({ namespace: 'shop', name: 'roller' });
+    expect(dep.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBe(stamp);
+    expect((await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED]).toBeUndefined();
+
+    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'replica-0', log: memoryLogger(), resyncSeconds: 5 });
+    stops.push(() => ctl.stop());
+    await waitUntil('the restart to be recorded', async () => (await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED] === '1');
+    const after = await env.apps.readNamespacedDeployment({ namespace: 'shop', name: 'roller' });
+    // Same stamp, so the pod template did not change again: one rollout, not two.
+    expect(after.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBe(stamp);
+    expect(after.metadata?.generation).toBe(dep.metadata?.generation);
     await ctl.stop();
   });
 
@@ -162,7 +187,7 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const leases = env.kc.makeApiClient(CoordinationV1Api);
     const lease = () => leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller' });
     // The lease from the first test, released by a clean stop: the child takes it.
-    const child = spawnChild('doomed', 3);
+    const child = spawnChild('doomed', { leaseSeconds: 3 });
     await waitUntil('the child to lead', async () => (await lease()).spec?.holderIdentity === 'doomed', 60_000);
     const transitions = (await lease()).spec?.leaseTransitions ?? 0;
     await killHard(child);
