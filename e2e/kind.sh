@@ -63,4 +63,5 @@ for tar in "$work/images/busybox.tar" "$work/images/varmor-ts.tar"; do
   kind load image-archive "$tar" --name "$name"
 done
 
-KUBECONFIG="$kubeconfig" bash e2e/run.sh "$@"
+# The node's seccomp root is mounted from $work/seccomp (kind-config.yaml): the suite checks the agent's files there.
+KUBECONFIG="$kubeconfig" VARMOR_E2E_SECCOMP_ROOT="$work/seccomp" bash e2e/run.sh "$@"

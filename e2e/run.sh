@@ -21,6 +21,8 @@ run_suite() {
 
 if [ -n "${KUBECONFIG:-}" ]; then
   say "running against KUBECONFIG=$KUBECONFIG"
+  # The controller's suites (e2e/controller) start their own API server, and kubectl checks use the built one.
+  bash e2e/cluster/build.sh || say "Kubernetes binaries not built: suites that need their own API server will say so"
   if [ "${VARMOR_E2E_SKIP_DEPLOY:-}" != 1 ]; then
     if ! $TS manifests/deploy.ts ${VARMOR_E2E_DEPLOY_ARGS:-}; then
       export VARMOR_E2E_UNAVAILABLE="deploying varmor-ts to $KUBECONFIG failed (see the deploy output above)"

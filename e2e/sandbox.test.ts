@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
-import { clients, errorText, eventually, exec, httpStatus, type Clients } from './lib/kube.js';
+import { clients, errorText, eventually, exec, findKubectl, httpStatus, kubectlExec, type Clients } from './lib/kube.js';
 
 jest.setTimeout(180_000);
 
@@ -197,6 +197,15 @@ describe('a Seccomp policy, end to end', () => {
     const denied = await exec(c.kc, optedIn, 'demo', 'app', ['mkdir', '/tmp/denied']);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/Operation not permitted/);
+    // And as a user would check it, when a kubectl of the cluster's release is at hand.
+    const kubectl = findKubectl();
+    if (kubectl) {
+      const viaKubectl = await kubectlExec(kubectl, optedIn, 'demo', 'app', ['mkdir', '/tmp/denied-too']);
+      expect(viaKubectl.code).toBe(1);
+      expect(viaKubectl.stderr).toMatch(/Operation not permitted/);
+    } else {
+      console.log('kubectl exec check not run: no kubectl (set VARMOR_E2E_KUBECTL, or e2e/cluster/build.sh builds one); checked through pods/exec above');
+    }
     const allowed = await exec(c.kc, optedIn, 'demo', 'app', ['sh', '-c', 'echo ok > /tmp/file && cat /tmp/file']);
     expect(allowed).toMatchObject({ code: 0, stdout: 'ok\n' });
   });

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the upstream Kubernetes binaries the local cluster runs (kube-apiserver, kubelet,
-# kube-controller-manager, kube-scheduler) from the pinned k8s.io/kubernetes module in k8s/, into .work/bin/.
+# kube-controller-manager, kube-scheduler, and a matching kubectl) from the pinned k8s.io/kubernetes module in k8s/, into .work/bin/.
 # Cached: skipped when every binary exists and was built from the same go.mod/go.sum; Go's build cache
 # makes a rebuild after a change fast. The first (cold) build's wall time is printed and kept in .work/build-time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$here/.work/bin"
 mkdir -p "$bin"
-cmds=(kube-apiserver kubelet kube-controller-manager kube-scheduler)
+cmds=(kube-apiserver kubelet kube-controller-manager kube-scheduler kubectl)
 # The Go toolchain of these machines lives in /usr/local/go, which is not always on PATH.
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
 if ! command -v go >/dev/null; then

@@ -3,7 +3,11 @@
 // same WebSocket stream `kubectl exec` uses) returning the command's exit code and output.
 
 import * as k8s from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 export interface Clients {
   kc: k8s.KubeConfig;
@@ -85,5 +89,27 @@ export function exec(kc: k8s.KubeConfig, namespace: string, pod: string, contain
         setTimeout(() => resolve({ code, stdout: out.text, stderr: err.text }), 200);
       })
       .catch(reject);
+  });
+}
+
+/** The kubectl to use: $VARMOR_E2E_KUBECTL, the one build.sh built (same release as the cluster), or none. */
+export function findKubectl(): string | undefined {
+  const built = join(dirname(fileURLToPath(import.meta.url)), '../cluster/.work/bin/kubectl');
+  for (const p of [process.env.VARMOR_E2E_KUBECTL, built]) if (p && existsSync(p)) return p;
+  return undefined;
+}
+
+/** `kubectl exec` itself, for the checks a user would type; resolves with the exit code, never rejects on it. */
+export function kubectlExec(kubectl: string, namespace: string, pod: string, container: string, command: string[]): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      kubectl,
+      ['--kubeconfig', process.env.KUBECONFIG ?? '', 'exec', '-n', namespace, pod, '-c', container, '--', ...command],
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
