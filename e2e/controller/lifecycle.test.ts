@@ -200,6 +200,25 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     expect(await stampOf('bystander')).toBeUndefined();
   });
 
+  it('updateExistingWorkloads never touches bare Pods', async () => {
+    // No controller-manager runs here to create the namespace's default ServiceAccount.
+    await env.core.createNamespacedServiceAccount({ namespace: 'shop', body: { metadata: { name: 'default' } } });
+    const pod = await env.core.createNamespacedPod({
+      namespace: 'shop',
+      body: { metadata: { name: 'lonely', labels: { app: 'lonely' } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox' }] } },
+    });
+    const p = policy('lonely', spec({ kind: 'Pod', name: 'lonely' }, { updateExistingWorkloads: true }));
+    await env.client.create<AnyPolicy>('VarmorPolicy', p);
+    // The restart step runs before the status write of the same reconcile: once the status is there, it has passed.
+    await waitUntil('status Pending', async () => (await getPolicy(env, p))?.status?.phase === 'Pending');
+    const after = await env.core.readNamespacedPod({ namespace: 'shop', name: 'lonely' });
+    expect(after.metadata?.resourceVersion).toBe(pod.metadata?.resourceVersion);
+    expect((await eventsFor(env, 'shop', 'lonely')).map((e) => e.reason)).not.toContain('WorkloadsRestarted');
+    await env.client.delete('VarmorPolicy', 'shop', 'lonely');
+    await waitUntil('the policy to go', async () => (await getPolicy(env, p)) === undefined);
+    expect((await env.core.readNamespacedPod({ namespace: 'shop', name: 'lonely' })).metadata?.resourceVersion).toBe(pod.metadata?.resourceVersion);
+  });
+
   it('an ArmorProfile deleted by hand under a live policy is re-created', async () => {
     const before = (await getAp(env, 'shop', 'varmor-shop-web'))!;
     await env.client.delete('ArmorProfile', 'shop', 'varmor-shop-web');
