@@ -23,7 +23,8 @@ const client: KubeClient = {
   ...real,
   async create(kind, obj) {
     const created = await real.create(kind, obj);
-    if (kind === 'ArmorProfile' && pause === 'armorprofile') await hang(`PAUSED-AFTER-ARMORPROFILE ${obj.metadata.namespace}/${obj.metadata.name}`);
+    if (kind === 'ArmorProfile' && pause === 'armorprofile')
+      await hang(`PAUSED-AFTER-ARMORPROFILE ${obj.metadata.namespace}/${obj.metadata.name}`);
     return created;
   },
   async restartWorkload(kind, namespace, name, stamp) {
@@ -38,6 +39,12 @@ await startController({
   identity,
   client,
   log: silentLogger,
-  ...(leaseSeconds > 0 ? { leaseDurationSeconds: leaseSeconds, renewDeadlineSeconds: Math.max(1, leaseSeconds - 1), retryPeriodSeconds: 1 } : {}),
+  ...(leaseSeconds > 0
+    ? {
+        leaseDurationSeconds: leaseSeconds,
+        renewDeadlineSeconds: Math.max(1, leaseSeconds - 1),
+        retryPeriodSeconds: 1,
+      }
+    : {}),
 });
 process.stdout.write('STARTED\n');

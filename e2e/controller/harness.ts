@@ -6,9 +6,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel, ArmorProfileNodeCondition, PolicySpec } from '../../profiler/api/types.js';
+import type {
+  AnyPolicy,
+  ArmorProfile,
+  ArmorProfileModel,
+  ArmorProfileNodeCondition,
+  PolicySpec,
+} from '../../profiler/api/types.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { k8sBinary } from '../cluster/components.js';
 import { isConflict } from '../../webhook/controller/errors.js';
@@ -26,7 +40,8 @@ export function unavailableReason(): string | undefined {
   } catch (err) {
     return `no kube-apiserver binary (${(err as Error).message}); build it with e2e/cluster/build.sh`;
   }
-  if (!existsSync(CRD_DIR) || readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')).length === 0) return `no CRDs in ${CRD_DIR}`;
+  if (!existsSync(CRD_DIR) || readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')).length === 0)
+    return `no CRDs in ${CRD_DIR}`;
   return undefined;
 }
 
@@ -46,8 +61,16 @@ export async function startEnv(namespaces: string[] = ['shop']): Promise<Env> {
     kc.loadFromFile(cp.kubeconfigPath);
     await applyCrds(kc);
     const core = kc.makeApiClient(CoreV1Api);
-    for (const name of [PRODUCT_NS, ...namespaces]) await core.createNamespace({ body: { metadata: { name } } });
-    return { cp, kc, client: makeKubeClient(kc), apps: kc.makeApiClient(AppsV1Api), core, stop: () => cp.stop() };
+    for (const name of [PRODUCT_NS, ...namespaces])
+      await core.createNamespace({ body: { metadata: { name } } });
+    return {
+      cp,
+      kc,
+      client: makeKubeClient(kc),
+      apps: kc.makeApiClient(AppsV1Api),
+      core,
+      stop: () => cp.stop(),
+    };
   } catch (err) {
     await cp.stop();
     throw err;
@@ -57,7 +80,9 @@ export async function startEnv(namespaces: string[] = ['shop']): Promise<Env> {
 async function applyCrds(kc: KubeConfig): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   const names: string[] = [];
-  for (const f of readdirSync(CRD_DIR).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(CRD_DIR)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(CRD_DIR, f), 'utf8'))) {
       const crd = doc.toJS() as V1CustomResourceDefinition | null;
       if (!crd || crd.kind !== 'CustomResourceDefinition') continue;
@@ -74,7 +99,12 @@ async function applyCrds(kc: KubeConfig): Promise<void> {
 }
 
 /** Poll until `check` returns a truthy value (returned); fails with `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -84,7 +114,8 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -102,7 +133,11 @@ export async function getPolicy(env: Env, p: AnyPolicy): Promise<AnyPolicy | und
 }
 
 /** Read-modify-write of a policy's spec, retried on 409 like kubectl edit. */
-export async function editPolicy(env: Env, p: AnyPolicy, edit: (spec: PolicySpec) => PolicySpec): Promise<AnyPolicy> {
+export async function editPolicy(
+  env: Env,
+  p: AnyPolicy,
+  edit: (spec: PolicySpec) => PolicySpec,
+): Promise<AnyPolicy> {
   for (;;) {
     const cur = await getPolicy(env, p);
     if (!cur) throw new Error(`policy ${p.metadata.name} is gone`);
@@ -122,7 +157,12 @@ export async function getAp(env: Env, ns: string, name: string): Promise<ArmorPr
  * THE TEST ACTING AS AN AGENT: writes this node's entry in the ArmorProfile's status the way
  * CONTRACTS.md says the agent does (get, replace own entry, resourceVersion, retry on 409).
  */
-export async function reportAsAgent(env: Env, ns: string, name: string, entry: Omit<ArmorProfileNodeCondition, 'type'> & { nodeName: string }): Promise<void> {
+export async function reportAsAgent(
+  env: Env,
+  ns: string,
+  name: string,
+  entry: Omit<ArmorProfileNodeCondition, 'type'> & { nodeName: string },
+): Promise<void> {
   for (;;) {
     const ap = await getAp(env, ns, name);
     if (!ap) throw new Error(`ArmorProfile ${ns}/${name} not found`);
@@ -131,7 +171,11 @@ export async function reportAsAgent(env: Env, ns: string, name: string, entry: O
     try {
       await env.client.replaceStatus<ArmorProfile>('ArmorProfile', {
         ...ap,
-        status: { ...ap.status, conditions, currentNumberLoaded: conditions.filter((c) => c.status === 'True').length },
+        status: {
+          ...ap.status,
+          conditions,
+          currentNumberLoaded: conditions.filter((c) => c.status === 'True').length,
+        },
       });
       return;
     } catch (err) {
@@ -141,22 +185,44 @@ export async function reportAsAgent(env: Env, ns: string, name: string, entry: O
 }
 
 /** THE TEST ACTING AS AN AGENT: uploads one node's behaviour records (CONTRACTS.md, BehaviorModeling). */
-export async function uploadRecordsAsAgent(env: Env, ns: string, profile: string, node: string, dynamicResult: NonNullable<ArmorProfileModel['data']['dynamicResult']>): Promise<void> {
+export async function uploadRecordsAsAgent(
+  env: Env,
+  ns: string,
+  profile: string,
+  node: string,
+  dynamicResult: NonNullable<ArmorProfileModel['data']['dynamicResult']>,
+): Promise<void> {
   await env.client.create<ArmorProfileModel>('ArmorProfileModel', {
     apiVersion: 'crd.varmor.org/v1beta1',
     kind: 'ArmorProfileModel',
-    metadata: { name: `${profile}.${node}`, namespace: ns, labels: { 'varmor.org/model-of': profile, 'varmor.org/node': node } },
+    metadata: {
+      name: `${profile}.${node}`,
+      namespace: ns,
+      labels: { 'varmor.org/model-of': profile, 'varmor.org/node': node },
+    },
     data: { dynamicResult },
     storageType: 'CRDInternal',
   });
 }
 
-export async function eventsFor(env: Env, ns: string, name: string): Promise<{ type?: string; reason?: string; message?: string }[]> {
-  const list = await env.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
+export async function eventsFor(
+  env: Env,
+  ns: string,
+  name: string,
+): Promise<{ type?: string; reason?: string; message?: string }[]> {
+  const list = await env.core.listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: `involvedObject.name=${name}`,
+  });
   return list.items.map((e) => ({ type: e.type, reason: e.reason, message: e.message }));
 }
 
-export async function createDeployment(env: Env, ns: string, name: string, labels: Record<string, string>): Promise<void> {
+export async function createDeployment(
+  env: Env,
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<void> {
   await env.apps.createNamespacedDeployment({
     namespace: ns,
     body: {
@@ -170,7 +236,9 @@ export async function createDeployment(env: Env, ns: string, name: string, label
 }
 
 /** Collects the controller's log lines, for assertions and for failure output. */
-export function memoryLogger(): Logger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } {
+export function memoryLogger(): Logger & {
+  lines: { level: string; msg: string; fields?: Record<string, unknown> }[];
+} {
   const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
     lines.push({ level, msg, fields });
@@ -188,8 +256,16 @@ export async function applyManifest(env: Env, file: string): Promise<void> {
 }
 
 /** A kubeconfig that authenticates as a ServiceAccount (a TokenRequest token), to run under its RBAC. */
-export async function serviceAccountKubeConfig(env: Env, namespace: string, name: string): Promise<KubeConfig> {
-  const tr = await env.core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+export async function serviceAccountKubeConfig(
+  env: Env,
+  namespace: string,
+  name: string,
+): Promise<KubeConfig> {
+  const tr = await env.core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   const cluster = env.kc.getCurrentCluster();
   if (!cluster || !tr.status?.token) throw new Error('no cluster or no token');
   const kc = new KubeConfig();

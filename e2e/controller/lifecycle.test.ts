@@ -35,7 +35,11 @@ jest.setTimeout(90_000);
 
 const spec = (target: PolicySpec['target'], extra: Partial<PolicySpec> = {}): PolicySpec => ({
   target,
-  policy: { enforcer: 'AppArmorBPFSeccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['disallow-mount'] } },
+  policy: {
+    enforcer: 'AppArmorBPFSeccomp',
+    mode: 'EnhanceProtect',
+    enhanceProtect: { hardeningRules: ['disallow-mount'] },
+  },
   ...extra,
 });
 
@@ -51,7 +55,15 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
 
   beforeAll(async () => {
     env = await startEnv(['shop']);
-    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'lifecycle', leaderElection: false, log, resyncSeconds: 5, registry });
+    ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'lifecycle',
+      leaderElection: false,
+      log,
+      resyncSeconds: 5,
+      registry,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -67,10 +79,21 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     const created = await env.client.create<AnyPolicy>('VarmorPolicy', web);
     const ap = await waitUntil('the ArmorProfile', () => getAp(env, 'shop', 'varmor-shop-web'));
     // Exactly what the profiler compiles for this policy, decorated with our metadata.
-    const expected = toArmorProfile(created, compilePolicy(created, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }), PRODUCT_NS);
+    const expected = toArmorProfile(
+      created,
+      compilePolicy(created, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }),
+      PRODUCT_NS,
+    );
     expect(ap.spec).toEqual(JSON.parse(JSON.stringify(expected.spec)));
     expect(ap.metadata.finalizers).toContain(AP_FINALIZER);
-    expect(ap.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'VarmorPolicy', name: 'web', uid: created.metadata.uid, controller: true })]);
+    expect(ap.metadata.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'VarmorPolicy',
+        name: 'web',
+        uid: created.metadata.uid,
+        controller: true,
+      }),
+    ]);
 
     const pending = await waitUntil('phase Pending', async () => {
       const p = await getPolicy(env, web);
@@ -81,7 +104,12 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     expect(condition(pending, 'Created')).toMatchObject({ status: 'True' });
     expect(condition(pending, 'Ready')).toMatchObject({ status: 'False', reason: 'WaitingForNodes' });
 
-    await reportAsAgent(env, 'shop', 'varmor-shop-web', { nodeName: 'node-1', status: 'True', reason: 'EnforcerUnavailable', message: 'AppArmor: kernel has no AppArmor; Seccomp, BPF loaded' });
+    await reportAsAgent(env, 'shop', 'varmor-shop-web', {
+      nodeName: 'node-1',
+      status: 'True',
+      reason: 'EnforcerUnavailable',
+      message: 'AppArmor: kernel has no AppArmor; Seccomp, BPF loaded',
+    });
     const ready = await waitUntil('ready', async () => {
       const p = await getPolicy(env, web);
       return p?.status?.ready === true && p;
@@ -94,12 +122,21 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
       const e = await eventsFor(env, 'shop', 'web');
       return e.some((x) => x.reason === 'PhaseProtecting') && e;
     });
-    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ProfileCreated', 'PhasePending', 'PhaseProtecting']));
+    expect(events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['ProfileCreated', 'PhasePending', 'PhaseProtecting']),
+    );
   });
 
   it('a new policy the API server accepts but the rules refuse gets no ArmorProfile and says why', async () => {
     // DefenseInDepth cannot be combined with BPF: valid to the CRD schema, refused by the semantic rules.
-    const bad = policy('bad', { target: { kind: 'Deployment', name: 'bad' }, policy: { enforcer: 'AppArmorBPF', mode: 'DefenseInDepth', defenseInDepth: { appArmor: { profileType: 'Custom', customProfile: 'file,' } } } });
+    const bad = policy('bad', {
+      target: { kind: 'Deployment', name: 'bad' },
+      policy: {
+        enforcer: 'AppArmorBPF',
+        mode: 'DefenseInDepth',
+        defenseInDepth: { appArmor: { profileType: 'Custom', customProfile: 'file,' } },
+      },
+    });
     await env.client.create<AnyPolicy>('VarmorPolicy', bad);
     const p = await waitUntil('phase Error', async () => {
       const x = await getPolicy(env, bad);
@@ -113,7 +150,12 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
   });
 
   it('a node that fails to load turns the policy to Error with its message', async () => {
-    await reportAsAgent(env, 'shop', 'varmor-shop-web', { nodeName: 'node-2', status: 'False', reason: 'LoadFailed', message: 'apparmor_parser: syntax error at line 3' });
+    await reportAsAgent(env, 'shop', 'varmor-shop-web', {
+      nodeName: 'node-2',
+      status: 'False',
+      reason: 'LoadFailed',
+      message: 'apparmor_parser: syntax error at line 3',
+    });
     const p = await waitUntil('phase Error', async () => {
       const x = await getPolicy(env, web);
       return x?.status?.phase === 'Error' && x;
@@ -126,8 +168,15 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
 
   it('an update changes the profile; the nodes must report the new one before it is Ready again', async () => {
     const before = (await getAp(env, 'shop', 'varmor-shop-web'))!;
-    const updated = await editPolicy(env, web, (s) => ({ ...s, policy: { ...s.policy, enhanceProtect: { hardeningRules: ['disallow-mount', 'disable-cap-all'] } } }));
-    const expected = toArmorProfile(updated, compilePolicy(updated, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }), PRODUCT_NS);
+    const updated = await editPolicy(env, web, (s) => ({
+      ...s,
+      policy: { ...s.policy, enhanceProtect: { hardeningRules: ['disallow-mount', 'disable-cap-all'] } },
+    }));
+    const expected = toArmorProfile(
+      updated,
+      compilePolicy(updated, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }),
+      PRODUCT_NS,
+    );
     const after = await waitUntil('the profile to change', async () => {
       const ap = await getAp(env, 'shop', 'varmor-shop-web');
       return ap && JSON.stringify(ap.spec) !== JSON.stringify(before.spec) && ap;
@@ -140,12 +189,18 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     });
     expect(p.status?.ready).toBe(false);
     await reportAsAgent(env, 'shop', 'varmor-shop-web', { nodeName: 'node-1', status: 'True' });
-    await waitUntil('ready after the update', async () => (await getPolicy(env, web))?.status?.ready === true);
+    await waitUntil(
+      'ready after the update',
+      async () => (await getPolicy(env, web))?.status?.ready === true,
+    );
   });
 
   it('an invalid change is refused: by validatePolicyUpdate, and by the controller when it gets through', async () => {
     const cur = (await getPolicy(env, web))!;
-    const moved = { ...cur, spec: { ...cur.spec, target: { kind: 'Deployment', name: 'other' } } } as AnyPolicy;
+    const moved = {
+      ...cur,
+      spec: { ...cur.spec, target: { kind: 'Deployment', name: 'other' } },
+    } as AnyPolicy;
     const v = validatePolicyUpdate(cur, moved);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.errors.map((e) => e.path)).toContain('spec.target');
@@ -166,14 +221,25 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
 
     // Undoing the change brings it back.
     await editPolicy(env, web, (s) => ({ ...s, target: { kind: 'Deployment', name: 'web' } }));
-    await waitUntil('Protecting again', async () => (await getPolicy(env, web))?.status?.phase === 'Protecting');
+    await waitUntil(
+      'Protecting again',
+      async () => (await getPolicy(env, web))?.status?.phase === 'Protecting',
+    );
   });
 
   it('updateExistingWorkloads restarts the targeted Deployments on create, update and delete, and nothing else', async () => {
     await createDeployment(env, 'shop', 'api', { app: 'api' });
     await createDeployment(env, 'shop', 'bystander', { app: 'bystander' });
-    const stampOf = async (name: string) => (await env.apps.readNamespacedDeployment({ namespace: 'shop', name })).spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
-    const api = policy('api', spec({ kind: 'Deployment', selector: { matchLabels: { app: 'api' } } }, { updateExistingWorkloads: true }));
+    const stampOf = async (name: string) =>
+      (await env.apps.readNamespacedDeployment({ namespace: 'shop', name })).spec?.template.metadata
+        ?.annotations?.[RESTARTED_AT_ANNOTATION];
+    const api = policy(
+      'api',
+      spec(
+        { kind: 'Deployment', selector: { matchLabels: { app: 'api' } } },
+        { updateExistingWorkloads: true },
+      ),
+    );
     await env.client.create<AnyPolicy>('VarmorPolicy', api);
     const first = await waitUntil('the first restart', () => stampOf('api'));
     expect(await stampOf('bystander')).toBeUndefined();
@@ -183,7 +249,10 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     });
     expect(events.find((e) => e.reason === 'WorkloadsRestarted')?.message).toContain('Deployment shop/api');
 
-    await editPolicy(env, api, (s) => ({ ...s, policy: { ...s.policy, enhanceProtect: { hardeningRules: ['disable-cap-all'] } } }));
+    await editPolicy(env, api, (s) => ({
+      ...s,
+      policy: { ...s.policy, enhanceProtect: { hardeningRules: ['disable-cap-all'] } },
+    }));
     const second = await waitUntil('the restart for the update', async () => {
       const s = await stampOf('api');
       return s !== first && s;
@@ -202,10 +271,16 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
 
   it('updateExistingWorkloads never touches bare Pods', async () => {
     // No controller-manager runs here to create the namespace's default ServiceAccount.
-    await env.core.createNamespacedServiceAccount({ namespace: 'shop', body: { metadata: { name: 'default' } } });
+    await env.core.createNamespacedServiceAccount({
+      namespace: 'shop',
+      body: { metadata: { name: 'default' } },
+    });
     const pod = await env.core.createNamespacedPod({
       namespace: 'shop',
-      body: { metadata: { name: 'lonely', labels: { app: 'lonely' } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox' }] } },
+      body: {
+        metadata: { name: 'lonely', labels: { app: 'lonely' } },
+        spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox' }] },
+      },
     });
     const p = policy('lonely', spec({ kind: 'Pod', name: 'lonely' }, { updateExistingWorkloads: true }));
     await env.client.create<AnyPolicy>('VarmorPolicy', p);
@@ -216,7 +291,9 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     expect((await eventsFor(env, 'shop', 'lonely')).map((e) => e.reason)).not.toContain('WorkloadsRestarted');
     await env.client.delete('VarmorPolicy', 'shop', 'lonely');
     await waitUntil('the policy to go', async () => (await getPolicy(env, p)) === undefined);
-    expect((await env.core.readNamespacedPod({ namespace: 'shop', name: 'lonely' })).metadata?.resourceVersion).toBe(pod.metadata?.resourceVersion);
+    expect(
+      (await env.core.readNamespacedPod({ namespace: 'shop', name: 'lonely' })).metadata?.resourceVersion,
+    ).toBe(pod.metadata?.resourceVersion);
   });
 
   it('an ArmorProfile deleted by hand under a live policy is re-created', async () => {
@@ -237,18 +314,34 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     await waitUntil('the ghost ArmorProfile', () => getAp(env, 'shop', 'varmor-shop-ghost'));
     await ctl.stop();
     const cur = (await getPolicy(env, ghost))!;
-    await env.client.replace<AnyPolicy>('VarmorPolicy', { ...cur, metadata: { ...cur.metadata, finalizers: [] } });
+    await env.client.replace<AnyPolicy>('VarmorPolicy', {
+      ...cur,
+      metadata: { ...cur.metadata, finalizers: [] },
+    });
     await env.client.delete('VarmorPolicy', 'shop', 'ghost');
     await waitUntil('the ghost policy to go', async () => (await getPolicy(env, ghost)) === undefined);
     expect(await getAp(env, 'shop', 'varmor-shop-ghost')).toBeDefined();
-    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'lifecycle', leaderElection: false, log, resyncSeconds: 5 });
-    await waitUntil('the orphan to be removed', async () => (await getAp(env, 'shop', 'varmor-shop-ghost')) === undefined);
+    ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'lifecycle',
+      leaderElection: false,
+      log,
+      resyncSeconds: 5,
+    });
+    await waitUntil(
+      'the orphan to be removed',
+      async () => (await getAp(env, 'shop', 'varmor-shop-ghost')) === undefined,
+    );
   });
 
   it('a deleted policy takes its ArmorProfile with it and its finalizer lets go', async () => {
     await env.client.delete('VarmorPolicy', 'shop', 'web');
     await waitUntil('the policy to go', async () => (await getPolicy(env, web)) === undefined);
-    await waitUntil('the ArmorProfile to go', async () => (await getAp(env, 'shop', 'varmor-shop-web')) === undefined);
+    await waitUntil(
+      'the ArmorProfile to go',
+      async () => (await getAp(env, 'shop', 'varmor-shop-web')) === undefined,
+    );
   });
 
   it('two policies targeting the same workload are reported on both, until one goes', async () => {
@@ -257,13 +350,19 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
     await createDeployment(env, 'shop', 'cart', { app: 'cart' });
     await env.client.create<AnyPolicy>('VarmorPolicy', a);
     await env.client.create<AnyPolicy>('VarmorPolicy', b);
-    const ca = await waitUntil('dup-a conflicted', async () => condition(await getPolicy(env, a), 'Conflicted'));
-    const cb = await waitUntil('dup-b conflicted', async () => condition(await getPolicy(env, b), 'Conflicted'));
+    const ca = await waitUntil('dup-a conflicted', async () =>
+      condition(await getPolicy(env, a), 'Conflicted'),
+    );
+    const cb = await waitUntil('dup-b conflicted', async () =>
+      condition(await getPolicy(env, b), 'Conflicted'),
+    );
     expect(ca).toMatchObject({ status: 'True', reason: 'TargetOverlap' });
     expect(ca.message).toContain('VarmorPolicy/shop/dup-b (Deployment shop/cart)');
     expect(cb.message).toContain('VarmorPolicy/shop/dup-a (Deployment shop/cart)');
     for (const n of ['dup-a', 'dup-b']) {
-      await waitUntil(`TargetOverlap event on ${n}`, async () => (await eventsFor(env, 'shop', n)).some((e) => e.type === 'Warning' && e.reason === 'TargetOverlap'));
+      await waitUntil(`TargetOverlap event on ${n}`, async () =>
+        (await eventsFor(env, 'shop', n)).some((e) => e.type === 'Warning' && e.reason === 'TargetOverlap'),
+      );
     }
     await env.client.delete('VarmorPolicy', 'shop', 'dup-b');
     await waitUntil('dup-a no longer conflicted', async () => {
@@ -274,14 +373,25 @@ suite(`policy controller lifecycle${reason ? ` (skipped: ${reason})` : ''}`, () 
   });
 
   it('a cluster policy gets its ArmorProfile in the product namespace', async () => {
-    const cp = clusterPolicy('agents', { target: { kind: 'DaemonSet', selector: { matchLabels: { tier: 'node-agent' } } }, policy: { enforcer: 'AppArmor', mode: 'RuntimeDefault' } });
+    const cp = clusterPolicy('agents', {
+      target: { kind: 'DaemonSet', selector: { matchLabels: { tier: 'node-agent' } } },
+      policy: { enforcer: 'AppArmor', mode: 'RuntimeDefault' },
+    });
     await env.client.create<AnyPolicy>('VarmorClusterPolicy', cp);
-    const ap = await waitUntil('the cluster ArmorProfile', () => getAp(env, PRODUCT_NS, 'varmor-cluster-varmor-agents'));
+    const ap = await waitUntil('the cluster ArmorProfile', () =>
+      getAp(env, PRODUCT_NS, 'varmor-cluster-varmor-agents'),
+    );
     expect((ap as ArmorProfile).metadata.ownerReferences ?? []).toEqual([]);
-    await reportAsAgent(env, PRODUCT_NS, 'varmor-cluster-varmor-agents', { nodeName: 'node-1', status: 'True' });
+    await reportAsAgent(env, PRODUCT_NS, 'varmor-cluster-varmor-agents', {
+      nodeName: 'node-1',
+      status: 'True',
+    });
     await waitUntil('cluster policy ready', async () => (await getPolicy(env, cp))?.status?.ready === true);
     await env.client.delete('VarmorClusterPolicy', undefined, 'agents');
-    await waitUntil('the cluster ArmorProfile to go', async () => (await getAp(env, PRODUCT_NS, 'varmor-cluster-varmor-agents')) === undefined);
+    await waitUntil(
+      'the cluster ArmorProfile to go',
+      async () => (await getAp(env, PRODUCT_NS, 'varmor-cluster-varmor-agents')) === undefined,
+    );
   });
   it('counts its reconciles in the Prometheus registry it was given', async () => {
     const text = await registry.metrics();

@@ -8,7 +8,20 @@ import { compilePolicy } from '../../profiler/compile.js';
 import { ManualClock, startController, type ControllerHandle } from '../../webhook/controller/index.js';
 import { ANN_MODELING_START } from '../../webhook/controller/modeling.js';
 import { ANN_MODEL_BUILT } from '../../webhook/controller/reconcile.js';
-import { PRODUCT_NS, editPolicy, getAp, getPolicy, memoryLogger, policy, reportAsAgent, startEnv, unavailableReason, uploadRecordsAsAgent, waitUntil, type Env } from './harness.js';
+import {
+  PRODUCT_NS,
+  editPolicy,
+  getAp,
+  getPolicy,
+  memoryLogger,
+  policy,
+  reportAsAgent,
+  startEnv,
+  unavailableReason,
+  uploadRecordsAsAgent,
+  waitUntil,
+  type Env,
+} from './harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller modelling e2e skipped: ${reason}`);
@@ -25,19 +38,39 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
 
   beforeAll(async () => {
     env = await startEnv(['shop']);
-    ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'modeling', leaderElection: false, log, clock, resyncSeconds: 1, modelingGraceSeconds: 600 });
+    ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'modeling',
+      leaderElection: false,
+      log,
+      clock,
+      resyncSeconds: 1,
+      modelingGraceSeconds: 600,
+    });
   }, 120_000);
   afterAll(async () => {
     await ctl?.stop();
     await env?.stop();
   }, 60_000);
 
-  const web = policy('web', { target: { kind: 'Deployment', name: 'web' }, policy: { enforcer: 'AppArmorSeccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 30 } } });
-  const modelingMessage = async () => (await getPolicy(env, web))?.status?.conditions?.find((c) => c.type === 'Modeling')?.message;
+  const web = policy('web', {
+    target: { kind: 'Deployment', name: 'web' },
+    policy: { enforcer: 'AppArmorSeccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 30 } },
+  });
+  const modelingMessage = async () =>
+    (await getPolicy(env, web))?.status?.conditions?.find((c) => c.type === 'Modeling')?.message;
   const getModel = (name: string) => env.client.get<ArmorProfileModel>('ArmorProfileModel', 'shop', name);
 
   it('DefenseInDepth over a model that does not exist yet is an error that says what to do', async () => {
-    const p = policy('early', { target: { kind: 'Deployment', name: 'early' }, policy: { enforcer: 'Seccomp', mode: 'DefenseInDepth', defenseInDepth: { seccomp: { profileType: 'BehaviorModel' } } } });
+    const p = policy('early', {
+      target: { kind: 'Deployment', name: 'early' },
+      policy: {
+        enforcer: 'Seccomp',
+        mode: 'DefenseInDepth',
+        defenseInDepth: { seccomp: { profileType: 'BehaviorModel' } },
+      },
+    });
     await env.client.create<AnyPolicy>('VarmorPolicy', p);
     const s = await waitUntil('Error', async () => {
       const x = await getPolicy(env, p);
@@ -69,18 +102,36 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
 
     clock.advance(31 * 60_000);
     ctl.resync();
-    await waitUntil('the run to end', async () => (await getAp(env, 'shop', profile))?.spec.behaviorModeling?.enable === false);
-    await waitUntil('waiting for both nodes', async () => (await modelingMessage()) === 'modelling ended; waiting for records from node-1, node-2');
+    await waitUntil(
+      'the run to end',
+      async () => (await getAp(env, 'shop', profile))?.spec.behaviorModeling?.enable === false,
+    );
+    await waitUntil(
+      'waiting for both nodes',
+      async () => (await modelingMessage()) === 'modelling ended; waiting for records from node-1, node-2',
+    );
     expect((await getPolicy(env, web))?.status?.phase).toBe('Modeling');
 
     await uploadRecordsAsAgent(env, 'shop', profile, 'node-1', {
-      appArmor: { files: [{ path: '/etc/nginx/nginx.conf', permissions: ['r'] }], executions: ['/usr/sbin/nginx'] },
+      appArmor: {
+        files: [{ path: '/etc/nginx/nginx.conf', permissions: ['r'] }],
+        executions: ['/usr/sbin/nginx'],
+      },
       seccomp: { syscalls: ['read', 'write', 'openat', 'exit_group', 'futex'] },
     });
-    await waitUntil('waiting for node-2 only', async () => (await modelingMessage()) === 'modelling ended; waiting for records from node-2');
+    await waitUntil(
+      'waiting for node-2 only',
+      async () => (await modelingMessage()) === 'modelling ended; waiting for records from node-2',
+    );
     expect((await getModel(profile))?.metadata.annotations?.[ANN_MODEL_BUILT]).toBeUndefined();
     await uploadRecordsAsAgent(env, 'shop', profile, 'node-2', {
-      appArmor: { files: [{ path: '/etc/nginx/nginx.conf', permissions: ['w'] }, { path: '/var/log/nginx/access.log', permissions: ['a'] }], capabilities: ['net_bind_service'] },
+      appArmor: {
+        files: [
+          { path: '/etc/nginx/nginx.conf', permissions: ['w'] },
+          { path: '/var/log/nginx/access.log', permissions: ['a'] },
+        ],
+        capabilities: ['net_bind_service'],
+      },
       seccomp: { syscalls: ['accept4', 'read'] },
     });
 
@@ -99,10 +150,16 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
       },
       seccomp: { syscalls: ['accept4', 'exit_group', 'futex', 'openat', 'read', 'write'] },
     });
-    expect(model.data.profile).toMatchObject({ name: profile, enforcer: 'AppArmorSeccomp', mode: 'DefenseInDepth' });
+    expect(model.data.profile).toMatchObject({
+      name: profile,
+      enforcer: 'AppArmorSeccomp',
+      mode: 'DefenseInDepth',
+    });
     const appArmorText = Buffer.from(model.data.profile?.content ?? '', 'base64').toString('utf8');
     expect(appArmorText).toContain('/etc/nginx/nginx.conf');
-    const seccomp = JSON.parse(model.data.profile?.seccompContent ?? '{}') as { syscalls?: { names: string[]; action: string }[] };
+    const seccomp = JSON.parse(model.data.profile?.seccompContent ?? '{}') as {
+      syscalls?: { names: string[]; action: string }[];
+    };
     expect(seccomp.syscalls?.flatMap((s) => s.names)).toEqual(expect.arrayContaining(['accept4', 'openat']));
 
     const done = await waitUntil('phase Completed', async () => {
@@ -111,16 +168,29 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     });
     expect(done.status?.profileName).toBe(profile);
     // The per-node uploads are merged and gone.
-    const left = await env.client.list<ArmorProfileModel>('ArmorProfileModel', 'shop', `varmor.org/model-of=${profile}`);
+    const left = await env.client.list<ArmorProfileModel>(
+      'ArmorProfileModel',
+      'shop',
+      `varmor.org/model-of=${profile}`,
+    );
     expect(left.map((m) => m.metadata.name)).toEqual([]);
-    expect((await env.client.list<ArmorProfileModel>('ArmorProfileModel', 'shop')).map((m) => m.metadata.name)).toEqual([profile]);
+    expect(
+      (await env.client.list<ArmorProfileModel>('ArmorProfileModel', 'shop')).map((m) => m.metadata.name),
+    ).toEqual([profile]);
     expect((await getAp(env, 'shop', profile))?.spec.profile.mode).toBe('AlwaysAllow');
   });
 
   it('a DefenseInDepth policy with profileType BehaviorModel compiles from that model', async () => {
     const updated = await editPolicy(env, web, (s) => ({
       ...s,
-      policy: { enforcer: 'AppArmorSeccomp', mode: 'DefenseInDepth', defenseInDepth: { appArmor: { profileType: 'BehaviorModel' }, seccomp: { profileType: 'BehaviorModel' } } },
+      policy: {
+        enforcer: 'AppArmorSeccomp',
+        mode: 'DefenseInDepth',
+        defenseInDepth: {
+          appArmor: { profileType: 'BehaviorModel' },
+          seccomp: { profileType: 'BehaviorModel' },
+        },
+      },
     }));
     const ap = await waitUntil('the DefenseInDepth profile', async () => {
       const x = await getAp(env, 'shop', profile);
@@ -128,22 +198,48 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     });
     const model = (await getModel(profile))!;
     const expected = compilePolicy(updated, { productNamespace: PRODUCT_NS, unknownFields: 'ignore', model });
-    expect(JSON.parse(ap.spec.profile.seccompContent ?? '{}')).toEqual(JSON.parse(JSON.stringify(expected.seccomp)));
-    expect(Buffer.from(ap.spec.profile.content ?? '', 'base64').toString('utf8')).toBe(expected.appArmor?.profile);
+    expect(JSON.parse(ap.spec.profile.seccompContent ?? '{}')).toEqual(
+      JSON.parse(JSON.stringify(expected.seccomp)),
+    );
+    expect(Buffer.from(ap.spec.profile.content ?? '', 'base64').toString('utf8')).toBe(
+      expected.appArmor?.profile,
+    );
     await reportAsAgent(env, 'shop', profile, { nodeName: 'node-1', status: 'True' });
     await waitUntil('Protecting', async () => (await getPolicy(env, web))?.status?.phase === 'Protecting');
   });
   it('records from a node without AppArmor (BPF audit only) still give an AppArmor model profile', async () => {
-    const p = policy('bpfonly', { target: { kind: 'Deployment', name: 'bpfonly' }, policy: { enforcer: 'AppArmorBPF', mode: 'BehaviorModeling', modelingOptions: { duration: 5 } } });
+    const p = policy('bpfonly', {
+      target: { kind: 'Deployment', name: 'bpfonly' },
+      policy: { enforcer: 'AppArmorBPF', mode: 'BehaviorModeling', modelingOptions: { duration: 5 } },
+    });
     const name = 'varmor-shop-bpfonly';
     await env.client.create<AnyPolicy>('VarmorPolicy', p);
-    await waitUntil('recording', async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === true);
-    await reportAsAgent(env, 'shop', name, { nodeName: 'node-1', status: 'True', reason: 'EnforcerUnavailable', message: 'AppArmor: kernel has no AppArmor; BPF loaded' });
-    await waitUntil('the node entry to be seen', async () => (await getPolicy(env, p))?.status?.ready === true);
+    await waitUntil(
+      'recording',
+      async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === true,
+    );
+    await reportAsAgent(env, 'shop', name, {
+      nodeName: 'node-1',
+      status: 'True',
+      reason: 'EnforcerUnavailable',
+      message: 'AppArmor: kernel has no AppArmor; BPF loaded',
+    });
+    await waitUntil(
+      'the node entry to be seen',
+      async () => (await getPolicy(env, p))?.status?.ready === true,
+    );
     clock.advance(6 * 60_000);
     ctl.resync();
-    await waitUntil('the run to end', async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === false);
-    await uploadRecordsAsAgent(env, 'shop', name, 'node-1', { bpf: { files: [{ path: '/srv/data/index.db', permissions: ['r', 'w'] }], executions: ['/usr/bin/server'] } });
+    await waitUntil(
+      'the run to end',
+      async () => (await getAp(env, 'shop', name))?.spec.behaviorModeling?.enable === false,
+    );
+    await uploadRecordsAsAgent(env, 'shop', name, 'node-1', {
+      bpf: {
+        files: [{ path: '/srv/data/index.db', permissions: ['r', 'w'] }],
+        executions: ['/usr/bin/server'],
+      },
+    });
     const model = await waitUntil('the model', async () => {
       const m = await getModel(name);
       return m?.metadata.annotations?.[ANN_MODEL_BUILT] ? m : undefined;
@@ -151,14 +247,19 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     expect(model.data.dynamicResult?.appArmor).toEqual(model.data.dynamicResult?.bpf);
     expect(model.data.profile).toMatchObject({ enforcer: 'AppArmor', mode: 'DefenseInDepth' });
     expect(model.data.profile?.seccompContent).toBeUndefined();
-    expect(Buffer.from(model.data.profile?.content ?? '', 'base64').toString('utf8')).toContain('/srv/data/index.db');
+    expect(Buffer.from(model.data.profile?.content ?? '', 'base64').toString('utf8')).toContain(
+      '/srv/data/index.db',
+    );
     await waitUntil('Completed', async () => (await getPolicy(env, p))?.status?.phase === 'Completed');
   });
 
   it('entering BehaviorModeling again starts a new run', async () => {
     const before = (await getAp(env, 'shop', profile))!.metadata.annotations?.[ANN_MODELING_START];
     clock.advance(60_000);
-    await editPolicy(env, web, (s) => ({ ...s, policy: { enforcer: 'AppArmorSeccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 10 } } }));
+    await editPolicy(env, web, (s) => ({
+      ...s,
+      policy: { enforcer: 'AppArmorSeccomp', mode: 'BehaviorModeling', modelingOptions: { duration: 10 } },
+    }));
     const ap = await waitUntil('recording again', async () => {
       const x = await getAp(env, 'shop', profile);
       return x?.spec.behaviorModeling?.enable === true && x;

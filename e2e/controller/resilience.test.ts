@@ -13,7 +13,20 @@ import { toArmorProfile } from '../../profiler/armorprofile.js';
 import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
 import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
 import { makeKubeClient, RESTARTED_AT_ANNOTATION, type KubeClient } from '../../webhook/controller/kube.js';
-import { PRODUCT_NS, ROOT, createDeployment, getAp, getPolicy, memoryLogger, policy, reportAsAgent, startEnv, unavailableReason, waitUntil, type Env } from './harness.js';
+import {
+  PRODUCT_NS,
+  ROOT,
+  createDeployment,
+  getAp,
+  getPolicy,
+  memoryLogger,
+  policy,
+  reportAsAgent,
+  startEnv,
+  unavailableReason,
+  waitUntil,
+  type Env,
+} from './harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller resilience e2e skipped: ${reason}`);
@@ -58,10 +71,27 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await env?.stop();
   }, 60_000);
 
-  function spawnChild(identity: string, opts: { leaseSeconds?: number; pause?: 'armorprofile' | 'restart' } = {}): ChildProcess {
-    const args = ['--import', join(ROOT, 'e2e/cluster/ts-loader.mjs'), join(ROOT, 'e2e/controller/crash-child.ts'), env.cp.kubeconfigPath, identity];
-    const childEnv = { ...process.env, CRASH_PAUSE: opts.pause ?? 'armorprofile', CRASH_LEASE_SECONDS: String(opts.leaseSeconds ?? 0) };
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  function spawnChild(
+    identity: string,
+    opts: { leaseSeconds?: number; pause?: 'armorprofile' | 'restart' } = {},
+  ): ChildProcess {
+    const args = [
+      '--import',
+      join(ROOT, 'e2e/cluster/ts-loader.mjs'),
+      join(ROOT, 'e2e/controller/crash-child.ts'),
+      env.cp.kubeconfigPath,
+      identity,
+    ];
+    const childEnv = {
+      ...process.env,
+      CRASH_PAUSE: opts.pause ?? 'armorprofile',
+      CRASH_LEASE_SECONDS: String(opts.leaseSeconds ?? 0),
+    };
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv,
+    });
     stops.push(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
@@ -89,7 +119,10 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const child = spawnChild('replica-0');
     const paused = lineStartingWith(child, 'PAUSED-AFTER-ARMORPROFILE');
 
-    const web = policy('crashy', { target: { kind: 'Deployment', name: 'crashy' }, policy: { enforcer: 'BPFSeccomp', mode: 'RuntimeDefault' } });
+    const web = policy('crashy', {
+      target: { kind: 'Deployment', name: 'crashy' },
+      policy: { enforcer: 'BPFSeccomp', mode: 'RuntimeDefault' },
+    });
     const created = await env.client.create<AnyPolicy>('VarmorPolicy', web);
     expect(await paused).toBe('PAUSED-AFTER-ARMORPROFILE shop/varmor-shop-crashy');
     await killHard(child);
@@ -102,7 +135,13 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
 
     // The replacement (same pod name, so it may renew the dead one's Lease at once).
     const log = memoryLogger();
-    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'replica-0', log, resyncSeconds: 5 });
+    const ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'replica-0',
+      log,
+      resyncSeconds: 5,
+    });
     stops.push(() => ctl.stop());
     const p = await waitUntil('the status after the restart', async () => {
       const x = await getPolicy(env, web);
@@ -114,7 +153,11 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const aps = await env.client.list<ArmorProfile>('ArmorProfile', 'shop');
     expect(aps.map((a) => a.metadata.name)).toEqual(['varmor-shop-crashy']);
     const ap = aps[0];
-    const expected = toArmorProfile(created, compilePolicy(created, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }), PRODUCT_NS);
+    const expected = toArmorProfile(
+      created,
+      compilePolicy(created, { productNamespace: PRODUCT_NS, unknownFields: 'ignore' }),
+      PRODUCT_NS,
+    );
     expect(ap.spec).toEqual(JSON.parse(JSON.stringify(expected.spec)));
     expect(ap.metadata.finalizers).toEqual([AP_FINALIZER]);
     expect(ap.metadata.ownerReferences?.map((o) => o.uid)).toEqual([created.metadata.uid]);
@@ -128,18 +171,34 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await createDeployment(env, 'shop', 'roller', { app: 'roller' });
     const child = spawnChild('replica-0', { pause: 'restart' });
     const paused = lineStartingWith(child, 'PAUSED-AFTER-RESTART');
-    const p = policy('roller', { target: { kind: 'Deployment', name: 'roller' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' }, updateExistingWorkloads: true });
+    const p = policy('roller', {
+      target: { kind: 'Deployment', name: 'roller' },
+      policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' },
+      updateExistingWorkloads: true,
+    });
     await env.client.create<AnyPolicy>('VarmorPolicy', p);
     const line = await paused;
     await killHard(child);
     const stamp = line.split(' ').pop();
     const dep = await env.apps.readNamespacedDeployment({ namespace: 'shop', name: 'roller' });
     expect(dep.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBe(stamp);
-    expect((await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED]).toBeUndefined();
+    expect(
+      (await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED],
+    ).toBeUndefined();
 
-    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'replica-0', log: memoryLogger(), resyncSeconds: 5 });
+    const ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'replica-0',
+      log: memoryLogger(),
+      resyncSeconds: 5,
+    });
     stops.push(() => ctl.stop());
-    await waitUntil('the restart to be recorded', async () => (await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED] === '1');
+    await waitUntil(
+      'the restart to be recorded',
+      async () =>
+        (await getAp(env, 'shop', 'varmor-shop-roller'))?.metadata.annotations?.[ANN_RESTARTED] === '1',
+    );
     const after = await env.apps.readNamespacedDeployment({ namespace: 'shop', name: 'roller' });
     // Same stamp, so the pod template did not change again: one rollout, not two.
     expect(after.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBe(stamp);
@@ -151,7 +210,14 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const clients = [countingClient(makeKubeClient(env.kc)), countingClient(makeKubeClient(env.kc))];
     const ctls: ControllerHandle[] = [];
     for (const [i, client] of clients.entries()) {
-      const c = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: `ha-${i}`, client, log: memoryLogger(), leaseName: 'varmor-controller-ha' });
+      const c = await startController({
+        kubeConfig: env.kc,
+        namespace: PRODUCT_NS,
+        identity: `ha-${i}`,
+        client,
+        log: memoryLogger(),
+        leaseName: 'varmor-controller-ha',
+      });
       ctls.push(c);
       stops.push(() => c.stop());
     }
@@ -160,12 +226,20 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const fi = 1 - li;
     expect(ctls[fi].isLeader()).toBe(false);
     const leases = env.kc.makeApiClient(CoordinationV1Api);
-    const holder = async () => (await leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller-ha' })).spec?.holderIdentity;
+    const holder = async () =>
+      (await leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller-ha' })).spec
+        ?.holderIdentity;
     expect(await holder()).toBe(`ha-${li}`);
 
-    const one = policy('ha-one', { target: { kind: 'Deployment', name: 'one' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    const one = policy('ha-one', {
+      target: { kind: 'Deployment', name: 'one' },
+      policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' },
+    });
     await env.client.create<AnyPolicy>('VarmorPolicy', one);
-    await waitUntil('ha-one reconciled', async () => (await getPolicy(env, one))?.status?.phase === 'Pending');
+    await waitUntil(
+      'ha-one reconciled',
+      async () => (await getPolicy(env, one))?.status?.phase === 'Pending',
+    );
     expect(clients[li].writes).toBeGreaterThan(0);
     expect(clients[fi].writes).toBe(0);
 
@@ -174,10 +248,16 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     await waitUntil('the other replica to take over', async () => ctls[fi].isLeader(), 30_000);
     expect(await holder()).toBe(`ha-${fi}`);
 
-    const two = policy('ha-two', { target: { kind: 'Deployment', name: 'two' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    const two = policy('ha-two', {
+      target: { kind: 'Deployment', name: 'two' },
+      policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' },
+    });
     const writesBefore = clients[li].writes;
     await env.client.create<AnyPolicy>('VarmorPolicy', two);
-    await waitUntil('ha-two reconciled by the new leader', async () => (await getPolicy(env, two))?.status?.phase === 'Pending');
+    await waitUntil(
+      'ha-two reconciled by the new leader',
+      async () => (await getPolicy(env, two))?.status?.phase === 'Pending',
+    );
     expect(clients[fi].writes).toBeGreaterThan(0);
     expect(clients[li].writes).toBe(writesBefore);
     await ctls[fi].stop();
@@ -188,20 +268,36 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
     const lease = () => leases.readNamespacedLease({ namespace: PRODUCT_NS, name: 'varmor-controller' });
     // The lease from the first test, released by a clean stop: the child takes it.
     const child = spawnChild('doomed', { leaseSeconds: 3 });
-    await waitUntil('the child to lead', async () => (await lease()).spec?.holderIdentity === 'doomed', 60_000);
+    await waitUntil(
+      'the child to lead',
+      async () => (await lease()).spec?.holderIdentity === 'doomed',
+      60_000,
+    );
     const transitions = (await lease()).spec?.leaseTransitions ?? 0;
     await killHard(child);
     expect((await lease()).spec?.holderIdentity).toBe('doomed'); // nobody released it
 
-    const ctl = await startController({ kubeConfig: env.kc, namespace: PRODUCT_NS, identity: 'survivor', log: memoryLogger(), retryPeriodSeconds: 1 });
+    const ctl = await startController({
+      kubeConfig: env.kc,
+      namespace: PRODUCT_NS,
+      identity: 'survivor',
+      log: memoryLogger(),
+      retryPeriodSeconds: 1,
+    });
     stops.push(() => ctl.stop());
     await waitUntil('the survivor to lead', async () => ctl.isLeader(), 30_000);
     const after = (await lease()).spec;
     expect(after?.holderIdentity).toBe('survivor');
     expect(after?.leaseTransitions).toBe(transitions + 1);
-    const p = policy('after-crash', { target: { kind: 'Deployment', name: 'after' }, policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' } });
+    const p = policy('after-crash', {
+      target: { kind: 'Deployment', name: 'after' },
+      policy: { enforcer: 'Seccomp', mode: 'RuntimeDefault' },
+    });
     await env.client.create<AnyPolicy>('VarmorPolicy', p);
-    await waitUntil('reconciled by the survivor', async () => (await getPolicy(env, p))?.status?.phase === 'Pending');
+    await waitUntil(
+      'reconciled by the survivor',
+      async () => (await getPolicy(env, p))?.status?.phase === 'Pending',
+    );
     await ctl.stop();
   });
 });

@@ -2,7 +2,13 @@
 // how to converge an existing object to them without dropping what others own (agents'
 // status, users' labels, other finalizers). Pure.
 
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel, ObjectMeta, OwnerReference } from '../../profiler/api/types.js';
+import type {
+  AnyPolicy,
+  ArmorProfile,
+  ArmorProfileModel,
+  ObjectMeta,
+  OwnerReference,
+} from '../../profiler/api/types.js';
 import { API_VERSION } from '../../profiler/api/types.js';
 
 export const AP_FINALIZER = 'varmor.org/ap-protection';
@@ -43,22 +49,41 @@ export function clean<T>(v: T): T {
 
 export function ownerReference(policy: AnyPolicy): OwnerReference | undefined {
   if (policy.kind !== 'VarmorPolicy' || !policy.metadata.uid) return undefined;
-  return { apiVersion: API_VERSION, kind: policy.kind, name: policy.metadata.name ?? '', uid: policy.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: API_VERSION,
+    kind: policy.kind,
+    name: policy.metadata.name ?? '',
+    uid: policy.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 export function policyLabels(policy: AnyPolicy): Record<string, string> {
-  const l: Record<string, string> = { [LABEL_POLICY_KIND]: policy.kind, [LABEL_POLICY_NAME]: policy.metadata.name ?? '' };
+  const l: Record<string, string> = {
+    [LABEL_POLICY_KIND]: policy.kind,
+    [LABEL_POLICY_NAME]: policy.metadata.name ?? '',
+  };
   if (policy.kind === 'VarmorPolicy') l[LABEL_POLICY_NAMESPACE] = policy.metadata.namespace ?? 'default';
   return l;
 }
 
 /** Our metadata on top of what the profiler built: labels, owner, finalizer, bookkeeping annotations. */
-export function decorateArmorProfile(policy: AnyPolicy, ap: ArmorProfile, annotations: Record<string, string>): ArmorProfile {
+export function decorateArmorProfile(
+  policy: AnyPolicy,
+  ap: ArmorProfile,
+  annotations: Record<string, string>,
+): ArmorProfile {
   const owner = ownerReference(policy);
   const meta: ObjectMeta = {
     ...ap.metadata,
     labels: { ...(ap.metadata.labels ?? {}), ...policyLabels(policy) },
-    annotations: { ...(ap.metadata.annotations ?? {}), [ANN_ENFORCER]: policy.spec.policy.enforcer, [ANN_MODE]: policy.spec.policy.mode, ...annotations },
+    annotations: {
+      ...(ap.metadata.annotations ?? {}),
+      [ANN_ENFORCER]: policy.spec.policy.enforcer,
+      [ANN_MODE]: policy.spec.policy.mode,
+      ...annotations,
+    },
     finalizers: [AP_FINALIZER],
     ...(owner ? { ownerReferences: [owner] } : {}),
   };
@@ -70,7 +95,11 @@ export function decorateArmorProfile(policy: AnyPolicy, ap: ArmorProfile, annota
  * annotations, finalizer and owner reference), or undefined when it already does. Other
  * finalizers, labels and annotations are kept; the status is the agents' and is left alone.
  */
-export function convergeMeta<T extends { metadata: ObjectMeta }>(existing: T, desired: T, specKeys: (keyof T)[]): T | undefined {
+export function convergeMeta<T extends { metadata: ObjectMeta }>(
+  existing: T,
+  desired: T,
+  specKeys: (keyof T)[],
+): T | undefined {
   const next = { ...existing, metadata: { ...existing.metadata } } as T;
   let changed = false;
   for (const k of specKeys) {
@@ -113,7 +142,10 @@ export function convergeMeta<T extends { metadata: ObjectMeta }>(existing: T, de
   return changed ? next : undefined;
 }
 
-export function withoutFinalizer<T extends { metadata: ObjectMeta }>(obj: T, finalizer: string): T | undefined {
+export function withoutFinalizer<T extends { metadata: ObjectMeta }>(
+  obj: T,
+  finalizer: string,
+): T | undefined {
   const f = obj.metadata.finalizers ?? [];
   if (!f.includes(finalizer)) return undefined;
   return { ...obj, metadata: { ...obj.metadata, finalizers: f.filter((x) => x !== finalizer) } };
@@ -130,7 +162,12 @@ export function emptyModel(policy: AnyPolicy, name: string, namespace: string): 
   return clean({
     apiVersion: API_VERSION,
     kind: 'ArmorProfileModel',
-    metadata: { name, namespace, labels: policyLabels(policy), ...(owner ? { ownerReferences: [{ ...owner, controller: false }] } : {}) },
+    metadata: {
+      name,
+      namespace,
+      labels: policyLabels(policy),
+      ...(owner ? { ownerReferences: [{ ...owner, controller: false }] } : {}),
+    },
     data: {},
     storageType: 'CRDInternal',
   });
@@ -148,7 +185,11 @@ export function appliedPolicy(policy: AnyPolicy, ap: ArmorProfile): AnyPolicy {
     spec: {
       ...policy.spec,
       target: ap.spec.target ?? policy.spec.target,
-      policy: { ...policy.spec.policy, enforcer: a[ANN_ENFORCER] ?? policy.spec.policy.enforcer, mode: a[ANN_MODE] ?? policy.spec.policy.mode },
+      policy: {
+        ...policy.spec.policy,
+        enforcer: a[ANN_ENFORCER] ?? policy.spec.policy.enforcer,
+        mode: a[ANN_MODE] ?? policy.spec.policy.mode,
+      },
     },
   } as AnyPolicy;
 }

@@ -4,7 +4,14 @@
 // leader reconciles.
 
 import type { Registry } from 'prom-client';
-import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type Informer,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { AnyPolicy, ArmorProfile, ArmorProfileModel } from '../../profiler/api/types.js';
 import { API_GROUP } from '../../profiler/api/types.js';
 import { systemClock, type Clock } from './clock.js';
@@ -65,7 +72,9 @@ function informerFor<T extends KubernetesObject>(kc: KubeConfig, kind: CrKind): 
   const api = kc.makeApiClient(CustomObjectsApi);
   const plural = PLURALS[kind];
   const path = `/apis/${API_GROUP}/${API_VER}/${plural}`;
-  return makeInformer<T>(kc, path, async () => api.listClusterCustomObject({ group: API_GROUP, version: API_VER, plural }));
+  return makeInformer<T>(kc, path, async () =>
+    api.listClusterCustomObject({ group: API_GROUP, version: API_VER, plural }),
+  );
 }
 
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
@@ -108,7 +117,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const targets = new Map<string, string>();
   const onPolicy = (kind: 'VarmorPolicy' | 'VarmorClusterPolicy') => (p: AnyPolicy & KubernetesObject) => {
     const key = policyKey({ kind, metadata: p.metadata });
-    const gone = p.metadata.deletionTimestamp !== undefined || !(kind === 'VarmorPolicy' ? policies : clusterPolicies).get(p.metadata.name ?? '', p.metadata.namespace);
+    const gone =
+      p.metadata.deletionTimestamp !== undefined ||
+      !(kind === 'VarmorPolicy' ? policies : clusterPolicies).get(
+        p.metadata.name ?? '',
+        p.metadata.namespace,
+      );
     const target = gone ? '' : JSON.stringify(p.spec?.target ?? null);
     const changed = targets.get(key) !== target;
     if (gone) targets.delete(key);
@@ -141,13 +155,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   profiles.on('change', onProfile);
   models.on('change', onModel);
 
-  const informers: AnyInformer<KubernetesObject>[] = [policies, clusterPolicies, profiles, models] as unknown as AnyInformer<KubernetesObject>[];
+  const informers: AnyInformer<KubernetesObject>[] = [
+    policies,
+    clusterPolicies,
+    profiles,
+    models,
+  ] as unknown as AnyInformer<KubernetesObject>[];
   const restartTimers = new Set<NodeJS.Timeout>();
   for (const [i, inf] of informers.entries()) {
     // client-node's informer stops on an error (API server restart, CRD not yet installed); start it again.
     inf.on('error', (err?: unknown) => {
       if (stopped) return;
-      log.warn('informer error; restarting', { resource: Object.values(PLURALS)[i], error: (err as Error | undefined)?.message });
+      log.warn('informer error; restarting', {
+        resource: Object.values(PLURALS)[i],
+        error: (err as Error | undefined)?.message,
+      });
       const t = setTimeout(() => {
         restartTimers.delete(t);
         if (!stopped) inf.start().catch(() => undefined);
@@ -155,7 +177,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       restartTimers.add(t);
     });
   }
-  await Promise.all(informers.map((inf) => inf.start().catch((err: unknown) => log.warn('informer start failed', { error: (err as Error).message }))));
+  await Promise.all(
+    informers.map((inf) =>
+      inf
+        .start()
+        .catch((err: unknown) => log.warn('informer start failed', { error: (err as Error).message })),
+    ),
+  );
 
   const workers: Promise<void>[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -178,7 +206,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       } catch (err) {
         metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
-        log.warn('reconcile failed; will retry', { key, retryInMs: delay, attempts: queue.numRequeues(key), error: (err as Error).message });
+        log.warn('reconcile failed; will retry', {
+          key,
+          retryInMs: delay,
+          attempts: queue.numRequeues(key),
+          error: (err as Error).message,
+        });
       } finally {
         timer();
         inFlight.delete(run);
@@ -195,7 +228,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   if (opts.leaderElection !== false) {
     elector = new LeaderElector({
       identity: opts.identity,
-      store: opts.leaseStore ?? makeLeaseStore(opts.kubeConfig, opts.namespace, opts.leaseName ?? 'varmor-controller'),
+      store:
+        opts.leaseStore ??
+        makeLeaseStore(opts.kubeConfig, opts.namespace, opts.leaseName ?? 'varmor-controller'),
       leaseDurationSeconds: opts.leaseDurationSeconds,
       renewDeadlineSeconds: opts.renewDeadlineSeconds,
       retryPeriodSeconds: opts.retryPeriodSeconds,
@@ -214,7 +249,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   } else {
     enqueueAll();
   }
-  log.info('controller started', { identity: opts.identity, namespace: opts.namespace, leaderElection: opts.leaderElection !== false });
+  log.info('controller started', {
+    identity: opts.identity,
+    namespace: opts.namespace,
+    leaderElection: opts.leaderElection !== false,
+  });
 
   return {
     isLeader: () => leading,
@@ -226,7 +265,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       for (const t of restartTimers) clearTimeout(t);
       // Finish what is in flight before giving the Lease away, so the next leader never runs
       // the same reconcile concurrently with us; a reconcile stuck on a dead server is cut at 10 s.
-      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((r) => setTimeout(r, 10_000).unref()),
+      ]);
       leading = false;
       metrics.leader.set(0);
       queue.shutdown();

@@ -58,7 +58,14 @@ export interface KubeClient extends CrClient {
   listWorkloads(kind: WorkloadKind, namespace?: string): Promise<WorkloadRef[]>;
   /** Stamp the pod template; returns false when the workload is gone. Same stamp twice is a no-op. */
   restartWorkload(kind: WorkloadKind, namespace: string, name: string, stamp: string): Promise<boolean>;
-  createEvent(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string, now: Date, component: string): Promise<void>;
+  createEvent(
+    obj: InvolvedObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    now: Date,
+    component: string,
+  ): Promise<void>;
 }
 
 function parseBody(body: unknown): { message?: string; reason?: string } {
@@ -93,7 +100,8 @@ export function makeKubeClient(kc: KubeConfig): KubeClient {
   const core = kc.makeApiClient(CoreV1Api);
   const group = API_GROUP;
   const version = API_VER;
-  const desc = (kind: CrKind, ns: string | undefined, name?: string) => `${kind} ${ns ? `${ns}/` : ''}${name ?? ''}`;
+  const desc = (kind: CrKind, ns: string | undefined, name?: string) =>
+    `${kind} ${ns ? `${ns}/` : ''}${name ?? ''}`;
   const nsOf = (o: Obj) => o.metadata.namespace;
   const nameOf = (o: Obj) => o.metadata.name ?? '';
 
@@ -154,8 +162,21 @@ export function makeKubeClient(kc: KubeConfig): KubeClient {
       try {
         await wrap(`delete ${desc(kind, namespace, name)}`, () =>
           namespace
-            ? crs.deleteNamespacedCustomObject({ group, version, namespace, plural, name, propagationPolicy: 'Background' })
-            : crs.deleteClusterCustomObject({ group, version, plural, name, propagationPolicy: 'Background' }),
+            ? crs.deleteNamespacedCustomObject({
+                group,
+                version,
+                namespace,
+                plural,
+                name,
+                propagationPolicy: 'Background',
+              })
+            : crs.deleteClusterCustomObject({
+                group,
+                version,
+                plural,
+                name,
+                propagationPolicy: 'Background',
+              }),
         );
         return true;
       } catch (err) {
@@ -167,17 +188,35 @@ export function makeKubeClient(kc: KubeConfig): KubeClient {
       const res = await wrap(`list ${kind}`, async () => {
         switch (kind) {
           case 'Deployment':
-            return namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces();
+            return namespace
+              ? apps.listNamespacedDeployment({ namespace })
+              : apps.listDeploymentForAllNamespaces();
           case 'StatefulSet':
-            return namespace ? apps.listNamespacedStatefulSet({ namespace }) : apps.listStatefulSetForAllNamespaces();
+            return namespace
+              ? apps.listNamespacedStatefulSet({ namespace })
+              : apps.listStatefulSetForAllNamespaces();
           case 'DaemonSet':
-            return namespace ? apps.listNamespacedDaemonSet({ namespace }) : apps.listDaemonSetForAllNamespaces();
+            return namespace
+              ? apps.listNamespacedDaemonSet({ namespace })
+              : apps.listDaemonSetForAllNamespaces();
         }
       });
-      return res.items.map((w) => ({ kind, namespace: w.metadata?.namespace ?? '', name: w.metadata?.name ?? '', labels: w.metadata?.labels }));
+      return res.items.map((w) => ({
+        kind,
+        namespace: w.metadata?.namespace ?? '',
+        name: w.metadata?.name ?? '',
+        labels: w.metadata?.labels,
+      }));
     },
-    async restartWorkload(kind: WorkloadKind, namespace: string, name: string, stamp: string): Promise<boolean> {
-      const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: stamp } } } } };
+    async restartWorkload(
+      kind: WorkloadKind,
+      namespace: string,
+      name: string,
+      stamp: string,
+    ): Promise<boolean> {
+      const body = {
+        spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: stamp } } } },
+      };
       try {
         await wrap(`restart ${kind} ${namespace}/${name}`, async () => {
           switch (kind) {

@@ -8,8 +8,20 @@ describe('canAcquire', () => {
     expect(canAcquire(undefined, 'a', now)).toBe(true);
     expect(canAcquire({ holder: '' }, 'a', now)).toBe(true);
     expect(canAcquire({ holder: 'a', renewTime: now, leaseDurationSeconds: 15 }, 'a', now)).toBe(true);
-    expect(canAcquire({ holder: 'b', renewTime: new Date(now.getTime() - 5000), leaseDurationSeconds: 15 }, 'a', now)).toBe(false);
-    expect(canAcquire({ holder: 'b', renewTime: new Date(now.getTime() - 16000), leaseDurationSeconds: 15 }, 'a', now)).toBe(true);
+    expect(
+      canAcquire(
+        { holder: 'b', renewTime: new Date(now.getTime() - 5000), leaseDurationSeconds: 15 },
+        'a',
+        now,
+      ),
+    ).toBe(false);
+    expect(
+      canAcquire(
+        { holder: 'b', renewTime: new Date(now.getTime() - 16000), leaseDurationSeconds: 15 },
+        'a',
+        now,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -24,7 +36,8 @@ class MemoryLeaseStore implements LeaseStore {
     return this.rec ? { ...this.rec, resourceVersion: String(this.rv) } : undefined;
   }
   async write(rec: LeaseRecord) {
-    if ((rec.resourceVersion ?? '') !== (this.rec ? String(this.rv) : '')) throw new KubeApiError(409, 'conflict');
+    if ((rec.resourceVersion ?? '') !== (this.rec ? String(this.rv) : ''))
+      throw new KubeApiError(409, 'conflict');
     this.rv++;
     this.rec = { ...rec, resourceVersion: undefined };
   }
@@ -36,7 +49,13 @@ describe('LeaderElector', () => {
     for (const e of electors.splice(0)) await e.stop(false);
   });
   function make(identity: string, store: LeaseStore, events: string[]) {
-    const e = new LeaderElector({ identity, store, retryPeriodSeconds: 3600, onStartedLeading: () => events.push(`${identity}+`), onStoppedLeading: () => events.push(`${identity}-`) });
+    const e = new LeaderElector({
+      identity,
+      store,
+      retryPeriodSeconds: 3600,
+      onStartedLeading: () => events.push(`${identity}+`),
+      onStoppedLeading: () => events.push(`${identity}-`),
+    });
     electors.push(e);
     return e;
   }
@@ -77,7 +96,12 @@ describe('LeaderElector', () => {
 
   it('counts transitions when taking over an expired lease', async () => {
     const store = new MemoryLeaseStore();
-    store.rec = { holder: 'old', renewTime: new Date(Date.now() - 60_000), leaseDurationSeconds: 15, transitions: 2 };
+    store.rec = {
+      holder: 'old',
+      renewTime: new Date(Date.now() - 60_000),
+      leaseDurationSeconds: 15,
+      transitions: 2,
+    };
     const a = make('a', store, []);
     await a.tick();
     expect(store.rec).toMatchObject({ holder: 'a', transitions: 3 });

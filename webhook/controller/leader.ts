@@ -36,7 +36,9 @@ export function makeLeaseStore(kc: KubeConfig, namespace: string, name: string):
   return {
     async get() {
       try {
-        last = await wrap(`get Lease ${namespace}/${name}`, () => api.readNamespacedLease({ namespace, name }));
+        last = await wrap(`get Lease ${namespace}/${name}`, () =>
+          api.readNamespacedLease({ namespace, name }),
+        );
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 404) {
           last = undefined;
@@ -68,7 +70,11 @@ export function makeLeaseStore(kc: KubeConfig, namespace: string, name: string):
         );
       } else {
         last = await wrap(`update Lease ${namespace}/${name}`, () =>
-          api.replaceNamespacedLease({ namespace, name, body: { metadata: { name, namespace, resourceVersion: rec.resourceVersion }, spec } }),
+          api.replaceNamespacedLease({
+            namespace,
+            name,
+            body: { metadata: { name, namespace, resourceVersion: rec.resourceVersion }, spec },
+          }),
         );
       }
     },
@@ -178,7 +184,10 @@ export class LeaderElector {
         try {
           const cur = await this.opts.store.get();
           if (cur?.holder === this.opts.identity) {
-            await this.opts.store.write({ ...cur, holder: '', renewTime: undefined, leaseDurationSeconds: 1 }, undefined);
+            await this.opts.store.write(
+              { ...cur, holder: '', renewTime: undefined, leaseDurationSeconds: 1 },
+              undefined,
+            );
           }
         } catch (err) {
           this.opts.log?.('warn', 'releasing the lease failed', { error: (err as Error).message });

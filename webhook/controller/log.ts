@@ -11,7 +11,9 @@ export interface Logger {
 /** JSON lines on stderr, one object per message. */
 export function jsonLogger(component = 'controller'): Logger {
   const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...(fields ?? {}) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...(fields ?? {}) })}\n`,
+    );
   };
   return { info: write('info'), warn: write('warn'), error: write('error'), debug: () => undefined };
 }
@@ -19,7 +21,12 @@ export function jsonLogger(component = 'controller'): Logger {
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** pino / fastify style loggers take (fields, msg): adapt one to this interface. */
-export function fromPino(p: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug?(o: object, m: string): void }): Logger {
+export function fromPino(p: {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+  debug?(o: object, m: string): void;
+}): Logger {
   return {
     info: (msg, fields) => p.info(fields ?? {}, msg),
     warn: (msg, fields) => p.warn(fields ?? {}, msg),

@@ -26,14 +26,27 @@ export function controllerMetrics(registry: Registry = new Registry()): Controll
   }
   return {
     registry,
-    reconciles: new Counter({ name: 'varmor_controller_reconciles_total', help: 'Policy reconciles by result (success, error)', labelNames: ['result'], registers }),
+    reconciles: new Counter({
+      name: 'varmor_controller_reconciles_total',
+      help: 'Policy reconciles by result (success, error)',
+      labelNames: ['result'],
+      registers,
+    }),
     reconcileSeconds: new Histogram({
       name: 'varmor_controller_reconcile_duration_seconds',
       help: 'Time to reconcile one policy',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    queueDepth: new Gauge({ name: 'varmor_controller_queue_depth', help: 'Policies waiting to be reconciled', registers }),
-    leader: new Gauge({ name: 'varmor_controller_is_leader', help: '1 while this replica holds the leader Lease', registers }),
+    queueDepth: new Gauge({
+      name: 'varmor_controller_queue_depth',
+      help: 'Policies waiting to be reconciled',
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'varmor_controller_is_leader',
+      help: '1 while this replica holds the leader Lease',
+      registers,
+    }),
   };
 }

@@ -2,7 +2,13 @@
 // and how the per-node records merge into one model. Pure; see CONTRACTS.md "BehaviorModeling
 // records" for what the agents write.
 
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel, BehaviorData, Enforcer } from '../../profiler/api/types.js';
+import type {
+  AnyPolicy,
+  ArmorProfile,
+  ArmorProfileModel,
+  BehaviorData,
+  Enforcer,
+} from '../../profiler/api/types.js';
 
 export const ANN_MODELING_START = 'controller.varmor.org/modeling-start';
 export const LABEL_MODEL_OF = 'varmor.org/model-of';
@@ -13,7 +19,11 @@ export const LABEL_NODE = 'varmor.org/node';
  * mode (a restart of the controller continues the run), `now` when the policy enters the mode
  * (a new run, even if an earlier one left its annotation behind).
  */
-export function modelingStart(ap: ArmorProfile | undefined, builtForMode: string | undefined, now: Date): string {
+export function modelingStart(
+  ap: ArmorProfile | undefined,
+  builtForMode: string | undefined,
+  now: Date,
+): string {
   const prev = ap?.metadata.annotations?.[ANN_MODELING_START];
   return prev && builtForMode === 'BehaviorModeling' ? prev : now.toISOString();
 }
@@ -54,12 +64,19 @@ export interface ModelingDecision {
 
 export function modelingDecision(i: ModelingInput): ModelingDecision {
   const startMs = Date.parse(i.start);
-  const deadline = (Number.isFinite(startMs) ? startMs : i.now.getTime()) + Math.max(0, i.durationMinutes) * 60_000;
+  const deadline =
+    (Number.isFinite(startMs) ? startMs : i.now.getTime()) + Math.max(0, i.durationMinutes) * 60_000;
   const now = i.now.getTime();
   const uploaded = new Set(i.uploadedNodes);
   const missing = i.expectedNodes.filter((n) => !uploaded.has(n)).sort();
   if (i.modelReady) {
-    return { state: 'completed', enable: false, build: false, missingNodes: [], message: 'behaviour model built' };
+    return {
+      state: 'completed',
+      enable: false,
+      build: false,
+      missingNodes: [],
+      message: 'behaviour model built',
+    };
   }
   if (now < deadline) {
     return {
@@ -74,7 +91,13 @@ export function modelingDecision(i: ModelingInput): ModelingDecision {
   const graceOver = now >= deadline + i.graceMs;
   if (missing.length === 0 || graceOver) {
     const note = missing.length > 0 ? ` (no records from ${missing.join(', ')})` : '';
-    return { state: 'completed', enable: false, build: true, missingNodes: missing, message: `modelling ended; building the model from ${uploaded.size} node(s)${note}` };
+    return {
+      state: 'completed',
+      enable: false,
+      build: true,
+      missingNodes: missing,
+      message: `modelling ended; building the model from ${uploaded.size} node(s)${note}`,
+    };
   }
   return {
     state: 'collecting',
@@ -109,7 +132,10 @@ function canon(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function mergeBehaviorData(x: BehaviorData | undefined, y: BehaviorData | undefined): BehaviorData | undefined {
+export function mergeBehaviorData(
+  x: BehaviorData | undefined,
+  y: BehaviorData | undefined,
+): BehaviorData | undefined {
   if (!x && !y) return undefined;
   const a = x ?? {};
   const b = y ?? {};
@@ -126,14 +152,19 @@ export function mergeBehaviorData(x: BehaviorData | undefined, y: BehaviorData |
     ptrace.set(p.peer ?? '', s);
   }
   const out: BehaviorData = {};
-  if (a.files || b.files) out.files = [...files.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([path, s]) => ({ path, permissions: [...s].sort() }));
+  if (a.files || b.files)
+    out.files = [...files.entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([path, s]) => ({ path, permissions: [...s].sort() }));
   const ex = union(a.executions, b.executions);
   if (ex) out.executions = ex;
   const caps = union(a.capabilities, b.capabilities);
   if (caps) out.capabilities = caps;
   if (a.network || b.network) out.network = uniqueBy([...(a.network ?? []), ...(b.network ?? [])], canon);
   if (a.ptrace || b.ptrace) {
-    out.ptrace = [...ptrace.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([peer, s]) => (peer ? { peer, permissions: [...s].sort() } : { permissions: [...s].sort() }));
+    out.ptrace = [...ptrace.entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([peer, s]) => (peer ? { peer, permissions: [...s].sort() } : { permissions: [...s].sort() }));
   }
   if (a.mounts || b.mounts) out.mounts = uniqueBy([...(a.mounts ?? []), ...(b.mounts ?? [])], canon);
   const sys = union(a.syscalls, b.syscalls);
@@ -171,7 +202,9 @@ export function withAppArmorFallback(r: DynamicResult): DynamicResult {
 
 /** The enforcers a model profile can be built for from these records. */
 export function modelableEnforcers(r: DynamicResult, enforcers: readonly Enforcer[]): Enforcer[] {
-  return enforcers.filter((e) => (e === 'AppArmor' ? r.appArmor !== undefined : e === 'Seccomp' ? r.seccomp?.syscalls !== undefined : false));
+  return enforcers.filter((e) =>
+    e === 'AppArmor' ? r.appArmor !== undefined : e === 'Seccomp' ? r.seccomp?.syscalls !== undefined : false,
+  );
 }
 
 /**
@@ -201,5 +234,8 @@ export function modelProfilePolicy(policy: AnyPolicy, enforcers: readonly Enforc
 /** Does this DefenseInDepth policy compile from a recorded model? */
 export function usesBehaviorModel(policy: AnyPolicy): boolean {
   const d = policy.spec?.policy?.defenseInDepth;
-  return policy.spec?.policy?.mode === 'DefenseInDepth' && (d?.appArmor?.profileType === 'BehaviorModel' || d?.seccomp?.profileType === 'BehaviorModel');
+  return (
+    policy.spec?.policy?.mode === 'DefenseInDepth' &&
+    (d?.appArmor?.profileType === 'BehaviorModel' || d?.seccomp?.profileType === 'BehaviorModel')
+  );
 }

@@ -44,7 +44,13 @@ import {
   type ModelingDecision,
 } from './modeling.js';
 import { aggregateNodes, computeStatus, statusEqual, type Outcome } from './status.js';
-import { findOverlaps, isWorkloadKind, parsePolicyKey, targetsWorkload, type WorkloadRef } from './targets.js';
+import {
+  findOverlaps,
+  isWorkloadKind,
+  parsePolicyKey,
+  targetsWorkload,
+  type WorkloadRef,
+} from './targets.js';
 
 /** On the merged model: when the controller built it. Its presence means the run is complete. */
 export const ANN_MODEL_BUILT = 'controller.varmor.org/model-built';
@@ -70,7 +76,8 @@ type CompileFailure = { reason: string; message: string };
 
 function describeErrors(err: unknown): string {
   const errors = (err as { errors?: { path?: string; message?: string }[] }).errors;
-  if (Array.isArray(errors) && errors.length > 0) return errors.map((e) => (e.path ? `${e.path}: ${e.message ?? ''}` : (e.message ?? ''))).join('; ');
+  if (Array.isArray(errors) && errors.length > 0)
+    return errors.map((e) => (e.path ? `${e.path}: ${e.message ?? ''}` : (e.message ?? ''))).join('; ');
   return (err as Error).message ?? String(err);
 }
 
@@ -109,12 +116,23 @@ export class Reconciler {
     let outcome: Outcome;
     let requeueAfterMs: number | undefined;
 
-    const reject = (f: CompileFailure): Outcome => ({ kind: 'rejected', reason: f.reason, message: f.message, exists: ap !== undefined, update });
+    const reject = (f: CompileFailure): Outcome => ({
+      kind: 'rejected',
+      reason: f.reason,
+      message: f.message,
+      exists: ap !== undefined,
+      update,
+    });
     // The API server has already pruned unknown fields; what is left is checked as the webhook checks it.
     const vopts = { productNamespace: this.o.productNamespace, unknownFields: 'ignore' as const };
-    const v = ap ? validatePolicyUpdate(appliedPolicy(policy, ap), policy, vopts) : validatePolicy(policy, vopts);
+    const v = ap
+      ? validatePolicyUpdate(appliedPolicy(policy, ap), policy, vopts)
+      : validatePolicy(policy, vopts);
     if (!v.ok) {
-      outcome = reject({ reason: 'Forbidden', message: v.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+      outcome = reject({
+        reason: 'Forbidden',
+        message: v.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      });
     } else {
       const enforcers = v.enforcers;
       let modeling: ModelingDecision | undefined;
@@ -146,10 +164,17 @@ export class Reconciler {
       let compiled: CompiledPolicy | undefined;
       if (!failure) {
         try {
-          const opts: CompilePolicyOptions = { productNamespace: this.o.productNamespace, unknownFields: 'ignore', ...(model ? { model } : {}) };
+          const opts: CompilePolicyOptions = {
+            productNamespace: this.o.productNamespace,
+            unknownFields: 'ignore',
+            ...(model ? { model } : {}),
+          };
           compiled = compilePolicy(compileFrom, opts);
         } catch (err) {
-          failure = { reason: (err as { errors?: unknown }).errors ? 'Forbidden' : 'CompileError', message: describeErrors(err) };
+          failure = {
+            reason: (err as { errors?: unknown }).errors ? 'Forbidden' : 'CompileError',
+            message: describeErrors(err),
+          };
         }
       }
 
@@ -158,8 +183,16 @@ export class Reconciler {
       } else {
         const restart = this.restartPlan(policy, ap, now);
         if (restart.annotation) annotations[ANN_RESTART] = restart.annotation;
-        const desired = decorateArmorProfile(policy, toArmorProfile(compileFrom, compiled, this.o.productNamespace), annotations);
-        if (modeling) desired.spec.behaviorModeling = { enable: modeling.enable, duration: policy.spec.policy.modelingOptions?.duration ?? 0 };
+        const desired = decorateArmorProfile(
+          policy,
+          toArmorProfile(compileFrom, compiled, this.o.productNamespace),
+          annotations,
+        );
+        if (modeling)
+          desired.spec.behaviorModeling = {
+            enable: modeling.enable,
+            duration: policy.spec.policy.modelingOptions?.duration ?? 0,
+          };
         ap = await this.applyArmorProfile(ap, desired);
         if (restart.due) ap = await this.restartWorkloads(policy, ap, restart.stamp, String(generation));
         outcome = {
@@ -181,7 +214,10 @@ export class Reconciler {
   }
 
   /** Create or converge the ArmorProfile; a profile change clears the agents' now stale per-node entries. */
-  private async applyArmorProfile(existing: ArmorProfile | undefined, desired: ArmorProfile): Promise<ArmorProfile> {
+  private async applyArmorProfile(
+    existing: ArmorProfile | undefined,
+    desired: ArmorProfile,
+  ): Promise<ArmorProfile> {
     const c = this.o.client;
     if (!existing) {
       try {
@@ -189,7 +225,11 @@ export class Reconciler {
       } catch (err) {
         // Created by an earlier run whose reply we never saw (or by a racing replica): converge it instead.
         if (!isConflict(err)) throw err;
-        const again = await c.get<ArmorProfile>('ArmorProfile', desired.metadata.namespace, desired.metadata.name ?? '');
+        const again = await c.get<ArmorProfile>(
+          'ArmorProfile',
+          desired.metadata.namespace,
+          desired.metadata.name ?? '',
+        );
         if (!again) throw err;
         existing = again;
       }
@@ -199,19 +239,29 @@ export class Reconciler {
       // it and unload), then the retry creates it afresh from the policy.
       const released = withoutFinalizer(existing, AP_FINALIZER);
       if (released) await c.replace<ArmorProfile>('ArmorProfile', released);
-      throw new Error(`ArmorProfile ${existing.metadata.namespace}/${existing.metadata.name} was being deleted; re-creating it`);
+      throw new Error(
+        `ArmorProfile ${existing.metadata.namespace}/${existing.metadata.name} was being deleted; re-creating it`,
+      );
     }
     const next = convergeMeta(existing, desired, ['spec']);
     if (!next) return existing;
     const written = await c.replace<ArmorProfile>('ArmorProfile', next);
-    if (!deepEqual(existing.spec.profile, desired.spec.profile) && (written.status?.conditions?.length ?? 0) > 0) {
+    if (
+      !deepEqual(existing.spec.profile, desired.spec.profile) &&
+      (written.status?.conditions?.length ?? 0) > 0
+    ) {
       try {
         // Guarded by the resourceVersion of our own write: if an agent has reported since, its
         // entry is about the new profile and must stay, so a 409 means "leave it".
-        return await c.replaceStatus<ArmorProfile>('ArmorProfile', { ...written, status: { ...written.status, conditions: [], currentNumberLoaded: 0 } });
+        return await c.replaceStatus<ArmorProfile>('ArmorProfile', {
+          ...written,
+          status: { ...written.status, conditions: [], currentNumberLoaded: 0 },
+        });
       } catch (err) {
         if (isForbidden(err)) {
-          this.o.log.warn('cannot clear stale node entries: no update permission on armorprofiles/status', { profile: written.metadata.name });
+          this.o.log.warn('cannot clear stale node entries: no update permission on armorprofiles/status', {
+            profile: written.metadata.name,
+          });
         } else if (!isConflict(err)) {
           throw err;
         }
@@ -221,9 +271,14 @@ export class Reconciler {
   }
 
   /** Due: a restart of the policy's workloads for this generation has not been done yet. */
-  private restartPlan(policy: AnyPolicy, ap: ArmorProfile | undefined, now: Date): { due: boolean; stamp: string; annotation?: string } {
+  private restartPlan(
+    policy: AnyPolicy,
+    ap: ArmorProfile | undefined,
+    now: Date,
+  ): { due: boolean; stamp: string; annotation?: string } {
     const gen = String(policy.metadata.generation ?? 1);
-    if (!policy.spec.updateExistingWorkloads || !isWorkloadKind(policy.spec.target.kind)) return { due: false, stamp: '' };
+    if (!policy.spec.updateExistingWorkloads || !isWorkloadKind(policy.spec.target.kind))
+      return { due: false, stamp: '' };
     if (ap?.metadata.annotations?.[ANN_RESTARTED] === gen) return { due: false, stamp: '' };
     // The stamp is chosen once per generation and stored before any workload is touched, so a
     // retry after a crash patches the same value: no second rollout.
@@ -240,17 +295,33 @@ export class Reconciler {
     return all.filter((w) => targetsWorkload(policy, w));
   }
 
-  private async restartWorkloads(policy: AnyPolicy, ap: ArmorProfile, stamp: string, gen: string): Promise<ArmorProfile> {
+  private async restartWorkloads(
+    policy: AnyPolicy,
+    ap: ArmorProfile,
+    stamp: string,
+    gen: string,
+  ): Promise<ArmorProfile> {
     const c = this.o.client;
     const targets = await this.targetedWorkloads(policy);
     for (const w of targets) {
       if (!isWorkloadKind(w.kind)) continue;
       if (await c.restartWorkload(w.kind, w.namespace, w.name, stamp)) {
-        this.o.log.info('restarted workload', { policy: policy.metadata.name, namespace: w.namespace, kind: w.kind, name: w.name });
+        this.o.log.info('restarted workload', {
+          policy: policy.metadata.name,
+          namespace: w.namespace,
+          kind: w.kind,
+          name: w.name,
+        });
       }
     }
     if (targets.length > 0) {
-      await this.event(policy, 'Normal', 'WorkloadsRestarted', `restarted ${targets.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}`, this.o.clock.now());
+      await this.event(
+        policy,
+        'Normal',
+        'WorkloadsRestarted',
+        `restarted ${targets.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}`,
+        this.o.clock.now(),
+      );
     }
     return c.replace<ArmorProfile>('ArmorProfile', {
       ...ap,
@@ -278,7 +349,9 @@ export class Reconciler {
         if (!model) throw err;
       }
     }
-    const perNode = (await c.list<ArmorProfileModel>('ArmorProfileModel', ns, `${LABEL_MODEL_OF}=${name}`)).filter((m) => m.metadata.name !== name);
+    const perNode = (
+      await c.list<ArmorProfileModel>('ArmorProfileModel', ns, `${LABEL_MODEL_OF}=${name}`)
+    ).filter((m) => m.metadata.name !== name);
     const decision = modelingDecision({
       start,
       durationMinutes: policy.spec.policy.modelingOptions?.duration ?? 0,
@@ -289,16 +362,23 @@ export class Reconciler {
       modelReady: modelBuiltForRun(model.metadata.annotations?.[ANN_MODEL_BUILT], start),
     });
     if (decision.build) {
-      const dynamicResult = withAppArmorFallback(mergeDynamicResults(perNode.map((m) => m.data?.dynamicResult)));
+      const dynamicResult = withAppArmorFallback(
+        mergeDynamicResults(perNode.map((m) => m.data?.dynamicResult)),
+      );
       const withData: ArmorProfileModel = { ...model, data: { ...model.data, dynamicResult } };
       const usable = modelableEnforcers(dynamicResult, enforcers);
       const missing = enforcers.filter((e) => e !== 'BPF' && !usable.includes(e));
-      if (missing.length > 0) decision.message += `; no ${missing.join(' or ')} records, so the model has no ${missing.join(' or ')} profile`;
+      if (missing.length > 0)
+        decision.message += `; no ${missing.join(' or ')} records, so the model has no ${missing.join(' or ')} profile`;
       const mp = modelProfilePolicy(policy, usable);
       let profile: ArmorProfileModel['data']['profile'];
       if (mp) {
         try {
-          const compiled = compilePolicy(mp, { productNamespace: this.o.productNamespace, unknownFields: 'ignore', model: withData });
+          const compiled = compilePolicy(mp, {
+            productNamespace: this.o.productNamespace,
+            unknownFields: 'ignore',
+            model: withData,
+          });
           profile = {
             name,
             enforcer: mp.spec.policy.enforcer,
@@ -307,20 +387,35 @@ export class Reconciler {
             ...(compiled.seccomp ? { seccompContent: JSON.stringify(compiled.seccomp) } : {}),
           };
         } catch (err) {
-          return { decision: { ...decision, state: 'collecting', build: false }, failure: { reason: 'ModelBuildFailed', message: describeErrors(err) } };
+          return {
+            decision: { ...decision, state: 'collecting', build: false },
+            failure: { reason: 'ModelBuildFailed', message: describeErrors(err) },
+          };
         }
       }
-      const status = { desiredNumber: aggregateNodes(ap).nodes.length, completedNumber: perNode.length, ready: true };
+      const status = {
+        desiredNumber: aggregateNodes(ap).nodes.length,
+        completedNumber: perNode.length,
+        ready: true,
+      };
       const built = await c.replace<ArmorProfileModel>('ArmorProfileModel', {
         ...withData,
         apiVersion: API_VERSION,
         kind: 'ArmorProfileModel',
-        metadata: { ...model.metadata, annotations: { ...(model.metadata.annotations ?? {}), [ANN_MODEL_BUILT]: now.toISOString() } },
+        metadata: {
+          ...model.metadata,
+          annotations: { ...(model.metadata.annotations ?? {}), [ANN_MODEL_BUILT]: now.toISOString() },
+        },
         data: { ...withData.data, ...(profile ? { profile } : {}) },
         status,
       });
       await this.writeModelStatus(built, status);
-      this.o.log.info('behaviour model built', { policy: policy.metadata.name, namespace: ns, profile: name, nodes: perNode.length });
+      this.o.log.info('behaviour model built', {
+        policy: policy.metadata.name,
+        namespace: ns,
+        profile: name,
+        nodes: perNode.length,
+      });
     }
     if (decision.state === 'completed') {
       // Merged (now or by an earlier run that crashed before cleaning up): the per-node uploads are spent.
@@ -330,12 +425,18 @@ export class Reconciler {
   }
 
   /** Models whose CRD has a status subresource ignore `status` in a main-resource write. */
-  private async writeModelStatus(model: ArmorProfileModel, status: NonNullable<ArmorProfileModel['status']>): Promise<void> {
+  private async writeModelStatus(
+    model: ArmorProfileModel,
+    status: NonNullable<ArmorProfileModel['status']>,
+  ): Promise<void> {
     try {
       await this.o.client.replaceStatus<ArmorProfileModel>('ArmorProfileModel', { ...model, status });
     } catch (err) {
       // The build is recorded by annotation; the status is for people, so a missing permission is not fatal.
-      if (isForbidden(err)) this.o.log.warn('cannot write the model status: no update permission on armorprofilemodels/status', { model: model.metadata.name });
+      if (isForbidden(err))
+        this.o.log.warn('cannot write the model status: no update permission on armorprofilemodels/status', {
+          model: model.metadata.name,
+        });
       else if (!isNotFound(err)) throw err;
     }
   }
@@ -343,7 +444,9 @@ export class Reconciler {
   private async overlaps(policy: AnyPolicy) {
     const others = this.o.listPolicies().filter((p) => p.spec?.target?.kind === policy.spec.target.kind);
     if (others.length <= 1) return [];
-    const workloads = isWorkloadKind(policy.spec.target.kind) ? await this.o.client.listWorkloads(policy.spec.target.kind) : [];
+    const workloads = isWorkloadKind(policy.spec.target.kind)
+      ? await this.o.client.listWorkloads(policy.spec.target.kind)
+      : [];
     return findOverlaps(policy, others, workloads);
   }
 
@@ -364,7 +467,12 @@ export class Reconciler {
     }
     const next = withoutFinalizer(policy, POLICY_FINALIZER);
     if (next) await c.replace<AnyPolicy>(policy.kind, next);
-    this.o.log.info('policy deleted; ArmorProfile removed', { kind: policy.kind, namespace: policy.metadata.namespace, policy: policy.metadata.name, profile: name });
+    this.o.log.info('policy deleted; ArmorProfile removed', {
+      kind: policy.kind,
+      namespace: policy.metadata.namespace,
+      policy: policy.metadata.name,
+      profile: name,
+    });
   }
 
   private async deleteArmorProfile(ns: string, name: string): Promise<void> {
@@ -377,16 +485,33 @@ export class Reconciler {
   }
 
   /** The policy is gone without our finalizer having run (deleted while no controller ran with it). */
-  private async removeOrphan(kind: string, ns: string | undefined, policyName: string, apNs: string, name: string): Promise<void> {
+  private async removeOrphan(
+    kind: string,
+    ns: string | undefined,
+    policyName: string,
+    apNs: string,
+    name: string,
+  ): Promise<void> {
     const ap = await this.o.client.get<ArmorProfile>('ArmorProfile', apNs, name);
     const l = ap?.metadata.labels ?? {};
     if (!ap || l['varmor.org/policy-kind'] !== kind || l['varmor.org/policy-name'] !== policyName) return;
     if (ns !== undefined && l['varmor.org/policy-namespace'] !== ns) return;
-    this.o.log.info('removing the ArmorProfile of a deleted policy', { kind, namespace: ns, policy: policyName, profile: name });
+    this.o.log.info('removing the ArmorProfile of a deleted policy', {
+      kind,
+      namespace: ns,
+      policy: policyName,
+      profile: name,
+    });
     await this.deleteArmorProfile(apNs, name);
   }
 
-  private async event(policy: AnyPolicy, type: 'Normal' | 'Warning', reason: string, message: string, now: Date): Promise<void> {
+  private async event(
+    policy: AnyPolicy,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    now: Date,
+  ): Promise<void> {
     try {
       await this.o.client.createEvent(
         {
@@ -404,7 +529,11 @@ export class Reconciler {
       );
     } catch (err) {
       // Events are best effort: losing one must not fail (and so repeat) the reconcile.
-      this.o.log.warn('could not record an event', { policy: policy.metadata.name, reason, error: (err as Error).message });
+      this.o.log.warn('could not record an event', {
+        policy: policy.metadata.name,
+        reason,
+        error: (err as Error).message,
+      });
     }
   }
 }

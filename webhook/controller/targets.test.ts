@@ -3,16 +3,33 @@ import type { AnyPolicy, Target } from '../../profiler/api/types.js';
 import { findOverlaps, parsePolicyKey, policyKey, targetsWorkload } from './targets.js';
 
 function vp(name: string, namespace: string, target: Target): AnyPolicy {
-  return { apiVersion: 'crd.varmor.org/v1beta1', kind: 'VarmorPolicy', metadata: { name, namespace }, spec: { target, policy: { enforcer: 'BPF', mode: 'AlwaysAllow' } } };
+  return {
+    apiVersion: 'crd.varmor.org/v1beta1',
+    kind: 'VarmorPolicy',
+    metadata: { name, namespace },
+    spec: { target, policy: { enforcer: 'BPF', mode: 'AlwaysAllow' } },
+  };
 }
 function vcp(name: string, target: Target): AnyPolicy {
-  return { apiVersion: 'crd.varmor.org/v1beta1', kind: 'VarmorClusterPolicy', metadata: { name }, spec: { target, policy: { enforcer: 'BPF', mode: 'AlwaysAllow' } } };
+  return {
+    apiVersion: 'crd.varmor.org/v1beta1',
+    kind: 'VarmorClusterPolicy',
+    metadata: { name },
+    spec: { target, policy: { enforcer: 'BPF', mode: 'AlwaysAllow' } },
+  };
 }
 
 describe('policy keys', () => {
   it('round-trip', () => {
-    expect(parsePolicyKey(policyKey(vp('a', 'ns', { kind: 'Pod', name: 'x' })))).toEqual({ kind: 'VarmorPolicy', namespace: 'ns', name: 'a' });
-    expect(parsePolicyKey(policyKey(vcp('c', { kind: 'Pod', name: 'x' })))).toEqual({ kind: 'VarmorClusterPolicy', name: 'c' });
+    expect(parsePolicyKey(policyKey(vp('a', 'ns', { kind: 'Pod', name: 'x' })))).toEqual({
+      kind: 'VarmorPolicy',
+      namespace: 'ns',
+      name: 'a',
+    });
+    expect(parsePolicyKey(policyKey(vcp('c', { kind: 'Pod', name: 'x' })))).toEqual({
+      kind: 'VarmorClusterPolicy',
+      name: 'c',
+    });
     expect(() => parsePolicyKey('Nope/x')).toThrow(/malformed/);
   });
 });
@@ -21,7 +38,9 @@ describe('targetsWorkload', () => {
   const w = { kind: 'Deployment', namespace: 'shop', name: 'web', labels: { app: 'web' } };
   it('matches by name, by labels, within its namespace only', () => {
     expect(targetsWorkload(vp('p', 'shop', { kind: 'Deployment', name: 'web' }), w)).toBe(true);
-    expect(targetsWorkload(vp('p', 'shop', { kind: 'Deployment', selector: { matchLabels: { app: 'web' } } }), w)).toBe(true);
+    expect(
+      targetsWorkload(vp('p', 'shop', { kind: 'Deployment', selector: { matchLabels: { app: 'web' } } }), w),
+    ).toBe(true);
     expect(targetsWorkload(vp('p', 'other', { kind: 'Deployment', name: 'web' }), w)).toBe(false);
     expect(targetsWorkload(vp('p', 'shop', { kind: 'StatefulSet', name: 'web' }), w)).toBe(false);
     expect(targetsWorkload(vcp('c', { kind: 'Deployment', name: 'web' }), w)).toBe(true);
@@ -39,12 +58,16 @@ describe('findOverlaps', () => {
     const b = vp('b', 'shop', { kind: 'Deployment', selector: { matchLabels: { app: 'web' } } });
     expect(findOverlaps(a, [a, b], [])).toEqual([]);
     const ws = [{ kind: 'Deployment', namespace: 'shop', name: 'web', labels: { app: 'web' } }];
-    expect(findOverlaps(a, [a, b], ws)).toEqual([{ other: 'VarmorPolicy/shop/b', workloads: ['Deployment shop/web'] }]);
+    expect(findOverlaps(a, [a, b], ws)).toEqual([
+      { other: 'VarmorPolicy/shop/b', workloads: ['Deployment shop/web'] },
+    ]);
   });
   it('different namespaces or kinds do not overlap; a cluster policy overlaps any namespace', () => {
     expect(findOverlaps(a, [vp('b', 'other', { kind: 'Deployment', name: 'web' })], [])).toEqual([]);
     expect(findOverlaps(a, [vp('b', 'shop', { kind: 'DaemonSet', name: 'web' })], [])).toEqual([]);
-    expect(findOverlaps(a, [vcp('c', { kind: 'Deployment', name: 'web' })], [])).toEqual([{ other: 'VarmorClusterPolicy/c', workloads: [] }]);
+    expect(findOverlaps(a, [vcp('c', { kind: 'Deployment', name: 'web' })], [])).toEqual([
+      { other: 'VarmorClusterPolicy/c', workloads: [] },
+    ]);
   });
   it('identical selectors overlap whatever their order; policies being deleted do not count', () => {
     const s1 = vp('s1', 'shop', { kind: 'Pod', selector: { matchLabels: { a: '1', b: '2' } } });

@@ -17,13 +17,17 @@ export interface WorkloadRef {
 
 /** Queue key of a policy: `VarmorPolicy/<ns>/<name>` or `VarmorClusterPolicy/<name>`. */
 export function policyKey(p: { kind: string; metadata: { namespace?: string; name?: string } }): string {
-  return p.kind === 'VarmorClusterPolicy' ? `VarmorClusterPolicy/${p.metadata.name ?? ''}` : `VarmorPolicy/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+  return p.kind === 'VarmorClusterPolicy'
+    ? `VarmorClusterPolicy/${p.metadata.name ?? ''}`
+    : `VarmorPolicy/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
 }
 
 export function parsePolicyKey(key: string): { kind: PolicyKind; namespace?: string; name: string } {
   const parts = key.split('/');
-  if (parts[0] === 'VarmorClusterPolicy' && parts.length === 2) return { kind: 'VarmorClusterPolicy', name: parts[1] };
-  if (parts[0] === 'VarmorPolicy' && parts.length === 3) return { kind: 'VarmorPolicy', namespace: parts[1], name: parts[2] };
+  if (parts[0] === 'VarmorClusterPolicy' && parts.length === 2)
+    return { kind: 'VarmorClusterPolicy', name: parts[1] };
+  if (parts[0] === 'VarmorPolicy' && parts.length === 3)
+    return { kind: 'VarmorPolicy', namespace: parts[1], name: parts[2] };
   throw new Error(`malformed policy key ${JSON.stringify(key)}`);
 }
 
@@ -35,7 +39,8 @@ export function isWorkloadKind(kind: string): kind is WorkloadKind {
 export function targetsWorkload(policy: AnyPolicy, w: WorkloadRef): boolean {
   const t = policy.spec?.target;
   if (!t || t.kind !== w.kind) return false;
-  if (policy.kind === 'VarmorPolicy' && (policy.metadata.namespace ?? 'default') !== w.namespace) return false;
+  if (policy.kind === 'VarmorPolicy' && (policy.metadata.namespace ?? 'default') !== w.namespace)
+    return false;
   if (t.name) return t.name === w.name;
   return matchesSelector(t.selector, w.labels);
 }
@@ -67,7 +72,11 @@ export interface Overlap {
  * an existing workload both select. The webhook applies only one policy per container, so an
  * overlap means one of the two silently does nothing.
  */
-export function findOverlaps(policy: AnyPolicy, others: readonly AnyPolicy[], workloads: readonly WorkloadRef[]): Overlap[] {
+export function findOverlaps(
+  policy: AnyPolicy,
+  others: readonly AnyPolicy[],
+  workloads: readonly WorkloadRef[],
+): Overlap[] {
   const me = policyKey(policy);
   const out: Overlap[] = [];
   const t = policy.spec?.target;
@@ -83,7 +92,10 @@ export function findOverlaps(policy: AnyPolicy, others: readonly AnyPolicy[], wo
       .sort();
     const staticOverlap =
       (t.name !== undefined && t.name !== '' && t.name === ot.name) ||
-      (!t.name && !ot.name && t.selector !== undefined && canonicalSelector(t.selector) === canonicalSelector(ot.selector));
+      (!t.name &&
+        !ot.name &&
+        t.selector !== undefined &&
+        canonicalSelector(t.selector) === canonicalSelector(ot.selector));
     if (shared.length > 0 || staticOverlap) out.push({ other: key, workloads: shared });
   }
   return out.sort((a, b) => a.other.localeCompare(b.other));
