@@ -129,12 +129,13 @@ describe('audit mode on the host kernel', () => {
           { pattern: '/usr/share/common-licenses/**', permissions: ['read'], qualifiers: ['audit'] },
           { pattern: '*.conf', permissions: ['read'], qualifiers: deny },
           { pattern: '/etc/host*', permissions: ['read'], qualifiers: deny },
+          { pattern: 'grou*', permissions: ['read'], qualifiers: ['audit'] },
         ],
       }),
     );
     e.bindCgroup(c.id, POLICY);
     drain();
-    c.run('cat /etc/passwd /etc/passwd- /usr/share/common-licenses/GPL-3 /etc/adduser.conf /etc/hostname /etc/ssl/openssl.cnf > /dev/null 2>&1; true');
+    c.run('cat /etc/passwd /etc/passwd- /usr/share/common-licenses/GPL-3 /etc/adduser.conf /etc/hostname /etc/group- /etc/ssl/openssl.cnf > /dev/null 2>&1; true');
     const outside = spawnOutside('cat /etc/passwd > /dev/null');
     drain();
     const ev = eventsOf(c).filter((x) => x.hook === 'file_open');
@@ -144,6 +145,7 @@ describe('audit mode on the host kernel', () => {
     expect(byPath.get('/usr/share/common-licenses/GPL-3')).toBe('audit');
     if (existsSync('/etc/adduser.conf')) expect(byPath.get('/etc/adduser.conf')).toBe('denied');
     expect(byPath.get('/etc/hostname')).toBe('denied'); // "/etc/host*"
+    expect(byPath.get('/etc/group-')).toBe('audit'); // file-name glob "grou*"
     expect(byPath.has('/etc/ssl/openssl.cnf')).toBe(false);
     for (const x of ev) {
       expect(x.cgroupId).toBe(c.id);

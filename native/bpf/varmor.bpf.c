@@ -422,7 +422,17 @@ static long glob_cb(__u32 i, struct glob_ctx *c)
 		}
 	}
 	if (g->flags & VT_GLOB_BASENAME) {
-		__u32 base = s->base, blen = g->base_len;
+		__u32 base = 0, blen = g->base_len;
+		/* the file name starts after the last '/' */
+		for (int j = 0; j < VT_PATH_MAX; j++) {
+			__u32 at = len - 1 - j;
+			if (j >= len)
+				break;
+			if (s->path[at & (PBUF - 1)] == '/') {
+				base = at + 1;
+				break;
+			}
+		}
 		if (base + blen + slen > len)
 			return 0;
 		for (int j = 0; j < VT_GLOB_BASE_MAX; j++) {
@@ -535,6 +545,29 @@ static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, stru
 	return check_built(s, p, want, hook);
 }
 
+/* LSM programs: the kernel's own d_path (one helper call instead of a walk); the walk remains
+ * for tracing programs, where bpf_d_path is not allowed, and for paths d_path cannot give. */
+static __always_inline int check_file(struct prot *p, struct file *file, __u32 want, __u16 hook, int lsm)
+{
+	struct scratch *s;
+	if (!lsm)
+		return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
+	s = scratch();
+	if (!s)
+		return 0;
+	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+		return 0;
+	{
+		long n = bpf_d_path(&file->f_path, s->path, VT_PATH_MAX);
+		if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/') {
+			s->len = n - 1;
+			s->truncated = 0;
+			return check_built(s, p, want, hook);
+		}
+	}
+	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
+}
+
 static __always_inline __u32 open_want(struct file *file)
 {
 	__u32 mode = BPF_CORE_READ(file, f_mode);
@@ -560,7 +593,7 @@ static __always_inline int do_file_open(struct file *file, int audit_only)
 	want = open_want(file);
 	if (!want)
 		return 0;
-	return check_path(&p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, VT_HOOK_FILE_OPEN);
+	return check_file(&p, file, want, VT_HOOK_FILE_OPEN, !audit_only);
 }
 
 static __always_inline int do_exec(struct file *file, int audit_only)
@@ -570,7 +603,7 @@ static __always_inline int do_exec(struct file *file, int audit_only)
 		return 0;
 	if (!file)
 		return 0;
-	return check_path(&p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), VT_PERM_EXEC, VT_HOOK_EXEC);
+	return check_file(&p, file, VT_PERM_EXEC, VT_HOOK_EXEC, !audit_only);
 }
 
 /* ---- network --------------------------------------------------------------------------- */
@@ -999,7 +1032,7 @@ int BPF_PROG(vt_lsm_file_open, struct file *file)
 SEC("lsm/bprm_check_security")
 int BPF_PROG(vt_lsm_bprm_check, struct linux_binprm *bprm)
 {
-	return do_exec(BPF_CORE_READ(bprm, file), 0);
+	return do_exec(bprm->file, 0);
 }
 
 SEC("lsm/path_unlink")
