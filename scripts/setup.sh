@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev  # BPF programs + N-API addon
+  make gcc g++ python3                                                # node-gyp (addon build), layout test
   containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
   apparmor                                                            # apparmor_parser -Q -K
   gcc libc6-dev                                                       # static seccomp probe for runc tests
