@@ -281,3 +281,42 @@ describe('a BPF + Seccomp policy: the OCI hook path', () => {
     expect(denied.stderr).toMatch(/Operation not permitted/);
   });
 });
+
+describe('an AppArmor policy on a node without AppArmor', () => {
+  // The local cluster's node is this machine; elsewhere (kind) the node's kernel is not visible from here.
+  // The same test the kubelet and runc make: AppArmor is usable when this module parameter says Y.
+  const enabled = '/sys/module/apparmor/parameters/enabled';
+  const noAppArmor = SECCOMP_ROOT !== undefined && !(existsSync(enabled) && readFileSync(enabled, 'utf8').startsWith('Y'));
+
+  it(`is Ready, the agent naming the enforcer it could not load (${noAppArmor ? 'this node has no AppArmor' : 'the node kernel is not checked from here: entries must be True'})`, async () => {
+    const NAME = 'apparmor-seccomp';
+    await c.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: optedIn,
+      plural: 'varmorpolicies',
+      body: policy(NAME, optedIn, { enforcer: 'AppArmorSeccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['disallow-mount'] } }, { kind: 'Pod', selector: { matchLabels: { app: 'e2e-apparmor' } } }),
+    });
+    const st = await eventually(
+      'AppArmor policy Ready',
+      async () => {
+        const s = (await readPolicy(optedIn, NAME)).status;
+        if (s?.phase === 'Error') throw new Error(`policy phase Error: ${JSON.stringify(s.conditions)}`);
+        return s?.ready === true ? s : undefined;
+      },
+      120_000,
+    );
+    const ap = (await c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'armorprofiles', name: st.profileName as string })) as {
+      status?: { conditions?: { nodeName?: string; status: string; reason?: string; message?: string }[] };
+    };
+    const entries = ap.status?.conditions?.filter((x) => x.nodeName) ?? [];
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) {
+      expect(e.status).toBe('True');
+      if (noAppArmor) {
+        expect(e.reason).toBe('EnforcerUnavailable');
+        expect(e.message).toMatch(/AppArmor/);
+      }
+    }
+  });
+});
