@@ -28,6 +28,10 @@ import { AgentMetrics } from './metrics.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { bpfPolicyId, seccompLocalhostProfile } from '../profiler/names.js';
 import type { BpfEvent } from './loaders/bpf.js';
+import type { ModelSink } from './node.js';
+import type { BehaviorData } from '../profiler/api/types.js';
+import { PassThrough } from 'node:stream';
+import { VT_MODE_ENFORCE } from './testing/profiles.js';
 
 const unavailable = containerdAvailable();
 const d = unavailable ? describe.skip : describe;
@@ -35,6 +39,21 @@ if (unavailable) console.warn(`agent containerd tests skipped: ${unavailable}`);
 
 const BPF_PROFILE = 'varmor-default-bpf-first-exec';
 const SECCOMP_PROFILE = 'varmor-default-no-mkdir';
+
+/** Log lines the agent wrote (JSON), for the violation assertions. */
+const logLines: Record<string, unknown>[] = [];
+const logStream = new PassThrough();
+logStream.on('data', (c: Buffer) => {
+  for (const l of c.toString().split('\n')) if (l.trim()) logLines.push(JSON.parse(l) as Record<string, unknown>);
+});
+
+/** Captures what the agent hands the controller (the API upload is covered in agent.apiserver.test.ts). */
+const uploaded: { profile: string; bpf: BehaviorData }[] = [];
+const modelSink: ModelSink = {
+  async upload(p, data) {
+    uploaded.push({ profile: p.profileName, bpf: data.bpf });
+  },
+};
 
 function makeAgent(dir: string, bpf: BpfHandle, socket: string): NodeAgent {
   return new NodeAgent({
@@ -44,8 +63,9 @@ function makeAgent(dir: string, bpf: BpfHandle, socket: string): NodeAgent {
     bpf,
     cgroups: new CgroupResolver(),
     runtime: new CriContainerSource(new CriClient(socket)),
-    log: createLogger({ nodeName: 'node-a', silent: true }),
+    log: createLogger({ nodeName: 'node-a', stream: logStream }),
     metrics: new AgentMetrics('node-a'),
+    models: modelSink,
     profileWaitMs: 2000,
   });
 }
@@ -177,6 +197,74 @@ d('agent with containerd, runc and the OCI hook', () => {
     } finally {
       await hook.listen();
     }
+  }, 60_000);
+
+  it('logs a violation as structured JSON with pod, container, profile, rule and action', async () => {
+    if (!bpf.backend) {
+      console.warn(`violation test skipped: ${bpf.unavailable}`);
+      return;
+    }
+    const name = 'varmor-default-deny-read';
+    await agent.applyProfile(
+      decodeArmorProfile(
+        armorProfile({ profileName: name, enforcers: ['BPF'], bpf: bpfTables(name, VT_MODE_ENFORCE, (t) => t.pathExact.push({ path: '/tmp/f', deny: 0x4, audit: 0 })) }),
+      ),
+    );
+    const pod = await createPod(ctrd, {
+      name: 'violator',
+      namespace: 'shop',
+      annotations: { 'container.bpf.security.beta.varmor.org/web': `localhost/${name}` },
+      containers: [{ name: 'web', command: ['/bin/sh', '-c', 'echo x > /tmp/f; cat /tmp/f; echo CAT_DONE; sleep 3600'] }],
+    });
+    pods.push(pod);
+    await waitForOutput(pod, 'web', /CAT_DONE/);
+    let v: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !v; i++) {
+      agent.pumpEvents();
+      v = logLines.find((l) => l['message'] === 'violation' && l['pod'] === 'violator');
+      if (!v) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(v).toMatchObject({
+      level: 'warn',
+      nodeName: 'node-a',
+      enforcer: 'BPF',
+      action: 'DENIED',
+      // Audit-mode programs on this host: what enforce mode would have denied.
+      enforced: false,
+      profileName: name,
+      namespace: 'shop',
+      pod: 'violator',
+      container: 'web',
+      containerId: pod.containerIds['web'],
+      rule: { operation: 'file', path: '/tmp/f', permissions: expect.arrayContaining(['read']) },
+    });
+  }, 60_000);
+
+  it('records a modelled container and hands the behaviour over when modelling ends', async () => {
+    if (!bpf.backend) {
+      console.warn(`modelling test skipped: ${bpf.unavailable}`);
+      return;
+    }
+    const name = 'varmor-default-modelled';
+    const ap = (enable: boolean, generation: number) =>
+      decodeArmorProfile(
+        armorProfile({ profileName: name, enforcers: ['BPF'], mode: 'BehaviorModeling', generation, bpf: bpfTables(name, VT_MODE_RECORD), behaviorModeling: { enable, duration: 5 } }),
+      );
+    await agent.applyProfile(ap(true, 1));
+    const pod = await createPod(ctrd, {
+      name: 'modelled',
+      annotations: { 'container.bpf.security.beta.varmor.org/app': `localhost/${name}` },
+      containers: [{ name: 'app', command: ['/bin/sh', '-c', 'cat /etc/passwd > /dev/null; echo MODEL_DONE; sleep 3600'] }],
+    });
+    pods.push(pod);
+    await waitForOutput(pod, 'app', /MODEL_DONE/);
+    await new Promise((r) => setTimeout(r, 300));
+    agent.pumpEvents();
+    await agent.applyProfile(ap(false, 2));
+    const got = uploaded.find((u) => u.profile === name);
+    expect(got).toBeDefined();
+    expect(got!.bpf.executions).toEqual(expect.arrayContaining([expect.stringMatching(/busybox/)]));
+    expect(got!.bpf.files).toEqual(expect.arrayContaining([{ path: '/etc/passwd', permissions: expect.arrayContaining(['read']) }]));
   }, 60_000);
 
   it('a restarted agent adopts the pinned bindings: none is lost, the kernel entry never goes away', async () => {
