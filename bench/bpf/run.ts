@@ -6,30 +6,54 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runGuest } from '../../native/guest/harness.js';
-import { summarize, table, type Row } from './stats.js';
-import type { BenchSamples } from './scenario.js';
+import { baselineTable, summarize, summarizeBaseline, table, type Row } from './stats.js';
+import type { BaselineSamples, BenchSamples } from './scenario.js';
 
+// Wall-clock time under TCG swings with the host's load (two cores shared by many jobs), so by
+// default the guest runs with -icount: its clock advances by executed instructions (1 ns each),
+// which makes the figures repeatable. VARMOR_BENCH_CLOCK=wall measures host time instead.
+const icount = process.env.VARMOR_BENCH_CLOCK !== 'wall';
 const t0 = Date.now();
-const run = await runGuest('bench', { timeoutMs: 1_800_000, echo: process.env.GUEST_ECHO === '1' });
+const run = await runGuest('bench', {
+  timeoutMs: 1_800_000,
+  echo: process.env.GUEST_ECHO === '1',
+  qemuArgs: icount ? ['-icount', 'shift=0,sleep=off'] : [],
+});
 const rows: Row[] = [];
 for (const kind of ['open', 'exec', 'connect']) rows.push(...summarize(run.result<BenchSamples>(`bench: ${kind}`)));
 const text = table(rows);
-console.log(text);
+const base = baselineTable(summarizeBaseline(run.result<BaselineSamples>('bench: unprotected processes')));
+console.log(`${text}\n\n${base}`);
 console.log(`(guest boot + bench: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
 if (process.argv.includes('--write')) {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const clock = icount
+    ? 'qemu `-icount shift=0`: the guest clock advances 1 ns per executed instruction, so the figures count instructions (kernel, BPF JIT code and all) and do not move with the host\'s load; cache and memory effects are not modelled'
+    : 'wall-clock guest time under TCG, which swings with the host\'s load';
   const md = `# bench/bpf results
 
-Measured by \`npm run bench:bpf\` on ${when} UTC: qemu TCG guest (1 vCPU, Debian 6.1 kernel, BPF LSM
-on), each loop written in C (native/guest/guest/probe.c \`bench\`), run from a cgroup bound to a
-policy with N rules per type (file, exec, egress) and from an unbound cgroup, interleaved, 7 times
-each; medians. "overhead" is the median of the per-pair ratios protected/unprotected, minus 1.
-The operations are allowed ones (no rule matches), which walk every table a hook looks at.
-TCG emulates the CPU, so absolute ns/op are far above native figures; the ratios are what counts,
-and a few percent of noise remains (see min/max of the pair ratios).
+Measured by \`npm run bench:bpf -- --write\` on ${when} UTC in the qemu guest (TCG, 1 vCPU, Debian's 6.1
+kernel, BPF LSM on). Clock: ${clock}.
+
+Method: a C loop (vprobe \`abbench\`, native/guest/guest/probe.c) moves itself between a cgroup bound to
+a policy with N rules per type (file paths exact and prefix, exec paths, egress IPs and CIDRs) and an
+unbound cgroup, and times a chunk of operations on each side in turn, alternating which side goes
+first; two series of 120 chunk pairs (exec: 60) per rule count. The operations are
+allowed ones (no rule matches them), the common case, which walks every table a hook consults:
+open+close of a file, fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
+ns/op are medians over chunks; "ratio" is the median of the per-pair ratios protected/unprotected.
+
+## Protected cgroup against unprotected, by rules per type
 
 ${text}
+
+## Processes outside every protected cgroup
+
+Same loops in two unbound cgroups with the enforcer attached (A/A: the ratio shows the noise floor
+of the pairing), then with the enforcer detached.
+
+${base}
 `;
   writeFileSync(join(REPO_ROOT, 'bench', 'bpf', 'RESULTS.md'), md);
 }

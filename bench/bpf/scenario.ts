@@ -1,22 +1,23 @@
-// bench/bpf, guest side: open, exec and connect loops (in C, inside vprobe) from a cgroup bound
+// bench/bpf, guest side: open, exec and connect loops (in C, vprobe abbench) from a cgroup bound
 // to a policy with 0, 8 or 1,000 rules per type, against the same loops from an unbound cgroup,
-// all in one boot. Runs are interleaved (protected, unprotected, protected, ...) and repeated,
-// because TCG timing drifts; the host takes medians.
+// all in one boot. One process moves itself between the two cgroups and times short chunks on
+// each side in turn, because TCG timing drifts with the host's load; the host takes medians.
 
 import { writeFileSync } from 'node:fs';
 import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
-import { probe } from '../../native/guest/guest/lib.js';
+import { makeCgroup, probe } from '../../native/guest/guest/lib.js';
 import type { GuestCase } from '../../native/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
 export const RULE_COUNTS = [0, 8, 1000];
-const REPS = 7;
+/** Rounds over the rule counts; each round runs one interleaved A/B series per count. */
+const ROUNDS = 2;
 
-/** Loop sizes per run, chosen so one run takes a few hundred ms under TCG. */
-const KINDS: Record<string, { n: number; args: string[] }> = {
-  open: { n: 20000, args: ['/tmp/bench/target'] },
-  exec: { n: 150, args: ['/tmp/bench/true'] },
-  connect: { n: 5000, args: ['127.0.0.1', '9'] },
+/** Operations per timed chunk and chunk pairs per series: a chunk takes some 10-30 ms under TCG. */
+const KINDS: Record<string, { chunk: number; pairs: number; args: string[] }> = {
+  open: { chunk: 200, pairs: 120, args: ['/tmp/bench/target'] },
+  exec: { chunk: 2, pairs: 60, args: ['/tmp/bench/true'] },
+  connect: { chunk: 50, pairs: 120, args: ['127.0.0.1', '9'] },
 };
 
 /**
@@ -38,6 +39,7 @@ export function policyWith(n: number): EnhanceProtect {
 }
 
 let fx: Fixture;
+let detached = false;
 const bound = new Map<number, Protected>();
 
 export async function setup(): Promise<void> {
@@ -52,22 +54,24 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  fx?.detach();
+  if (!detached) fx?.detach();
 }
 
-async function timed(kind: string, cgroup: string): Promise<number> {
+/** One interleaved series: ns/op of every chunk in cgroup A and of the chunk beside it in B (default: unbound). */
+async function series(kind: string, cgA: string, cgB = fx.outside.path): Promise<{ a: number[]; b: number[] }> {
   const k = KINDS[kind];
-  const r = await probe(['bench', kind, String(k.n), ...k.args], { cgroup });
-  const m = /ns=(\d+) n=(\d+) fails=(\d+)/.exec(r.detail);
-  if (r.result !== 'OK' || !m) throw new Error(`bench ${kind}: ${r.result} ${r.detail}`);
-  if (Number(m[3]) !== 0 && kind !== 'exec') throw new Error(`bench ${kind}: ${m[3]} of ${m[2]} operations failed`);
-  return Number(m[1]) / Number(m[2]);
+  const r = await probe(['abbench', kind, String(k.chunk), String(k.pairs), cgA, cgB, ...k.args]);
+  const m = /fails=(\d+) a=([\d,]+) b=([\d,]+)/.exec(r.detail);
+  if (r.result !== 'OK' || !m) throw new Error(`abbench ${kind}: ${r.result} ${r.detail} ${r.stderr}`);
+  if (Number(m[1]) !== 0) throw new Error(`abbench ${kind}: ${m[1]} operations failed`);
+  const perOp = (list: string) => list.split(',').map((t) => Number(t) / k.chunk);
+  return { a: perOp(m[2]), b: perOp(m[3]) };
 }
 
 export interface BenchSamples {
   kind: string;
-  n: number;
-  /** rules per type -> ns/op of each protected run, and of the unprotected run next to it */
+  chunk: number;
+  /** rules per type -> ns/op of each protected chunk, and of the unprotected chunk paired with it */
   samples: Record<string, { protected: number[]; unprotected: number[] }>;
 }
 
@@ -78,23 +82,42 @@ function benchCase(kind: string): GuestCase {
     async run(): Promise<BenchSamples> {
       const samples: BenchSamples['samples'] = {};
       for (const n of RULE_COUNTS) samples[n] = { protected: [], unprotected: [] };
-      await timed(kind, fx.outside.path); // warm caches (page cache, dentries) once
-      for (let rep = 0; rep < REPS; rep++) {
+      for (let round = 0; round < ROUNDS; round++) {
         for (const n of RULE_COUNTS) {
-          const p = bound.get(n) as Protected;
-          // Alternate which side goes first, so a drift within the pair cancels out over reps.
-          if (rep % 2 === 0) {
-            samples[n].protected.push(await timed(kind, p.cg.path));
-            samples[n].unprotected.push(await timed(kind, fx.outside.path));
-          } else {
-            samples[n].unprotected.push(await timed(kind, fx.outside.path));
-            samples[n].protected.push(await timed(kind, p.cg.path));
-          }
+          const { a, b } = await series(kind, (bound.get(n) as Protected).cg.path);
+          samples[n].protected.push(...a);
+          samples[n].unprotected.push(...b);
         }
       }
-      return { kind, n: KINDS[kind].n, samples };
+      return { kind, chunk: KINDS[kind].chunk, samples };
     },
   };
 }
 
-export const cases: GuestCase[] = Object.keys(KINDS).map(benchCase);
+export interface BaselineSamples {
+  /** kind -> ns/op per chunk: two unbound cgroups with the enforcer attached (A/A), then with no enforcer at all */
+  attached: Record<string, { a: number[]; b: number[] }>;
+  none: Record<string, { a: number[]; b: number[] }>;
+}
+
+/**
+ * What processes outside every protected cgroup pay: the same loops with the programs attached
+ * and with nothing attached. The attached series runs A/A (two unbound cgroups), which also
+ * shows the noise floor of the pairing.
+ */
+const baseline: GuestCase = {
+  name: 'bench: unprotected processes',
+  timeoutMs: 900_000,
+  async run(): Promise<BaselineSamples> {
+    const other = makeCgroup('outside-2').path;
+    const attached: BaselineSamples['attached'] = {};
+    const none: BaselineSamples['none'] = {};
+    for (const kind of Object.keys(KINDS)) attached[kind] = await series(kind, fx.outside.path, other);
+    fx.detach();
+    detached = true;
+    for (const kind of Object.keys(KINDS)) none[kind] = await series(kind, fx.outside.path, other);
+    return { attached, none };
+  },
+};
+
+export const cases: GuestCase[] = [...Object.keys(KINDS).map(benchCase), baseline];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { median, summarize, table } from './stats.js';
+import { baselineTable, median, summarize, summarizeBaseline, table } from './stats.js';
 
 describe('bench/bpf stats', () => {
   it('takes the median of odd and even sample counts', () => {
@@ -16,5 +16,11 @@ describe('bench/bpf stats', () => {
 
   it('refuses unpaired samples', () => {
     expect(() => summarize({ kind: 'exec', samples: { '0': { protected: [1, 2], unprotected: [1] } } })).toThrow('exec/0: unpaired samples');
+  });
+
+  it('compares attached and detached runs of unprotected processes, with the A/A noise floor', () => {
+    const rows = summarizeBaseline({ attached: { open: { a: [102, 104], b: [100, 104] } }, none: { open: { a: [100, 100], b: [100, 100] } } });
+    expect(rows).toEqual([{ kind: 'open', attachedNs: 103, noneNs: 100, ratio: 1.03, aaRatio: 1.01 }]);
+    expect(baselineTable(rows)).toContain('| open | 103 | 100 | 1.030 | +3.0% | 1.010 |');
   });
 });

@@ -56,3 +56,37 @@ export function table(rows: Row[]): string {
   }
   return lines.join('\n');
 }
+
+export interface BaselineRow {
+  kind: string;
+  attachedNs: number;
+  noneNs: number;
+  /** attached / none: what an unprotected process pays for the enforcer being there */
+  ratio: number;
+  /** median A/A pair ratio with the enforcer attached: the noise floor of the pairing */
+  aaRatio: number;
+}
+
+export function summarizeBaseline(b: {
+  attached: Record<string, { a: number[]; b: number[] }>;
+  none: Record<string, { a: number[]; b: number[] }>;
+}): BaselineRow[] {
+  return Object.keys(b.attached).map((kind) => {
+    const att = b.attached[kind];
+    const none = b.none[kind];
+    const attachedNs = median([...att.a, ...att.b]);
+    const noneNs = median([...none.a, ...none.b]);
+    return { kind, attachedNs, noneNs, ratio: attachedNs / noneNs, aaRatio: median(att.a.map((x, i) => x / att.b[i])) };
+  });
+}
+
+export function baselineTable(rows: BaselineRow[]): string {
+  const lines = [
+    '| operation | unprotected, enforcer attached ns/op | no enforcer ns/op | ratio | overhead | A/A pair ratio (noise floor) |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.kind} | ${Math.round(r.attachedNs)} | ${Math.round(r.noneNs)} | ${r.ratio.toFixed(3)} | ${pct(r.ratio)} | ${r.aaRatio.toFixed(3)} |`);
+  }
+  return lines.join('\n');
+}

@@ -166,6 +166,10 @@ describe('process and kernel interfaces', () => {
     expect(run.result('mount: denied by source and fstype')).toEqual({ inside: 'EPERM', otherSource: 'OK', outside: 'OK' });
   });
 
+  it('move_mount (new mount API) is denied inside', () => {
+    expect(run.result('move_mount: attaching a cloned mount tree denied')).toEqual({ mounted: 'OK', inside: 'EPERM', outside: 'OK' });
+  });
+
   it('umount is denied inside', () => {
     expect(run.result('umount: denied')).toEqual({ mounted: 'OK', inside: 'EPERM', outside: 'OK' });
   });

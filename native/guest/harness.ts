@@ -18,6 +18,8 @@ export interface GuestRunOptions {
   timeoutMs?: number;
   /** Print the console as it arrives (bench progress). */
   echo?: boolean;
+  /** Extra qemu arguments. */
+  qemuArgs?: string[];
 }
 
 export class GuestRun {
@@ -66,6 +68,7 @@ export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promi
     initrd,
     append: [`varmor.suite=${suite}`],
     timeoutMs: opts.timeoutMs ?? 300_000,
+    qemuArgs: opts.qemuArgs,
     onOutput: opts.echo ? (d) => process.stderr.write(d) : undefined,
   });
   const run = new GuestRun(suite, text, ms, initrd);

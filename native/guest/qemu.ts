@@ -15,6 +15,8 @@ export interface BootOptions {
   append: string[];
   timeoutMs: number;
   memoryMb?: number;
+  /** Extra qemu arguments (bench/bpf adds `-icount` for load-independent guest time). */
+  qemuArgs?: string[];
   /** Called with console output as it arrives (progress for long runs). */
   onOutput?: (chunk: string) => void;
 }
@@ -30,6 +32,7 @@ export function boot(opts: BootOptions): Promise<{ console: string; ms: number }
   const args = [
     '-accel', 'tcg', '-cpu', 'max', '-m', String(opts.memoryMb ?? 2048), '-smp', '1',
     '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
+    ...(opts.qemuArgs ?? []),
     '-kernel', opts.kernel, '-initrd', opts.initrd,
     '-append', ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'lsm=landlock,lockdown,yama,bpf', ...opts.append].join(' '),
   ];

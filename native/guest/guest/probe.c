@@ -210,6 +210,16 @@ static int do_progs(void) {
   return 0;
 }
 
+/* The new mount API: clone the mount at SRC (open_tree) and attach the clone at DST (move_mount). */
+static int do_move_mount(const char *src, const char *dst) {
+  int fd = syscall(SYS_open_tree, AT_FDCWD, src, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  if (fd < 0) return report(-1);
+  int rc = syscall(SYS_move_mount, fd, "", AT_FDCWD, dst, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */);
+  report(rc);
+  close(fd);
+  return 0;
+}
+
 static int do_ptrace(pid_t target) {
   if (ptrace(PTRACE_ATTACH, target, 0, 0) < 0) return report(-1);
   waitpid(target, NULL, 0);
@@ -268,48 +278,78 @@ static long long now_ns(void) {
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/*
- * Benchmark loops: `bench KIND N ARG...` runs N operations and prints the elapsed ns.
- * Kept in C so that the loop itself costs little next to the syscall being measured.
- */
-static int do_bench(int argc, char **argv) {
-  if (argc < 3) return usage("bench KIND N ARG");
-  const char *kind = argv[0];
-  long n = atol(argv[1]);
+/* Runs n operations of one kind; returns the elapsed ns (fails counts operations that failed). */
+static long long bench_ops(const char *kind, long n, char **args, int nargs, long *fails) {
   long long t0 = now_ns();
-  long fails = 0;
-  if (!strcmp(kind, "open")) {
+  if (!strcmp(kind, "open") && nargs >= 1) {
     for (long i = 0; i < n; i++) {
-      int fd = open(argv[2], O_RDONLY);
-      if (fd < 0) fails++; else close(fd);
+      int fd = open(args[0], O_RDONLY);
+      if (fd < 0) (*fails)++; else close(fd);
     }
-  } else if (!strcmp(kind, "exec")) {
+  } else if (!strcmp(kind, "exec") && nargs >= 1) {
     for (long i = 0; i < n; i++) {
       pid_t pid = fork();
       if (pid == 0) {
-        char *a[] = {argv[2], NULL};
+        char *a[] = {args[0], NULL};
         char *e[] = {NULL};
-        execve(argv[2], a, e);
+        execve(args[0], a, e);
         _exit(127);
       }
       int st = 0;
       waitpid(pid, &st, 0);
-      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fails++;
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) (*fails)++;
     }
-  } else if (!strcmp(kind, "connect")) {
-    if (argc < 4) return usage("bench connect N HOST PORT");
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[3]))};
-    inet_pton(AF_INET, argv[2], &a.sin_addr);
+  } else if (!strcmp(kind, "connect") && nargs >= 2) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(args[1]))};
+    inet_pton(AF_INET, args[0], &a.sin_addr);
     for (long i = 0; i < n; i++) {
-      /* UDP connect: the full connect hook path without a peer's handshake in the loop */
+      /* UDP connect: the whole connect hook, without a peer's handshake in the loop */
       int fd = socket(AF_INET, SOCK_DGRAM, 0);
-      if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) fails++;
+      if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) (*fails)++;
       if (fd >= 0) close(fd);
     }
   } else {
-    return usage("unknown bench kind");
+    return -1;
   }
-  printf("OK ns=%lld n=%ld fails=%ld\n", now_ns() - t0, n, fails);
+  return now_ns() - t0;
+}
+
+/*
+ * A/B benchmark: `abbench KIND CHUNK PAIRS CG_A CG_B ARG...`. The process moves itself between
+ * cgroup A (protected) and B (unprotected) and times CHUNK operations on each side, PAIRS times,
+ * alternating which side goes first. Interleaving at this grain makes the host's load (TCG
+ * shares two cores with everything else) hit both sides alike. Prints every chunk's ns:
+ * `OK fails=F a=t1,t2,... b=t1,t2,...`.
+ */
+static int do_abbench(int argc, char **argv) {
+  if (argc < 6) return usage("abbench KIND CHUNK PAIRS CG_A CG_B ARG...");
+  const char *kind = argv[0];
+  long chunk = atol(argv[1]);
+  int pairs = atoi(argv[2]);
+  const char *cg[2] = {argv[3], argv[4]};
+  char **args = argv + 5;
+  int nargs = argc - 5;
+  long long *t[2] = {calloc(pairs, sizeof(long long)), calloc(pairs, sizeof(long long))};
+  long fails = 0;
+  if (!t[0] || !t[1]) return usage("out of memory");
+  for (int i = 0; i < pairs; i++) {
+    for (int k = 0; k < 2; k++) {
+      int side = (i & 1) ? 1 - k : k;
+      if (join_cgroup(cg[side]) < 0) {
+        fprintf(stderr, "vprobe: cannot join cgroup %s: %s\n", cg[side], strerror(errno));
+        return 3;
+      }
+      long warm = 0;
+      bench_ops(kind, 1, args, nargs, &warm); /* first op after a move pays for the move */
+      t[side][i] = bench_ops(kind, chunk, args, nargs, &fails);
+      if (t[side][i] < 0) return usage("unknown bench kind or missing arguments");
+    }
+  }
+  printf("OK fails=%ld a=", fails);
+  for (int i = 0; i < pairs; i++) printf("%s%lld", i ? "," : "", t[0][i]);
+  printf(" b=");
+  for (int i = 0; i < pairs; i++) printf("%s%lld", i ? "," : "", t[1][i]);
+  printf("\n");
   return 0;
 }
 
@@ -356,6 +396,7 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "progs") && n == 0) return do_progs();
   if (!strcmp(op, "ptrace") && n == 1) return do_ptrace(atoi(a[0]));
   if (!strcmp(op, "mount") && n == 3) return report(mount(a[0], a[1], a[2], 0, NULL));
+  if (!strcmp(op, "move-mount") && n == 2) return do_move_mount(a[0], a[1]);
   if (!strcmp(op, "umount") && n == 1) return report(umount2(a[0], 0));
   if (!strcmp(op, "userns") && n == 0) return report(unshare(CLONE_NEWUSER));
   if (!strcmp(op, "cap") && n == 1) return do_cap(a[0]);
@@ -366,6 +407,6 @@ int main(int argc, char **argv) {
     sleep(atoi(a[0]));
     return 0;
   }
-  if (!strcmp(op, "bench")) return do_bench(n, a);
+  if (!strcmp(op, "abbench")) return do_abbench(n, a);
   return usage("unknown action or wrong number of arguments");
 }

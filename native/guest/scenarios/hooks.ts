@@ -298,6 +298,18 @@ export const cases: GuestCase[] = [
     },
   },
   {
+    name: 'move_mount: attaching a cloned mount tree denied',
+    async run() {
+      for (const d of ['/mnt/mm-src', '/mnt/mm-in', '/mnt/mm-out']) mkdirSync(d, { recursive: true });
+      const mounted = await attempt(['mount', 'mm-src', '/mnt/mm-src', 'tmpfs']);
+      const p = fx.protect('move-mount', { hardeningRules: ['disallow-mount'] });
+      const inside = await attempt(['move-mount', '/mnt/mm-src', '/mnt/mm-in'], p.cg.path);
+      const outside = await attempt(['move-mount', '/mnt/mm-src', '/mnt/mm-out'], fx.outside.path);
+      await sh('umount /mnt/mm-out; umount /mnt/mm-in; umount /mnt/mm-src');
+      return { mounted, inside, outside };
+    },
+  },
+  {
     name: 'umount: denied',
     async run() {
       mkdirSync('/mnt/u', { recursive: true });
