@@ -3,6 +3,7 @@
 // ArmorProfileModel with a profile built from them, and a DefenseInDepth policy that uses it.
 
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Registry } from 'prom-client';
 import type { AnyPolicy, ArmorProfileModel } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { ManualClock, startController, type ControllerHandle } from '../../webhook/controller/index.js';
@@ -34,7 +35,12 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let ctl: ControllerHandle;
   const clock = new ManualClock();
   const log = memoryLogger();
+  const registry = new Registry();
   const profile = 'varmor-shop-web';
+  const reconciles = async () =>
+    Number(
+      /varmor_controller_reconciles_total\{result="success"\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0,
+    );
 
   beforeAll(async () => {
     env = await startEnv(['shop']);
@@ -47,6 +53,7 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
       clock,
       resyncSeconds: 1,
       modelingGraceSeconds: 600,
+      registry,
     });
   }, 120_000);
   afterAll(async () => {
@@ -266,5 +273,30 @@ suite(`BehaviorModeling${reason ? ` (skipped: ${reason})` : ''}`, () => {
     });
     expect(ap.metadata.annotations?.[ANN_MODELING_START]).not.toBe(before);
     await waitUntil('phase Modeling', async () => (await getPolicy(env, web))?.status?.phase === 'Modeling');
+  });
+
+  it('a run in progress cannot be left, and stays refused however often it is reconciled', async () => {
+    await editPolicy(env, web, (s) => ({
+      ...s,
+      policy: {
+        enforcer: 'AppArmorSeccomp',
+        mode: 'DefenseInDepth',
+        defenseInDepth: { seccomp: { profileType: 'BehaviorModel' } },
+      },
+    }));
+    const refused = await waitUntil('the change refused', async () => {
+      const p = await getPolicy(env, web);
+      const u = p?.status?.conditions?.find((c) => c.type === 'Updated');
+      return p?.status?.phase === 'Error' && u?.reason === 'Forbidden' && u;
+    });
+    expect(refused.message).toContain('spec.policy.mode');
+    // Now the phase is Error; later reconciles must still know the run is in progress.
+    // Two rounds over every policy (resync runs each second here): `web` was among them.
+    const n = await reconciles();
+    const all = (await env.client.list<AnyPolicy>('VarmorPolicy', 'shop')).length;
+    ctl.resync();
+    await waitUntil('two more rounds of reconciles', async () => (await reconciles()) >= n + 2 * all);
+    expect((await getPolicy(env, web))?.status?.phase).toBe('Error');
+    expect((await getAp(env, 'shop', profile))?.spec.profile.mode).toBe('BehaviorModeling');
   });
 });

@@ -124,6 +124,16 @@ describe('appliedPolicy', () => {
     expect(old.spec.policy).toMatchObject({ enforcer: 'AppArmorBPF', mode: 'EnhanceProtect' });
     expect(old.metadata).toBe(now.metadata);
   });
+  it('says a modelling run is in progress while the ArmorProfile holds the modelling profile, whatever the phase', () => {
+    const modeling = decorateArmorProfile(
+      policy,
+      { ...built, spec: { ...built.spec, profile: { ...built.spec.profile, mode: 'BehaviorModeling' } } },
+      {},
+    );
+    const errored = { ...policy, status: { profileName: 'p', ready: false, phase: 'Error' } } as AnyPolicy;
+    expect(appliedPolicy(errored, modeling).status?.phase).toBe('Modeling');
+    expect(appliedPolicy(errored, decorateArmorProfile(policy, built, {})).status?.phase).toBe('Error');
+  });
 });
 
 describe('deepEqual', () => {

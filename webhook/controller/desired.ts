@@ -180,8 +180,15 @@ export function emptyModel(policy: AnyPolicy, name: string, namespace: string): 
  */
 export function appliedPolicy(policy: AnyPolicy, ap: ArmorProfile): AnyPolicy {
   const a = ap.metadata.annotations ?? {};
+  // A run is in progress while the ArmorProfile still holds the modelling profile; the policy's
+  // own phase cannot say so once a refused change has turned it to Error.
+  const modeling = ap.spec.profile?.mode === 'BehaviorModeling';
+  const status = modeling
+    ? { ...(policy.status ?? { profileName: ap.metadata.name ?? '', ready: false }), phase: 'Modeling' }
+    : policy.status;
   return {
     ...policy,
+    ...(status ? { status } : {}),
     spec: {
       ...policy.spec,
       target: ap.spec.target ?? policy.spec.target,
