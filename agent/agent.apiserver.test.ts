@@ -182,7 +182,7 @@ d('agent with a real API server', () => {
       const c = (await getAp('varmor-default-web')).status?.conditions?.find((x) => x.nodeName === 'node-a');
       return c?.status === 'False' ? c : undefined;
     });
-    expect(mine).toMatchObject({ reason: 'InvalidProfile', message: expect.stringContaining('spec.profile.seccompContent: not a seccomp profile') });
+    expect(mine).toMatchObject({ reason: 'InvalidProfile', message: expect.stringContaining('spec.profile.seccompContent: is not JSON') });
     expect(fs.readFileSync(seccompFile('varmor-default-web'), 'utf8')).toBe(DENY_MKDIR);
   }, 60_000);
 

@@ -34,7 +34,9 @@ describe('decodeArmorProfile', () => {
     };
     expect(bad((ap) => (ap.spec.profile.enforcer = 'NetworkProxy'))).toThrow(/spec.profile.enforcer: unknown enforcer "NetworkProxy"/);
     expect(bad((ap) => (ap.spec.profile.seccompContent = '{"syscalls":[]}'))).toThrow(/spec.profile.seccompContent: not a seccomp profile/);
-    expect(bad((ap) => (ap.spec.profile.bpfContent = '!!!'))).toThrow(/spec.profile.bpfContent: not base64/);
+    expect(bad((ap) => (ap.spec.profile.seccompContent = '{"syscalls": '))).toThrow(/spec.profile.seccompContent: is not JSON/);
+    expect(bad((ap) => (ap.spec.profile.mode = 'Strict'))).toThrow(/spec.profile.mode: unknown mode "Strict"/);
+    expect(bad((ap) => (ap.spec.profile.bpfContent = '!!!'))).toThrow(/spec.profile.bpfContent: is not base64/);
     expect(bad((ap) => (ap.spec.profile.bpfPolicyId = 7))).toThrow(/spec.profile.bpfPolicyId: 7 does not match/);
     expect(bad((ap) => delete ap.spec.profile.content)).toThrow(/spec.profile.content: missing for AppArmor/);
     expect(bad((ap) => (ap.spec.profile.name = 'Bad/Name'))).toThrow(expect.objectContaining({ code: 'EPROFILE', field: 'spec.profile.name' }));

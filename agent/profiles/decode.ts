@@ -1,12 +1,13 @@
 // Decodes an ArmorProfile object (crd.varmor.org/v1beta1, as the controller writes it) into what
-// the node's loaders need, per CONTRACTS.md: AppArmor text (base64 in spec.profile.content),
-// Seccomp JSON text, BPF tables (base64) and the policy id. Pure; every error names the field.
-// (profiler/armorprofile.ts's fromArmorProfile is the same decoding owned by the profiler; this
-// module is the agent's single entry point to it, so the loaders never see raw objects.)
+// the node's loaders need: the profiler's fromArmorProfile does the decoding (names, enforcers,
+// mode, base64 of the AppArmor text and BPF tables); this module adds what the node needs on top
+// (the object's coordinates for status, its version, modelling) and is stricter where a node must
+// be: an enforcer listed without its content is an error, not a silently skipped loader. Pure;
+// every error names the field.
 
 import type { ArmorProfile, Enforcer } from '../../profiler/api/types.js';
 import { bpfPolicyId } from '../../profiler/names.js';
-import { parseEnforcers } from '../../profiler/validate/enforcer.js';
+import { ArmorProfileDecodeError, fromArmorProfile } from '../../profiler/armorprofile.js';
 import { AgentError } from '../errors.js';
 
 export class ProfileDecodeError extends AgentError {
@@ -37,15 +38,6 @@ export interface NodeProfile {
   target: { kind: string; name?: string; containers?: string[] };
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function base64(profile: string, field: string, s: unknown): Buffer {
-  if (typeof s !== 'string') throw new ProfileDecodeError(profile, field, 'not a string');
-  const compact = s.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0) throw new ProfileDecodeError(profile, field, 'not base64');
-  return Buffer.from(compact, 'base64');
-}
-
 export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
   const objectName = ap.metadata?.name ?? '';
   if (!objectName) throw new ProfileDecodeError('?', 'metadata.name', 'missing');
@@ -55,11 +47,14 @@ export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(profileName) || profileName.length > 253) {
     throw new ProfileDecodeError(objectName, 'spec.profile.name', `invalid profile name ${JSON.stringify(profileName)}`);
   }
-  const enforcers = parseEnforcers(p.enforcer);
-  if (!enforcers) throw new ProfileDecodeError(objectName, 'spec.profile.enforcer', `unknown enforcer ${JSON.stringify(p.enforcer)}`);
-  const mode = String(p.mode ?? '');
-  if (!mode) throw new ProfileDecodeError(objectName, 'spec.profile.mode', 'missing');
-
+  let dec: ReturnType<typeof fromArmorProfile>;
+  try {
+    dec = fromArmorProfile({ ...ap, spec: { ...ap.spec, profile: { ...p, name: profileName } } });
+  } catch (e) {
+    if (e instanceof ArmorProfileDecodeError) throw new ProfileDecodeError(objectName, e.path, e.message.replace(`${e.path}: `, ''));
+    throw e;
+  }
+  const { enforcers, mode } = dec;
   const out: NodeProfile = {
     namespace: ap.metadata.namespace ?? '',
     objectName,
@@ -71,30 +66,28 @@ export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
     mode,
     target: { kind: ap.spec.target?.kind ?? '', name: ap.spec.target?.name, containers: ap.spec.target?.containers },
   };
-  if (p.bpfPolicyId !== undefined && p.bpfPolicyId !== out.bpfPolicyId) {
+  if (dec.bpfPolicyId !== out.bpfPolicyId) {
     throw new ProfileDecodeError(
       objectName,
       'spec.profile.bpfPolicyId',
-      `${p.bpfPolicyId} does not match bpfPolicyId(${profileName}) = ${out.bpfPolicyId}`,
+      `${dec.bpfPolicyId} does not match bpfPolicyId(${profileName}) = ${out.bpfPolicyId}`,
     );
   }
   if (enforcers.includes('AppArmor')) {
-    if (p.content === undefined) throw new ProfileDecodeError(objectName, 'spec.profile.content', 'missing for AppArmor');
-    out.appArmor = { profile: base64(objectName, 'spec.profile.content', p.content).toString('utf8'), complain: mode === 'BehaviorModeling' };
+    if (!dec.appArmor) throw new ProfileDecodeError(objectName, 'spec.profile.content', 'missing for AppArmor');
+    out.appArmor = { profile: dec.appArmor.profile, complain: dec.appArmor.complain || mode === 'BehaviorModeling' };
   }
   if (enforcers.includes('Seccomp')) {
-    if (typeof p.seccompContent !== 'string') throw new ProfileDecodeError(objectName, 'spec.profile.seccompContent', 'missing for Seccomp');
-    try {
-      const doc = JSON.parse(p.seccompContent) as { defaultAction?: unknown };
-      if (typeof doc.defaultAction !== 'string') throw new Error('no defaultAction');
-    } catch (e) {
-      throw new ProfileDecodeError(objectName, 'spec.profile.seccompContent', `not a seccomp profile: ${(e as Error).message}`);
+    if (typeof p.seccompContent !== 'string' || !dec.seccomp) throw new ProfileDecodeError(objectName, 'spec.profile.seccompContent', 'missing for Seccomp');
+    if (typeof dec.seccomp.defaultAction !== 'string') {
+      throw new ProfileDecodeError(objectName, 'spec.profile.seccompContent', 'not a seccomp profile: no defaultAction');
     }
+    // The text as the controller stored it: the kubelet reads exactly these bytes.
     out.seccomp = p.seccompContent;
   }
   if (enforcers.includes('BPF')) {
-    if (p.bpfContent === undefined) throw new ProfileDecodeError(objectName, 'spec.profile.bpfContent', 'missing for BPF');
-    out.bpfTables = new Uint8Array(base64(objectName, 'spec.profile.bpfContent', p.bpfContent));
+    if (!dec.bpfTables) throw new ProfileDecodeError(objectName, 'spec.profile.bpfContent', 'missing for BPF');
+    out.bpfTables = dec.bpfTables;
   }
   const bm = ap.spec.behaviorModeling;
   if (bm?.enable) {
