@@ -1,4 +1,4 @@
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
@@ -18,6 +18,9 @@ import {
   writeCertFiles,
   type CertBundle,
 } from './index.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 // RSA keygen is the slow part: one bundle for the whole file.
 let bundle: CertBundle;

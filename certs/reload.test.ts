@@ -1,12 +1,15 @@
 // Rotation under load: a client keeps opening fresh TLS connections (no session reuse) while the
 // certificate folder is rotated; every handshake must succeed and the new certificate be served.
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CertReloader, generateBundle, issueServingCert, readServingFiles, writeCertFiles, type CertBundle } from './index.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 let dir: string;
 let first: CertBundle;
@@ -79,7 +82,7 @@ describe('CertReloader', () => {
     expect(serials.size).toBe(2);
     expect(reloads).toEqual([next.cert]);
     expect(requests).toBeGreaterThan(5);
-  }, 20_000);
+  }, 60_000);
 
   it('keeps the old context when the folder holds a mismatched pair', async () => {
     const installed: string[] = [];

@@ -1,6 +1,6 @@
 // `varmor webhook` in the embedded mode, as `npm start` runs it: the repository's example policies,
 // a certificate generated into an empty folder, and the README's example reviews over HTTPS.
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import https from 'node:https';
 import http from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseWebhookArgs, startWebhook, UsageError, type StartedWebhook } from './main.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -78,9 +81,9 @@ describe('startWebhook (embedded)', () => {
     if (cfg === 'help') throw new Error('unexpected');
     started = await startWebhook(cfg);
     ca = await readFile(path.join(dir, 'certs', 'ca.crt'), 'utf8');
-  });
+  }, 60_000);
   afterAll(async () => {
-    await started.stop();
+    await started?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -21,7 +21,8 @@ class ShapeError extends Error {
 function stringMap(v: unknown, field: string): void {
   if (absent(v)) return;
   if (!isObject(v)) throw new ShapeError(field, 'must be an object of strings');
-  for (const [k, val] of Object.entries(v)) if (typeof val !== 'string') throw new ShapeError(`${field}[${JSON.stringify(k)}]`, 'must be a string');
+  // for...in rather than Object.entries: this runs on every request, over every label and annotation.
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k) && typeof v[k] !== 'string') throw new ShapeError(`${field}[${JSON.stringify(k)}]`, 'must be a string');
 }
 
 function profile(v: unknown, field: string): void {

@@ -17,7 +17,6 @@
 // - Only our annotations and the two securityContext fields are written; nothing is removed.
 
 import type { Enforcer } from '../../profiler/api/types.js';
-import { seccompLocalhostProfile } from '../../profiler/names.js';
 import { escapePointer } from './pointer.js';
 import type { MatchPolicy, PolicyIndex } from './policies.js';
 import { ANNOTATION, OPT_IN_LABEL, UNCONFINED, type Container, type ContainerList, type JsonPatchOp, type Pod, type ProfileRef } from './types.js';
@@ -136,24 +135,26 @@ interface Ctx {
 const sameProfile = (a: ProfileRef | undefined, type: string, localhostProfile: string) =>
   a !== undefined && a !== null && a.type === type && a.localhostProfile === localhostProfile;
 
+/** null: no profile set here; undefined: set, and ours to replace; a string: why it keeps us out. */
+function explicitProfile(ref: ProfileRef | undefined, where: 'container' | 'pod', ours: string): string | undefined | null {
+  if (!ref || typeof ref !== 'object') return null;
+  if (ref.type === 'Unconfined') return `${where} sets Unconfined`;
+  if (ref.type === 'Localhost' && ref.localhostProfile !== ours) return `${where} sets its own Localhost profile`;
+  return undefined;
+}
+
 /** Why an explicit profile (container first, then Pod) keeps us out, or undefined. */
 function ownChoice(container: ProfileRef | undefined, pod: ProfileRef | undefined, ours: string): string | undefined {
-  const check = (ref: ProfileRef | undefined, where: string): string | undefined | null => {
-    if (!ref || typeof ref !== 'object') return null;
-    if (ref.type === 'Unconfined') return `${where} sets Unconfined`;
-    if (ref.type === 'Localhost' && ref.localhostProfile !== ours) return `${where} sets its own Localhost profile`;
-    return undefined;
-  };
-  const own = check(container, 'container');
+  const own = explicitProfile(container, 'container', ours);
   if (own !== null) return own;
-  return check(pod, 'pod') ?? undefined;
+  return explicitProfile(pod, 'pod', ours) ?? undefined;
 }
 
 function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c: Container, scOps: JsonPatchOp[]): ContainerDecision {
   const { annotations, wanted, pod } = ctx;
-  const ref = `localhost/${p.profileName}`;
+  const ref = p.localhostRef;
   const decision: ContainerDecision = { list, container: c.name, policy: p.id, profileName: p.profileName, applied: [], skipped: [] };
-  const skip = (enforcer: Enforcer, reason: string) => decision.skipped.push({ enforcer, reason });
+  const skipped = decision.skipped;
   const sc = c.securityContext && typeof c.securityContext === 'object' ? c.securityContext : undefined;
   const podSc = pod.spec.securityContext && typeof pod.spec.securityContext === 'object' ? pod.spec.securityContext : undefined;
   const windows = pod.spec.os?.name === 'windows';
@@ -164,11 +165,11 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
     const legacyKey = ANNOTATION.legacyAppArmor(c.name);
     const legacy = annotations[legacyKey];
     const own = ownChoice(sc?.appArmorProfile, podSc?.appArmorProfile, p.profileName);
-    if (annotations[key] === UNCONFINED) skip('AppArmor', `opted out by annotation ${key}`);
-    else if (windows) skip('AppArmor', 'Windows pod');
-    else if (own) skip('AppArmor', own);
+    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'AppArmor', reason: `opted out by annotation ${key}` });
+    else if (windows) skipped.push({ enforcer: 'AppArmor', reason: 'Windows pod' });
+    else if (own) skipped.push({ enforcer: 'AppArmor', reason: own });
     else if (legacy !== undefined && (legacy === UNCONFINED || (legacy.startsWith('localhost/') && legacy !== ref)))
-      skip('AppArmor', `annotation ${legacyKey} is ${legacy}`);
+      skipped.push({ enforcer: 'AppArmor', reason: `annotation ${legacyKey} is ${legacy}` });
     else {
       decision.applied.push('AppArmor');
       wanted.set(key, ref);
@@ -181,12 +182,12 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
 
   if (p.enforcers.has('Seccomp')) {
     const key = ANNOTATION.seccomp(c.name);
-    const path = seccompLocalhostProfile(p.profileName);
+    const path = p.seccompPath;
     const own = ownChoice(sc?.seccompProfile, podSc?.seccompProfile, path);
-    if (annotations[key] === UNCONFINED) skip('Seccomp', `opted out by annotation ${key}`);
-    else if (windows) skip('Seccomp', 'Windows pod');
-    else if (sc?.privileged === true) skip('Seccomp', 'privileged container');
-    else if (own) skip('Seccomp', own);
+    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'Seccomp', reason: `opted out by annotation ${key}` });
+    else if (windows) skipped.push({ enforcer: 'Seccomp', reason: 'Windows pod' });
+    else if (sc?.privileged === true) skipped.push({ enforcer: 'Seccomp', reason: 'privileged container' });
+    else if (own) skipped.push({ enforcer: 'Seccomp', reason: own });
     else {
       decision.applied.push('Seccomp');
       wanted.set(key, ref);
@@ -196,7 +197,7 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
 
   if (p.enforcers.has('BPF')) {
     const key = ANNOTATION.bpf(c.name);
-    if (annotations[key] === UNCONFINED) skip('BPF', `opted out by annotation ${key}`);
+    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'BPF', reason: `opted out by annotation ${key}` });
     else {
       decision.applied.push('BPF');
       wanted.set(key, ref);

@@ -2,6 +2,7 @@
 // the other way round would turn `/` into `~01`). Annotation keys always contain a `/`.
 
 export function escapePointer(token: string): string {
-  if (token.indexOf('~') === -1 && token.indexOf('/') === -1) return token;
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+  const tilde = token.indexOf('~') !== -1;
+  if (!tilde && token.indexOf('/') === -1) return token;
+  return (tilde ? token.replaceAll('~', '~0') : token).replaceAll('/', '~1');
 }

@@ -10,7 +10,7 @@
 // The losers are reported as conflicts (log line and metric), never silently dropped.
 
 import type { AnyPolicy, Enforcer } from '../../profiler/api/types.js';
-import { bpfPolicyId, DEFAULT_PRODUCT_NAMESPACE, profileName } from '../../profiler/names.js';
+import { bpfPolicyId, DEFAULT_PRODUCT_NAMESPACE, profileName, seccompLocalhostProfile } from '../../profiler/names.js';
 import { compileSelector, type LabelPredicate } from './selector.js';
 
 export interface MatchPolicy {
@@ -21,6 +21,10 @@ export interface MatchPolicy {
   /** `VarmorPolicy/ns/name` or `VarmorClusterPolicy/name`, for logs and conflict reports. */
   id: string;
   profileName: string;
+  /** `localhost/<profileName>`, the value of our annotations. */
+  localhostRef: string;
+  /** `varmor/<profileName>.json`, the seccompProfile.localhostProfile. */
+  seccompPath: string;
   bpfPolicyId: number;
   enforcers: ReadonlySet<Enforcer>;
   mode: string;
@@ -52,6 +56,8 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
     name,
     id: cluster ? `VarmorClusterPolicy/${name}` : `VarmorPolicy/${namespace}/${name}`,
     profileName: pn,
+    localhostRef: `localhost/${pn}`,
+    seccompPath: seccompLocalhostProfile(pn),
     bpfPolicyId: bpfPolicyId(pn),
     enforcers: new Set(enforcers),
     mode: policy.spec.policy.mode,

@@ -90,11 +90,6 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
     else request.log.warn({ code: err.code, reason: err.message }, 'request refused');
     return reply.code(status).send({ code: err.code ?? 'INTERNAL', message: status < 500 ? err.message : 'internal error' });
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const url = request.routeOptions.url;
-    const handler = url === '/mutate' ? 'mutate' : url === '/validate' ? 'validate' : 'other';
-    metrics.duration.observe({ handler }, reply.elapsedTime / 1000);
-  });
   await app.register(mutatePlugin, { state: opts.state, metrics });
   if (opts.validator) await app.register(validatePlugin, { validator: opts.validator, metrics });
 

@@ -2,12 +2,15 @@
 // must be well formed (a coded 4xx, or an AdmissionReview for the request's uid whose patch, if any,
 // applies cleanly to the object sent), and the server must still serve a real request afterwards.
 // Deterministic: a seeded generator, so a failure names the case that reproduces it.
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonpatch from 'fast-json-patch';
 import { podReview, startTestWebhook, type TestWebhook } from './testing.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CASES = 10_240;

@@ -1,6 +1,6 @@
 // The real HTTPS server, real AdmissionReview JSON, the returned patch applied with fast-json-patch
 // and the result checked against the Pod schema of Kubernetes' OpenAPI (kubernetes-models).
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import jsonpatch from 'fast-json-patch';
 import { Pod as PodModel } from 'kubernetes-models/v1/Pod';
 import { podReview, startTestWebhook, type TestWebhook } from './testing.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const policiesDir = path.join(here, 'testdata', 'policies');

@@ -1,7 +1,7 @@
 // The webhook against a real kube-apiserver (e2e/cluster's control plane, our CRDs): the informers
 // feed the store, and the API server itself calls /mutate and /validate through registered webhook
 // configurations, so the Pods it stores carry our patch after its own validation.
-import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +12,9 @@ import { startWebhookServer, type RunningWebhook } from '../server/app.js';
 import { profilerValidator } from '../validator.js';
 import { InformerSource } from './informer.js';
 import { PolicyStore } from './store.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 const reason = unavailableReason();
 if (reason) console.log(`webhook cluster tests skipped: ${reason}`);

@@ -1,4 +1,4 @@
-import { describe, expect, it, afterAll, beforeAll } from '@jest/globals';
+import { describe, expect, it, afterAll, beforeAll, jest } from '@jest/globals';
 import { cp, mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { profilerValidator } from '../validator.js';
 import { FolderSource } from './folder.js';
 import { PolicyStore } from './store.js';
+
+// Servers, key generation and the profiler load take seconds on a busy shared machine.
+jest.setTimeout(60_000);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testdata = path.join(here, '..', 'server', 'testdata', 'policies');
