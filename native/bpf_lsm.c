@@ -875,6 +875,30 @@ static napi_value js_read_events(napi_env env, napi_callback_info info)
 	return eb.arr;
 }
 
+/* ---- program ids (tests, diagnostics) -------------------------------------------------- */
+
+static napi_value js_program_ids(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct enforcer *e = unwrap(env, info, &argc, NULL, true);
+	napi_value arr;
+	uint32_t n = 0;
+	if (!e)
+		return NULL;
+	napi_create_array(env, &arr);
+	for (int i = 0; i < e->nlinks; i++) {
+		struct bpf_link_info li;
+		uint32_t len = sizeof(li);
+		napi_value v;
+		memset(&li, 0, sizeof(li));
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(e->links[i]), &li, &len))
+			continue;
+		napi_create_uint32(env, li.prog_id, &v);
+		napi_set_element(env, arr, n++, v);
+	}
+	return arr;
+}
+
 /* ---- probe ----------------------------------------------------------------------------- */
 
 static int try_load(enum bpf_prog_type type, enum bpf_attach_type at, const char *fn)
@@ -940,6 +964,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "unbindCgroup", NULL, js_unbind, NULL, NULL, NULL, napi_default, NULL },
 		{ "bindings", NULL, js_bindings, NULL, NULL, NULL, napi_default, NULL },
 		{ "readEvents", NULL, js_read_events, NULL, NULL, NULL, napi_default, NULL },
+		{ "programIds", NULL, js_program_ids, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_value cls, probe;
 	napi_define_class(env, "NativeEnforcer", NAPI_AUTO_LENGTH, js_ctor, NULL, sizeof(methods) / sizeof(methods[0]), methods,

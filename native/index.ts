@@ -60,6 +60,7 @@ interface NativeEnforcer {
   unbindCgroup(cgroupId: bigint): void;
   bindings(): Map<bigint, number>;
   readEvents(max?: number): BpfEvent[];
+  programIds(): number[];
 }
 
 interface Addon {
@@ -153,6 +154,11 @@ export class BpfEnforcer {
   /** Drain up to `max` (default 4096) events from the ring buffer; never blocks. */
   readEvents(max?: number): BpfEvent[] {
     return wrap(() => this.native.readEvents(max));
+  }
+
+  /** Kernel ids of the attached (or adopted) programs, as `bpftool prog list` shows them. */
+  programIds(): number[] {
+    return wrap(() => this.native.programIds());
   }
 
   /** Close everything. Unpinned: nothing stays attached. Pinned: the pins keep enforcing

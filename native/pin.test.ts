@@ -30,10 +30,9 @@ describe('pinPath: survive a restart, adopt, unpin', () => {
   });
 
   it('pins, keeps the programs and rules after detach, adopts them, and unpins to nothing', async () => {
-    const before = bpfProgIds();
     const a = new BpfEnforcer({ mode: 'audit', pinPath: pin });
     a.attach();
-    const progs = new Set([...bpfProgIds()].filter((id) => !before.has(id)));
+    const progs = new Set(a.programIds());
     expect(progs.size).toBeGreaterThanOrEqual(3);
     expect(readdirSync(pin).filter((f) => f.startsWith('link_')).length).toBe(progs.size);
     const cg = makeCgroup('varmor-pin');
@@ -49,8 +48,8 @@ describe('pinPath: survive a restart, adopt, unpin', () => {
 
     const b = new BpfEnforcer({ mode: 'audit', pinPath: pin });
     b.attach();
-    // adopted: no second copy of the programs was loaded
-    expect([...bpfProgIds()].filter((id) => !before.has(id)).sort()).toEqual([...progs].sort());
+    // adopted: the very same programs, no second copy loaded
+    expect(new Set(b.programIds())).toEqual(progs);
     expect(b.bindings().get(cg.id)).toBe(77);
     expect(b.policies().get(77)).toBe(1);
     b.readEvents(100000);
