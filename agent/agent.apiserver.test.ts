@@ -99,6 +99,9 @@ d('agent with a real API server', () => {
     co = kc.makeApiClient(CustomObjectsApi);
     await until('CRDs served', async () => (await co.listNamespacedCustomObject({ ...coords }), true));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varmor-agent-api-'));
+    // Left by a profile deleted while no agent ran: removed after the first sync.
+    fs.mkdirSync(path.join(dir, 'seccomp', 'varmor'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'seccomp', 'varmor', 'varmor-default-gone.json'), DENY_MKDIR);
     agent = await Agent.start({
       nodeName: 'node-a',
       kube: kubeClient(cp.kubeconfigPath),
@@ -136,8 +139,9 @@ d('agent with a real API server', () => {
     }
   };
 
-  it('is ready and serves metrics', async () => {
+  it('is ready and serves metrics, after removing the Seccomp file of a profile that is gone', async () => {
     expect(agent.isReady()).toBe(true);
+    expect(fs.existsSync(seccompFile('varmor-default-gone'))).toBe(false);
     const ready = await fetch(`http://127.0.0.1:${agent.metricsPort}/health/readiness`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();

@@ -121,9 +121,14 @@ export class Agent {
   private async run(): Promise<void> {
     const { log } = this;
     log.info('agent starting', { bpfMode: this.bpf.mode, bpfUnavailable: this.bpf.unavailable, pinPath: this.opts.pinPath });
+    if (this.bpf.unpinned) log.warn('bpf not pinned', { reason: this.bpf.unpinned });
     this.metricsPort = await this.http.listen(this.opts.metricsPort, this.opts.metricsAddress ?? '127.0.0.1');
     await this.profileSource.start();
     await this.chain;
+    // Profiles deleted while no agent ran left their files behind.
+    await this.enqueue(async () => {
+      this.node.removeStaleSeccompFiles();
+    });
     await this.hook.listen();
     await this.podSource.start();
     await this.enqueue(async () => {

@@ -156,6 +156,16 @@ export class NodeAgent {
     this.updateGauges();
   }
 
+  /** Removes Seccomp files of profiles the API server no longer has (call after the first sync). */
+  removeStaleSeccompFiles(): string[] {
+    const stale = this.d.seccomp.list().filter((name) => !this.profiles.get(name)?.profile?.seccomp);
+    for (const name of stale) {
+      this.d.seccomp.remove(name);
+      this.d.log.info('stale seccomp profile removed', { profile: name, path: this.d.seccomp.pathOf(name) });
+    }
+    return stale;
+  }
+
   /** A pod referencing these BPF profiles was scheduled here: place their tables now. */
   prewarm(profileNames: string[]): void {
     if (!this.d.bpf.backend) return;

@@ -39,6 +39,8 @@ export interface BpfHandle {
   mode: BpfMode | 'off';
   /** Why BPF cannot enforce here (for the status entry), when mode is not 'enforce'. */
   unavailable?: string;
+  /** Set when pinning failed and the objects live only as long as this process (logged at start). */
+  unpinned?: string;
 }
 
 export async function openBpf(option: BpfModeOption, pinPath: string | undefined, native?: NativeModule): Promise<BpfHandle> {
@@ -51,22 +53,34 @@ export async function openBpf(option: BpfModeOption, pinPath: string | undefined
   } catch (e) {
     return { backend: null, mode: 'off', unavailable: `native addon not available: ${(e as Error).message}` };
   }
+  let unpinned: string | undefined;
   const tryMode = (mode: BpfMode): BpfBackend => {
-    const b = new mod.BpfEnforcer({ mode, pinPath });
-    b.attach();
-    return b;
+    try {
+      const b = new mod.BpfEnforcer({ mode, pinPath });
+      b.attach();
+      return b;
+    } catch (e) {
+      // No bpffs at pinPath (not mounted, read-only): enforce anyway, unpinned, and say so.
+      if (!pinPath || !/pin/i.test((e as Error).message)) throw e;
+      unpinned = `pinning under ${pinPath} failed (${(e as Error).message}); BPF objects live only as long as this process`;
+      const b = new mod.BpfEnforcer({ mode });
+      b.attach();
+      return b;
+    }
   };
   const lsmReason = probe.lsmReason ?? 'kernel refuses BPF LSM programs';
   if (option === 'enforce' || (option === 'auto' && probe.lsm)) {
     try {
-      return { backend: tryMode('enforce'), mode: 'enforce' };
+      const backend = tryMode('enforce');
+      return { backend, mode: 'enforce', unpinned };
     } catch (e) {
       if (option === 'enforce') throw new EnforcerUnavailableError('BPF', `BPF LSM attach failed: ${(e as Error).message}`);
     }
   }
   if (!probe.tracing) return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}) and no BPF tracing (${probe.tracingReason ?? 'unknown'})` };
   try {
-    return { backend: tryMode('audit'), mode: 'audit', unavailable: `no BPF LSM (${lsmReason}); audit programs record only` };
+    const backend = tryMode('audit');
+    return { backend, mode: 'audit', unavailable: `no BPF LSM (${lsmReason}); audit programs record only`, unpinned };
   } catch (e) {
     return { backend: null, mode: 'off', unavailable: `no BPF LSM (${lsmReason}); audit attach failed: ${(e as Error).message}` };
   }

@@ -96,6 +96,20 @@ describe('openBpf', () => {
     expect((await openBpf('auto', undefined, fake(false, false, () => undefined))).mode).toBe('off');
     expect((await openBpf('off', undefined, fake(true, true, () => undefined))).backend).toBeNull();
   });
+  it('runs unpinned (and says so) when the pin path is not on a bpffs', async () => {
+    const h = await openBpf('auto', '/not-bpffs/varmor', {
+      ...fake(true, true, () => undefined),
+      BpfEnforcer: class {
+        constructor(private readonly o: { pinPath?: string }) {}
+        attach(): void {
+          if (this.o.pinPath) throw new Error(`cannot create pin directory ${this.o.pinPath}: No such file or directory`);
+        }
+        detach(): void {}
+      } as unknown as NativeModule['BpfEnforcer'],
+    });
+    expect(h.mode).toBe('enforce');
+    expect(h.unpinned).toMatch(/pinning under \/not-bpffs\/varmor failed/);
+  });
   it('enforce refuses to fall back to audit', async () => {
     await expect(openBpf('enforce', undefined, fake(true, true, () => { throw Object.assign(new Error('EPERM'), { code: 'EPERM' }); }))).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
   });
