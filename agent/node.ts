@@ -158,7 +158,11 @@ export class NodeAgent {
 
   /** Removes Seccomp files of profiles the API server no longer has (call after the first sync). */
   removeStaleSeccompFiles(): string[] {
-    const stale = this.d.seccomp.list().filter((name) => !this.profiles.get(name)?.profile?.seccomp);
+    // A profile that exists but failed to decode keeps its previous file in force.
+    const stale = this.d.seccomp.list().filter((name) => {
+      const st = this.profiles.get(name);
+      return !st || (st.profile && st.profile.seccomp === undefined && !st.decodeError);
+    });
     for (const name of stale) {
       this.d.seccomp.remove(name);
       this.d.log.info('stale seccomp profile removed', { profile: name, path: this.d.seccomp.pathOf(name) });
