@@ -3,7 +3,7 @@
 // and 1,000 rules per type. `--write` also rewrites bench/bpf/RESULTS.md with the table.
 // Run: npm run bench:bpf [-- --write]
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runGuest } from '../../native/guest/harness.js';
 import { baselineTable, summarize, summarizeBaseline, table, type Row } from './stats.js';
@@ -55,5 +55,9 @@ of the pairing), then with the enforcer detached.
 
 ${base}
 `;
-  writeFileSync(join(REPO_ROOT, 'bench', 'bpf', 'RESULTS.md'), md);
+  // Hand-written notes below the generated part survive a rerun.
+  const file = join(REPO_ROOT, 'bench', 'bpf', 'RESULTS.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const notes = old.indexOf('\n## Notes\n');
+  writeFileSync(file, notes >= 0 ? md + old.slice(notes) : md);
 }
