@@ -302,6 +302,28 @@ d('agent with containerd, runc and the OCI hook', () => {
     await hook.listen();
   }, 60_000);
 
+  it('cleans a binding whose container went away while the agent could not hear its poststop', async () => {
+    if (!bpf.backend) {
+      console.warn(`stale-entry test skipped: ${bpf.unavailable}`);
+      return;
+    }
+    const pod = pods.find((p) => p.sandboxConfig.metadata.name === 'violator')!;
+    const rec = agent.containerRecords().find((r) => r.containerId === pod.containerIds['web'])!;
+    expect(bpf.backend.bindings().has(rec.cgroupId!)).toBe(true);
+    await hook.close();
+    try {
+      await removePod(ctrd, pod); // poststop cannot reach the agent: fail open, the entry stays
+      pods.splice(pods.indexOf(pod), 1);
+      expect(bpf.backend.bindings().has(rec.cgroupId!)).toBe(true);
+    } finally {
+      await hook.listen();
+    }
+    const r = await agent.reconcileContainers();
+    expect(r.removed).toBe(1);
+    expect(bpf.backend.bindings().has(rec.cgroupId!)).toBe(false);
+    expect(agent.containerRecords().some((x) => x.containerId === rec.containerId)).toBe(false);
+  }, 60_000);
+
   it('unbinds at poststop and withdraws the BPF tables with the last container', async () => {
     if (!bpf.backend) {
       console.warn(`unbind test skipped: ${bpf.unavailable}`);
