@@ -67,7 +67,7 @@ export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promi
     kernel,
     initrd,
     append: [`varmor.suite=${suite}`],
-    timeoutMs: opts.timeoutMs ?? 300_000,
+    timeoutMs: opts.timeoutMs ?? 600_000,
     qemuArgs: opts.qemuArgs,
     onOutput: opts.echo ? (d) => process.stderr.write(d) : undefined,
   });
