@@ -129,3 +129,37 @@ export function removeContainerLogLinks(podLogsDir: string, linkDir = '/var/log/
   }
   return n;
 }
+
+function ipt(bin: string, args: string[]): boolean {
+  try {
+    execFileSync(bin, ['-w', ...args], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Chains a kubelet may create even with makeIPTablesUtilChains off (older runs, other versions): the
+ * canary and hint chains, and KUBE-FIREWALL with its INPUT/OUTPUT jumps. No other Kubernetes runs on
+ * these machines, so any KUBE-* utility chain here is ours.
+ */
+export function removeKubeletIptables(): number {
+  let n = 0;
+  for (const bin of ['iptables', 'ip6tables']) {
+    for (const [table, chains] of [
+      ['filter', ['KUBE-FIREWALL', 'KUBE-KUBELET-CANARY']],
+      ['nat', ['KUBE-KUBELET-CANARY', 'KUBE-MARK-DROP', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']],
+      ['mangle', ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']],
+    ] as const) {
+      for (const chain of chains) {
+        for (const parent of ['INPUT', 'OUTPUT', 'POSTROUTING']) while (ipt(bin, ['-t', table, '-D', parent, '-j', chain]));
+        if (ipt(bin, ['-t', table, '-F', chain]) && ipt(bin, ['-t', table, '-X', chain])) n++;
+      }
+    }
+  }
+  return n;
+}
+
+/** Host paths the kubelet uses whatever its --root-dir (the device plugin socket dir is fixed). */
+export const KUBELET_FIXED_PATHS = ['/var/lib/kubelet/device-plugins/kubelet.sock'];

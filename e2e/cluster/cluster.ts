@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildImages } from '../../manifests/images/build.js';
 import { PAUSE_IMAGE } from '../../manifests/images/refs.js';
-import { killShims, leftoverCgroups, removeContainerLogLinks, removeKubeletCgroups, unmountUnder } from './cleanup.js';
+import { killShims, KUBELET_FIXED_PATHS, leftoverCgroups, removeContainerLogLinks, removeKubeletCgroups, removeKubeletIptables, unmountUnder } from './cleanup.js';
 import { apiserverArgs, etcdArgs, etcdBinary, k8sBinary, KUBERNETES_SERVICE_IP, SERVICE_CIDR, WORK_DIR } from './components.js';
 import { containerdPaths, writeContainerdConfig, type ContainerdOptions } from './containerd.js';
 import { CriRuntime } from './cri.js';
+import { HOOK_SOCKET } from './hook.js';
 import { httpOk, httpsGet, writeKubeconfig } from './kubeconfig.js';
 import { CNI_BIN_DIR, ensureBpffs, NODE_IP, releaseBpffs, setUpNetwork, tearDownNetwork } from './network.js';
 import { writeClusterPki } from './pki.js';
@@ -33,6 +34,8 @@ const CONTAINERD_DIR = join(CLUSTER_WORK, 'containerd');
 export const POD_LOGS = join(CLUSTER_WORK, 'pod-logs');
 /** Present while /sys/fs/bpf is a bpffs that up mounted (outside `CLUSTER_WORK`'s cleanup on purpose). */
 const BPFFS_MARKER = join(WORK_DIR, 'mounted-bpffs');
+const HOST_DIRS = ['/var/lib/kubelet', '/run/varmor'];
+const HOST_DIRS_MARKER = join(WORK_DIR, 'created-host-dirs');
 const STOP_ORDER = ['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'containerd'];
 
 export interface ClusterState {
@@ -93,6 +96,8 @@ function kubeletConfig(pki: ReturnType<typeof writeClusterPki>, port: number, he
     fileCheckFrequency: '10s',
     nodeStatusUpdateFrequency: '5s',
     localStorageCapacityIsolation: false,
+    // No KUBE-FIREWALL / canary chains in the host's iptables (nothing here needs them).
+    makeIPTablesUtilChains: false,
     // Container logs stay under .work (the default is /var/log/pods); kept after down for debugging.
     podLogsDir: POD_LOGS,
   };
@@ -151,6 +156,14 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
   log('network: bridge, CNI config, API server DNAT');
   setUpNetwork(apiserverPort, join(CLUSTER_WORK, 'cni/net.d'), join(CLUSTER_WORK, 'cni/ipam'));
   if (ensureBpffs(BPFFS_MARKER)) log('mounted bpffs at /sys/fs/bpf (unmounted again by down)');
+  // Host directories a node has and this machine may not: the kubelet's fixed device-plugin dir and the
+  // agent's hook socket dir. Remember which ones we create, so down removes exactly those.
+  for (const dir of HOST_DIRS) {
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(HOST_DIRS_MARKER, `${dir}\n`, { flag: 'a' });
+    }
+  }
 
   log('containerd');
   const ctrd = writeContainerdConfig({
@@ -218,6 +231,8 @@ export async function up(opts: UpOptions = {}): Promise<ClusterState> {
     `--config=${kubeletConfigFile}`,
     `--kubeconfig=${kubeconfigFor('kubelet')}`,
     `--root-dir=${KUBELET_ROOT}`,
+    // Defaults to /var/lib/kubelet/pki whatever --root-dir says.
+    `--cert-dir=${join(KUBELET_ROOT, 'pki')}`,
     `--hostname-override=${NODE_NAME}`,
     `--node-ip=${NODE_IP}`,
     '--v=1',
@@ -292,6 +307,16 @@ export async function down(opts: { quiet?: boolean; keepLogs?: boolean } = {}): 
   removeContainerLogLinks(POD_LOGS);
   result.network = tearDownNetwork();
   if (releaseBpffs(BPFFS_MARKER)) result.network.push('bpffs /sys/fs/bpf');
+  result.network.push(`${removeKubeletIptables()} kubelet iptables chains`);
+  // The agent's hook socket outlives it when its pod is force-removed.
+  for (const p of [...KUBELET_FIXED_PATHS, HOOK_SOCKET]) rmSync(p, { force: true });
+  if (existsSync(HOST_DIRS_MARKER)) {
+    for (const dir of readFileSync(HOST_DIRS_MARKER, 'utf8').split('\n').filter(Boolean)) {
+      rmSync(dir, { recursive: true, force: true });
+      result.network.push(dir);
+    }
+    rmSync(HOST_DIRS_MARKER, { force: true });
+  }
   result.leftovers = leftoverCgroups();
   const keep = opts.keepLogs ? [LOGS] : [];
   if (existsSync(CLUSTER_WORK)) {

@@ -122,12 +122,13 @@ export async function stopPidDir(pidDir: string, order: string[], onlyListed = f
     .map((f) => f.slice(0, -4));
   const sorted = [...order.filter((n) => names.includes(n)), ...(onlyListed ? [] : names.filter((n) => !order.includes(n)))];
   const stopped: string[] = [];
+  const t0 = Date.now();
   for (const name of sorted) {
     const file = join(pidDir, `${name}.pid`);
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 1 && alive(pid)) {
       await killPid(pid);
-      stopped.push(name);
+      stopped.push(`${name} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     }
     rmSync(file, { force: true });
   }
