@@ -34,13 +34,22 @@ fi
 
 work=e2e/cluster/.work
 unavailable=""
+# One local cluster per machine (one bridge, one work dir): a second run waits for the first.
+mkdir -p "$work"
+exec 9>"$work/e2e.lock"
+if ! flock -n 9; then
+  say "another e2e run holds $work/e2e.lock; waiting (up to 30 min)"
+  flock -w 1800 9 || unavailable="another e2e run kept the local cluster busy for 30 min"
+fi
 cleanup() {
   say "tearing the local cluster down"
   $TS e2e/cluster/cli.ts down || say "WARNING: cluster down reported leftovers"
   say "total e2e wall time $(( $(date +%s) - t0 ))s"
 }
 
-if ! bash e2e/cluster/build.sh; then
+if [ -n "$unavailable" ]; then
+  :
+elif ! bash e2e/cluster/build.sh; then
   unavailable="the Kubernetes binaries could not be built (e2e/cluster/build.sh failed; see above)"
 elif ! npm run --silent build; then
   # tsc still emits on type errors (the static checks report those); only a missing dist/ stops us.
@@ -53,7 +62,8 @@ fi
 
 if [ -z "$unavailable" ]; then
   trap cleanup EXIT
-  if ! VARMOR_E2E_IMAGES=product $TS e2e/cluster/cli.ts up; then
+  # The daemons outlive this script if it is killed: they must not inherit the lock (fd 9).
+  if ! VARMOR_E2E_IMAGES=product $TS e2e/cluster/cli.ts up 9>&-; then
     unavailable="the local cluster did not come up (logs: $work/cluster/logs)"
   else
     export KUBECONFIG="$PWD/$work/kubeconfig"
