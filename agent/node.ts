@@ -41,6 +41,8 @@ export interface RuntimeContainer {
   pid: number;
   /** OCI spec annotations: containerd's CRI identity plus our pod annotations (pod_annotations). */
   annotations: Record<string, string>;
+  /** OCI spec linux.cgroupsPath (resolves the cgroup when /proc is seen from a private cgroup namespace). */
+  cgroupsPath?: string;
 }
 
 export interface ContainerSource {
@@ -319,7 +321,7 @@ export class NodeAgent {
     const started = process.hrtime.bigint();
     let decision: HookDecision;
     try {
-      decision = req.stage === 'createRuntime' ? await this.onCreate(req.state) : this.onStop(req.state);
+      decision = req.stage === 'createRuntime' ? await this.onCreate(req.state, req.cgroupPath) : this.onStop(req.state);
     } catch (e) {
       decision = { ok: false, reason: errMsg(e) };
     }
@@ -330,8 +332,8 @@ export class NodeAgent {
     return decision;
   }
 
-  private async onCreate(state: OciState): Promise<HookDecision> {
-    const rec = await this.admit(state.id, state.pid, state.annotations);
+  private async onCreate(state: OciState, cgroupPath?: string): Promise<HookDecision> {
+    const rec = await this.admit(state.id, state.pid, state.annotations, { path: cgroupPath });
     if (!rec) return { ok: true };
     return this.bindRecord(rec, true);
   }
@@ -343,7 +345,7 @@ export class NodeAgent {
   }
 
   /** Records a workload container that carries a varmor annotation; null for anything else. */
-  private async admit(id: string, pid: number, annotations: Record<string, string>): Promise<ContainerRecord | null> {
+  private async admit(id: string, pid: number, annotations: Record<string, string>, hint?: { path?: string; cgroupsPath?: string }): Promise<ContainerRecord | null> {
     const ident = containerIdentity(annotations);
     if (ident.type === 'sandbox') return null;
     const targets = containerTargets(annotations, ident.name);
@@ -362,7 +364,7 @@ export class NodeAgent {
       seenAt: Date.now(),
     };
     if (pid > 0) {
-      const loc = this.d.cgroups.ofPid(pid);
+      const loc = this.d.cgroups.ofPid(pid, hint);
       rec.cgroupId = loc.id;
     }
     if (existing) this.forget(existing);
@@ -488,7 +490,7 @@ export class NodeAgent {
       let rec = this.containers.get(c.id);
       if (!rec) {
         try {
-          rec = (await this.admit(c.id, c.pid, c.annotations)) ?? undefined;
+          rec = (await this.admit(c.id, c.pid, c.annotations, { cgroupsPath: c.cgroupsPath })) ?? undefined;
         } catch (e) {
           this.d.log.warn('container not resolved', { containerId: c.id, error: errMsg(e) });
           continue;
@@ -537,7 +539,7 @@ export class NodeAgent {
       if (!c.running || c.pid <= 0) continue;
       let rec: ContainerRecord | null;
       try {
-        rec = await this.admit(c.id, c.pid, c.annotations);
+        rec = await this.admit(c.id, c.pid, c.annotations, { cgroupsPath: c.cgroupsPath });
       } catch {
         continue;
       }

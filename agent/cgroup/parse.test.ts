@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import fs from 'node:fs';
-import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './parse.js';
+import { cgroup2MountFromMountinfo, unifiedPathFromCgroupsPath, unifiedPathFromProcCgroup } from './parse.js';
 import { CgroupResolver } from './resolve.js';
 
 const hybrid = fs.readFileSync(new URL('./testdata/mountinfo-hybrid.txt', import.meta.url), 'utf8');
@@ -40,5 +40,28 @@ describe('CgroupResolver on this host', () => {
   });
   it('reports a missing process with ESRCH', () => {
     expect(() => new CgroupResolver().ofPid(2 ** 22 + 12345)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+});
+
+describe('OCI cgroupsPath to the unified path', () => {
+  it('takes cgroupfs paths as they are', () => {
+    expect(unifiedPathFromCgroupsPath('/kubepods/besteffort/pod1/abc')).toBe('/kubepods/besteffort/pod1/abc');
+  });
+  it('expands the systemd driver form', () => {
+    expect(unifiedPathFromCgroupsPath('kubepods-besteffort-pod1.slice:cri-containerd:abc')).toBe(
+      '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-abc.scope',
+    );
+    expect(unifiedPathFromCgroupsPath('-.slice:docker:abc')).toBe('/docker-abc.scope');
+  });
+  it('names a path it cannot read', () => {
+    expect(() => unifiedPathFromCgroupsPath('kubepods:abc')).toThrow(expect.objectContaining({ code: 'ECGROUPSPATH' }));
+  });
+});
+
+describe('CgroupResolver hints', () => {
+  it('prefers the path the hook saw from the host cgroup namespace', () => {
+    const own = unifiedPathFromProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+    const r = new CgroupResolver();
+    expect(r.ofPid(2 ** 22 + 12345, { path: own }).path).toBe(own);
   });
 });

@@ -38,3 +38,25 @@ export function unifiedPathFromProcCgroup(text: string, pid: number | string = '
   }
   throw new RuntimeError('ENOCGROUP2', `/proc/${pid}/cgroup has no 0:: line (process not in the unified hierarchy)`);
 }
+
+/**
+ * The unified-hierarchy path of an OCI `linux.cgroupsPath`: an absolute path with the cgroupfs
+ * driver, or `slice:prefix:name` with the systemd driver (`kubepods-besteffort-pod1.slice:cri-containerd:ID`
+ * -> `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-ID.scope`).
+ */
+export function unifiedPathFromCgroupsPath(cgroupsPath: string): string {
+  if (cgroupsPath.startsWith('/')) return cgroupsPath;
+  const parts = cgroupsPath.split(':');
+  if (parts.length !== 3 || !parts[0]!.endsWith('.slice')) {
+    throw new RuntimeError('ECGROUPSPATH', `cgroupsPath ${JSON.stringify(cgroupsPath)} is neither absolute nor slice:prefix:name`);
+  }
+  const [slice, prefix, name] = parts as [string, string, string];
+  const dirs: string[] = [];
+  const base = slice.slice(0, -'.slice'.length);
+  if (base !== '-') {
+    const words = base.split('-');
+    for (let i = 1; i <= words.length; i++) dirs.push(`${words.slice(0, i).join('-')}.slice`);
+  }
+  dirs.push(name.endsWith('.slice') ? name : `${prefix ? `${prefix}-` : ''}${name}.scope`);
+  return `/${dirs.join('/')}`;
+}

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './parse.js';
+import { cgroup2MountFromMountinfo, unifiedPathFromCgroupsPath, unifiedPathFromProcCgroup } from './parse.js';
 import { RuntimeError } from '../errors.js';
 
 export interface CgroupLocation {
@@ -28,15 +28,24 @@ export class CgroupResolver {
     return this.mount;
   }
 
-  ofPid(pid: number): CgroupLocation {
+  /**
+   * `hint`: what the hook saw from the host's cgroup namespace, or the OCI spec's cgroupsPath; used
+   * when this process sits in a private cgroup namespace and /proc/<pid>/cgroup is relative to it.
+   */
+  ofPid(pid: number, hint?: { path?: string; cgroupsPath?: string }): CgroupLocation {
+    if (hint?.path && !hint.path.startsWith('/..')) return this.ofPath(hint.path);
     let text: string;
     try {
       text = fs.readFileSync(path.join(this.procRoot, String(pid), 'cgroup'), 'utf8');
     } catch (e) {
       throw new RuntimeError('ESRCH', `process ${pid}: ${(e as Error).message}`);
     }
-    const rel = unifiedPathFromProcCgroup(text, pid);
-    return this.ofPath(rel);
+    try {
+      return this.ofPath(unifiedPathFromProcCgroup(text, pid));
+    } catch (e) {
+      if ((e as RuntimeError).code !== 'ECGROUPNS' || !hint?.cgroupsPath) throw e;
+      return this.ofPath(unifiedPathFromCgroupsPath(hint.cgroupsPath));
+    }
   }
 
   ofPath(rel: string): CgroupLocation {

@@ -10,6 +10,11 @@ describe('hook request', () => {
       state: { id: 'c1', pid: 42, bundle: '/b', status: 'creating', annotations: { a: 'b' } },
     });
   });
+  it('takes the cgroup path the hook adds to the stage line', () => {
+    expect(parseHookRequest(`createRuntime /kubepods/pod1/c1\n${JSON.stringify(state)}`).cgroupPath).toBe('/kubepods/pod1/c1');
+    expect(() => parseHookRequest(`createRuntime relative/path\n${JSON.stringify(state)}`)).toThrow(/malformed first line/);
+    expect(() => parseHookRequest(`createRuntime /a /b\n${JSON.stringify(state)}`)).toThrow(/malformed first line/);
+  });
   it('allows pid 0 at poststop only', () => {
     const s = JSON.stringify({ ...state, pid: 0 });
     expect(parseHookRequest(`poststop\n${s}`).state.pid).toBe(0);

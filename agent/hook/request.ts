@@ -16,6 +16,8 @@ export interface OciState {
 export interface HookRequest {
   stage: HookStage;
   state: OciState;
+  /** The container's unified cgroup path as the hook saw it from the host's cgroup namespace. */
+  cgroupPath?: string;
 }
 
 export class HookRequestError extends AgentError {
@@ -30,7 +32,10 @@ export class HookRequestError extends AgentError {
 export function parseHookRequest(raw: string): HookRequest {
   const nl = raw.indexOf('\n');
   if (nl < 0) throw new HookRequestError('stage', 'missing newline after the stage');
-  const stage = raw.slice(0, nl).trim();
+  const [stage, cgroupPath, ...extra] = raw.slice(0, nl).trim().split(' ');
+  if (extra.length || (cgroupPath !== undefined && !/^\/[^\0]*$/.test(cgroupPath))) {
+    throw new HookRequestError('stage', `malformed first line ${JSON.stringify(raw.slice(0, Math.min(nl, 200)))}`);
+  }
   if (stage !== 'createRuntime' && stage !== 'poststop') {
     throw new HookRequestError('stage', `unknown stage ${JSON.stringify(stage)}`);
   }
@@ -54,6 +59,7 @@ export function parseHookRequest(raw: string): HookRequest {
   for (const [k, v] of Object.entries(annotations)) if (typeof v === 'string') ann[k] = v;
   return {
     stage,
+    ...(cgroupPath ? { cgroupPath } : {}),
     state: {
       id: s['id'],
       pid,

@@ -13,7 +13,10 @@
  *     runc itself applies those before exec, so nothing is lost).
  *
  * Usage: varmor-hook <createRuntime|poststop> <agent socket>
- * Protocol: "<stage>\n<state json>", half-close; the agent answers "ok\n" or "deny <reason>\n".
+ * Protocol: "<stage>[ <cgroup path>]\n<state json>", half-close; the agent answers "ok\n" or
+ * "deny <reason>\n". The cgroup path is the `0::` line of /proc/<pid>/cgroup read here, in the host's
+ * cgroup namespace (runc runs hooks there): an agent in a private cgroup namespace would see it
+ * relative to its own.
  * Static, no allocation beyond one buffer: runc waits on it for every container start.
  */
 #define _GNU_SOURCE
@@ -44,6 +47,30 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* The unified (v2) cgroup path of the container's init, from "pid":N in the state; "" if none. */
+static void cgroup_of_state(char *out, size_t outlen) {
+  out[0] = 0;
+  const char *p = strstr(state, "\"pid\":");
+  if (!p) return;
+  long pid = strtol(p + 6, NULL, 10);
+  if (pid <= 0) return;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/cgroup", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return;
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "0::", 3) != 0) continue;
+    size_t n = strcspn(line + 3, "\n");
+    if (n > 0 && n < outlen && line[3] == '/') {
+      memcpy(out, line + 3, n);
+      out[n] = 0;
+    }
+    break;
+  }
+  fclose(f);
+}
+
 /* Returns 0 on "ok", 1 on "deny" (reason printed), -1 when the agent could not be asked. */
 static int ask_agent(const char *socket_path, const char *stage, size_t state_len) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -57,7 +84,10 @@ static int ask_agent(const char *socket_path, const char *stage, size_t state_le
     return -1;
   }
   strcpy(addr.sun_path, socket_path);
+  char cgroup[4096];
+  cgroup_of_state(cgroup, sizeof cgroup);
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || write_all(fd, stage, strlen(stage)) < 0 ||
+      (cgroup[0] && (write_all(fd, " ", 1) < 0 || write_all(fd, cgroup, strlen(cgroup)) < 0)) ||
       write_all(fd, "\n", 1) < 0 || write_all(fd, state, state_len) < 0) {
     close(fd);
     return -1;

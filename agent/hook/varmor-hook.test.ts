@@ -55,6 +55,12 @@ describe('varmor-hook (C)', () => {
     expect(r.status).toBe(0);
     expect(seen.at(-1)).toMatchObject({ stage: 'createRuntime', state: { id: 'cid', pid: 4242, annotations: BPF } });
   });
+  it('adds the container init cgroup path, read from /proc/<pid>/cgroup on the host side', async () => {
+    answer = { ok: true };
+    expect((await runHook('createRuntime', state(BPF, process.pid))).status).toBe(0);
+    const own = /^0::(.*)$/m.exec(fs.readFileSync('/proc/self/cgroup', 'utf8'))![1];
+    expect(seen.at(-1)?.cgroupPath).toBe(own);
+  });
   it('fails the create when the agent denies a BPF container, with the reason', async () => {
     answer = { ok: false, reason: 'ArmorProfile for varmor-x (BPF) is not known' };
     const r = await runHook('createRuntime', state(BPF));

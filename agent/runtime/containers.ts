@@ -28,7 +28,7 @@ export class CriContainerSource implements ContainerSource {
       }
       try {
         const info = await this.cri.containerInfo(c.id);
-        const rc: RuntimeContainer = { id: c.id, running: info.state === 'CONTAINER_RUNNING', pid: info.pid, annotations: info.specAnnotations };
+        const rc: RuntimeContainer = { id: c.id, running: info.state === 'CONTAINER_RUNNING', pid: info.pid, annotations: info.specAnnotations, cgroupsPath: info.cgroupsPath };
         this.cache.set(c.id, rc);
         out.push(rc);
       } catch {

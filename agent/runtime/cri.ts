@@ -27,6 +27,8 @@ export interface CriContainerInfo {
   sandboxId: string;
   /** The OCI spec annotations (pod annotations passed through by containerd's pod_annotations). */
   specAnnotations: Record<string, string>;
+  /** The OCI spec's linux.cgroupsPath. */
+  cgroupsPath?: string;
 }
 
 export interface SecurityProfile {
@@ -172,12 +174,14 @@ export function parseContainerInfo(id: string, state: ContainerState, info: Reco
   let pid = 0;
   let sandboxId = '';
   let specAnnotations: Record<string, string> = {};
+  let cgroupsPath: string | undefined;
   const raw = info['info'];
   if (raw) {
-    const doc = JSON.parse(raw) as { pid?: number; sandboxID?: string; runtimeSpec?: { annotations?: Record<string, string> } };
+    const doc = JSON.parse(raw) as { pid?: number; sandboxID?: string; runtimeSpec?: { annotations?: Record<string, string>; linux?: { cgroupsPath?: string } } };
     pid = typeof doc.pid === 'number' ? doc.pid : 0;
     sandboxId = doc.sandboxID ?? '';
     specAnnotations = doc.runtimeSpec?.annotations ?? {};
+    cgroupsPath = doc.runtimeSpec?.linux?.cgroupsPath || undefined;
   }
-  return { id, state, pid, sandboxId, specAnnotations };
+  return { id, state, pid, sandboxId, specAnnotations, cgroupsPath };
 }
