@@ -42,6 +42,25 @@ export function checkNetworkTools(): void {
   }
 }
 
+/** The CNI network: the bridge plugin on BRIDGE, host-local addresses from POD_SUBNET. */
+export function cniConflist(ipamDir: string): { cniVersion: string; name: string; plugins: Record<string, unknown>[] } {
+  return {
+    cniVersion: '1.0.0',
+    name: 'varmor-e2e',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: BRIDGE,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
+        // Only the Service range is routed (to the node): pods have no default route, so no traffic leaves.
+        ipam: { type: 'host-local', ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]], routes: [{ dst: SERVICE_CIDR }], dataDir: ipamDir },
+      },
+    ],
+  };
+}
+
 /** Creates the bridge and the API server DNAT; writes the CNI config. Idempotent. */
 export function setUpNetwork(apiserverPort: number, cniConfDir: string, ipamDir: string): void {
   checkNetworkTools();
@@ -62,21 +81,7 @@ export function setUpNetwork(apiserverPort: number, cniConfDir: string, ipamDir:
 
   mkdirSync(cniConfDir, { recursive: true });
   mkdirSync(ipamDir, { recursive: true });
-  const conflist = {
-    cniVersion: '1.0.0',
-    name: 'varmor-e2e',
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: BRIDGE,
-        isGateway: true,
-        ipMasq: false,
-        hairpinMode: true,
-        // Only the Service range is routed (to the node): pods have no default route, so no traffic leaves.
-        ipam: { type: 'host-local', ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]], routes: [{ dst: SERVICE_CIDR }], dataDir: ipamDir },
-      },
-    ],
-  };
+  const conflist = cniConflist(ipamDir);
   writeFileSync(join(cniConfDir, '10-varmor-e2e.conflist'), JSON.stringify(conflist, null, 2));
 }
 
