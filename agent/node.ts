@@ -38,6 +38,8 @@ const VT_MODE_RECORD = 2;
 export interface RuntimeContainer {
   id: string;
   running: boolean;
+  /** Exited (or unknown to the runtime): its bindings can go. A created, not yet running one stays. */
+  exited?: boolean;
   pid: number;
   /** OCI spec annotations: containerd's CRI identity plus our pod annotations (pod_annotations). */
   annotations: Record<string, string>;
@@ -502,8 +504,10 @@ export class NodeAgent {
         else if (!d.ok) this.d.log.error('container not bound', { containerId: c.id, reason: d.reason });
       }
     }
+    // Created-but-not-started containers are between their createRuntime hook and start: keep them.
+    const live = new Set(list.filter((c) => !c.exited).map((c) => c.id));
     for (const rec of [...this.containers.values()]) {
-      if (!running.has(rec.containerId) && rec.seenAt < listedAt) {
+      if (!live.has(rec.containerId) && rec.seenAt < listedAt) {
         this.forget(rec);
         removed++;
       }

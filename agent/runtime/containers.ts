@@ -17,18 +17,26 @@ export class CriContainerSource implements ContainerSource {
     for (const c of listed) {
       live.add(c.id);
       const running = c.state === 'CONTAINER_RUNNING';
+      const exited = c.state === 'CONTAINER_EXITED' || c.state === 'CONTAINER_UNKNOWN';
       const cached = this.cache.get(c.id);
       if (cached && (known.has(c.id) || !running || cached.pid > 0)) {
-        out.push({ ...cached, running });
+        out.push({ ...cached, running, exited });
         continue;
       }
       if (!running) {
-        out.push({ id: c.id, running, pid: 0, annotations: c.annotations });
+        out.push({ id: c.id, running, exited, pid: 0, annotations: c.annotations });
         continue;
       }
       try {
         const info = await this.cri.containerInfo(c.id);
-        const rc: RuntimeContainer = { id: c.id, running: info.state === 'CONTAINER_RUNNING', pid: info.pid, annotations: info.specAnnotations, cgroupsPath: info.cgroupsPath };
+        const rc: RuntimeContainer = {
+          id: c.id,
+          running: info.state === 'CONTAINER_RUNNING',
+          exited: info.state === 'CONTAINER_EXITED' || info.state === 'CONTAINER_UNKNOWN',
+          pid: info.pid,
+          annotations: info.specAnnotations,
+          cgroupsPath: info.cgroupsPath,
+        };
         this.cache.set(c.id, rc);
         out.push(rc);
       } catch {
