@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
-import { ensureCertFiles } from '../certs/index.js';
+import { ensureCertFiles, readServingFiles } from '../certs/index.js';
 import { DEFAULT_PRODUCT_NAMESPACE } from '../profiler/names.js';
 import { OPT_IN_LABEL } from './mutate/types.js';
 import type { AppArmorStyle } from './mutate/mutate.js';
@@ -155,7 +155,12 @@ export async function startWebhook(config: WebhookConfig): Promise<StartedWebhoo
     onChange: (index) => observePolicies(metrics, index),
   });
 
-  const certs = await ensureCertFiles(config.certDir, { serviceName: config.service, namespace: config.productNamespace });
+  // In a cluster the folder is a mounted Secret (read-only, rotated by whoever issued it): use what is
+  // there and hot-reload it. Only a missing certificate is generated, as in the embedded mode.
+  const mounted = cluster ? await readServingFiles(config.certDir) : null;
+  const certs = mounted
+    ? { generated: false, reason: undefined }
+    : await ensureCertFiles(config.certDir, { serviceName: config.service, namespace: config.productNamespace });
   let synced = false;
   const server = await startWebhookServer({
     host: config.host,

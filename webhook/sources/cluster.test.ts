@@ -3,18 +3,36 @@
 // configurations, so the Pods it stores carry our patch after its own validation.
 import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { caBundle, ensureCertFiles } from '../../certs/index.js';
 import { startEnv, unavailableReason, waitUntil, type Env } from '../../e2e/controller/harness.js';
 import { startWebhookServer, type RunningWebhook } from '../server/app.js';
 import { profilerValidator } from '../validator.js';
+import { parseWebhookArgs, startWebhook } from '../main.js';
+import { podReview } from '../server/testing.js';
 import { InformerSource } from './informer.js';
 import { PolicyStore } from './store.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);
+
+function postJson(port: number, ca: string, body: object): Promise<{ response: { patch?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', servername: 'localhost', port, method: 'POST', path: '/mutate', ca, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(JSON.parse(text)));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 const reason = unavailableReason();
 if (reason) console.log(`webhook cluster tests skipped: ${reason}`);
@@ -145,6 +163,38 @@ describe('webhook with a real API server', () => {
       await waitUntil('the informer drops the policy', async () => store.policies().size === 0);
       const after = await env.core.createNamespacedPod({ namespace: 'shop', body: pod('web-3') });
       expect(after.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']).toBeUndefined();
+    },
+    120_000,
+  );
+
+  maybe(
+    '`varmor webhook --kubeconfig` serves from the informers and runs the controller',
+    async () => {
+      const custom = env.kc.makeApiClient(CustomObjectsApi);
+      await custom.createNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'varmorpolicies', body: policy('api', 'BPF') });
+      const cfg = parseWebhookArgs(['--kubeconfig', env.cp.kubeconfigPath, '--port', '0', '--metrics-port', '0', '--cert-dir', dir, '--log-level', 'silent']);
+      if (cfg === 'help') throw new Error('unexpected');
+      const started = await startWebhook(cfg);
+      try {
+        const ready = await fetch(`http://127.0.0.1:${started.server.metricsPort}/readyz`);
+        expect(ready.status).toBe(200);
+        // The controller (webhook/controller) compiles the policy into its ArmorProfile.
+        const ap = await waitUntil('the ArmorProfile of the policy', async () => {
+          try {
+            return await custom.getNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'armorprofiles', name: 'varmor-shop-api' });
+          } catch {
+            return false;
+          }
+        }, 60_000);
+        expect((ap as { spec: { profile: { name: string } } }).spec.profile.name).toBe('varmor-shop-api');
+        // And the admission path sees the same policy through main's informers.
+        const ca = await readFile(path.join(dir, 'ca.crt'), 'utf8');
+        const answer = await postJson(started.server.port, ca, podReview({ metadata: { name: 'w', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } }, { namespace: 'shop' }));
+        const ops = JSON.parse(Buffer.from(answer.response.patch ?? '', 'base64').toString()) as { value: unknown }[];
+        expect(ops).toEqual([{ op: 'add', path: '/metadata/annotations', value: { 'container.bpf.security.beta.varmor.org/app': 'localhost/varmor-shop-api' } }]);
+      } finally {
+        await started.stop();
+      }
     },
     120_000,
   );
