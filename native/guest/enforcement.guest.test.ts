@@ -222,6 +222,31 @@ describe('policy lifecycle', () => {
     expect(r.events).toContainEqual(expect.objectContaining({ hook: 'exec', decision: 'denied', path: '/bin/busybox', cgroupId: r.cgroupId }));
   });
 
+  it('pinned: enforcement outlives the agent process; the next one adopts the pins, unpin removes all', () => {
+    const r = run.result<{
+      firstAgent: { code: number; stderr: string };
+      programsBefore: number;
+      programsAfterExit: number;
+      afterExit: string;
+      programsAdopted: number;
+      adoptedBinding?: number;
+      policyId: number;
+      afterAdopt: string;
+      afterUnpin: string;
+      programsLeft: number;
+      pinDir: string[];
+    }>('pinning: enforcement outlives the agent process, a new one adopts the pins');
+    expect(r.firstAgent).toEqual({ code: 0, stderr: '' });
+    expect(r.programsAfterExit).toBeGreaterThan(r.programsBefore);
+    expect(r.afterExit).toBe('EPERM');
+    expect(r.programsAdopted).toBe(r.programsAfterExit);
+    expect(r.adoptedBinding).toBe(r.policyId);
+    expect(r.afterAdopt).toBe('EPERM');
+    expect(r.afterUnpin).toBe('OK');
+    expect(r.programsLeft).toBe(r.programsBefore);
+    expect(r.pinDir).toEqual([]);
+  });
+
   it('detach leaves no program attached and nothing enforced', () => {
     const r = run.result<{ before: string; after: string; programsAttached: number; programsLeft: string[]; bpffs: string[] }>(
       'detach: nothing left attached or enforced',

@@ -3,10 +3,10 @@
 // native/guest/*.guest.test.ts and bench/bpf.
 
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GuestRunError, GuestUnavailableError } from './errors.js';
-import { ADDON_REL, buildInitramfs } from './initramfs.js';
+import { addonSource, buildInitramfs } from './initramfs.js';
 import { findKernel } from './kernel.js';
 import { parseRecords, type CaseRecord, type InfoRecord } from './protocol.js';
 import { boot, qemuPath } from './qemu.js';
@@ -59,8 +59,8 @@ export function guestPrerequisites(): { kernel: string; qemu: string } {
 export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promise<GuestRun> {
   if (!SUITES[suite]) throw new GuestUnavailableError(`unknown guest suite '${suite}' (have: ${Object.keys(SUITES).join(', ')})`);
   const { kernel } = guestPrerequisites();
-  if (suite !== 'smoke' && !existsSync(join(REPO_ROOT, ADDON_REL))) {
-    throw new GuestUnavailableError(`the BPF addon is not built (${ADDON_REL} is missing): run npm run build:native`);
+  if (suite !== 'smoke' && !existsSync(addonSource(REPO_ROOT))) {
+    throw new GuestUnavailableError(`the BPF addon is not built (${addonSource(REPO_ROOT)} is missing): run npm run build:native`);
   }
   const initrd = buildInitramfs({ repoRoot: REPO_ROOT, suites: SUITES });
   const { console: text, ms } = await boot({

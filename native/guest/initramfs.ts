@@ -41,6 +41,11 @@ export interface InitramfsOptions {
 const GUEST_DIR = 'native/guest';
 export const ADDON_REL = 'native/build/Release/varmor_bpf.node';
 
+/** The addon the guest gets: the tree's build, or another build named by VARMOR_GUEST_ADDON (to test a given .node). */
+export function addonSource(repoRoot: string): string {
+  return process.env.VARMOR_GUEST_ADDON ?? join(repoRoot, ADDON_REL);
+}
+
 function which(bin: string): string {
   for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     if (existsSync(join(dir, bin))) return join(dir, bin);
@@ -105,7 +110,7 @@ export function manifest(opts: InitramfsOptions, cacheDir: string): Entry[] {
   entries.push(...binaryWithLibs(which('runc'), '/usr/sbin/runc'));
   entries.push({ dest: '/usr/local/bin/vprobe', src: buildProbe(repoRoot, cacheDir), mode: 0o755 });
 
-  const addon = join(repoRoot, ADDON_REL);
+  const addon = addonSource(repoRoot);
   if (existsSync(addon)) {
     entries.push({ dest: `/app/${ADDON_REL}`, src: addon, mode: 0o755 });
     for (const lib of sharedLibs(addon)) entries.push({ dest: lib, src: realpathSync(lib), mode: 0o755 });

@@ -1,10 +1,10 @@
 // Lifecycle in the kernel: the probe reports the BPF LSM usable, the tp_btf audit mode records
 // "would deny" without denying, and detach leaves no program attached and nothing enforced.
 
-import { readdirSync, writeFileSync } from 'node:fs';
-import { probe as probeKernel } from '../../index.js';
-import { Fixture } from '../guest/bpf.js';
-import { attempt, probe, sleep } from '../guest/lib.js';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { BpfEnforcer, probe as probeKernel } from '../../index.js';
+import { Fixture, tablesFor } from '../guest/bpf.js';
+import { attempt, makeCgroup, probe, sh, sleep } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 // BPF_PROG_TYPE_TRACING = 26 (tp_btf), BPF_PROG_TYPE_LSM = 29
@@ -36,6 +36,67 @@ export const cases: GuestCase[] = [
       } finally {
         fx.detach();
       }
+    },
+  },
+  {
+    name: 'pinning: enforcement outlives the agent process, a new one adopts the pins',
+    async run() {
+      const pin = '/sys/fs/bpf/varmor-test';
+      const f = '/tmp/pin-secret';
+      writeFileSync(f, 'x');
+      // Programs of the earlier audit-mode case may still be on their way out: wait for none.
+      let before = await ourPrograms();
+      for (let i = 0; i < 50 && before.length; i++) {
+        await sleep(100);
+        before = await ourPrograms();
+      }
+      const programsBefore = before.length;
+      const { policyId, tables } = tablesFor('varmor-guest-pin', {
+        privileged: true,
+        bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] },
+      });
+      writeFileSync('/tmp/pin-tables.bin', tables);
+      const cg = makeCgroup('p-pin');
+      // A first "agent": attach pinned, load, bind, and exit without detaching.
+      writeFileSync(
+        '/tmp/pin-agent.mjs',
+        `import { readFileSync } from 'node:fs';
+import { BpfEnforcer } from '/app/native/index.js';
+const e = new BpfEnforcer({ mode: 'enforce', pinPath: '${pin}' });
+e.attach();
+e.loadPolicy(${policyId}, readFileSync('/tmp/pin-tables.bin'));
+e.bindCgroup(${cg.id}n, ${policyId});
+`,
+      );
+      const firstAgent = await sh('node /tmp/pin-agent.mjs');
+      const programsAfterExit = (await ourPrograms()).length;
+      const afterExit = await attempt(['open', f, 'r'], cg.path);
+      // The next "agent" adopts what is pinned instead of loading a second set.
+      const e = new BpfEnforcer({ mode: 'enforce', pinPath: pin });
+      e.attach();
+      const programsAdopted = (await ourPrograms()).length;
+      const adoptedBinding = e.bindings().get(cg.id);
+      const afterAdopt = await attempt(['open', f, 'r'], cg.path);
+      e.detach({ unpin: true });
+      const afterUnpin = await attempt(['open', f, 'r'], cg.path);
+      let left = await ourPrograms();
+      for (let i = 0; i < 50 && left.length > programsBefore; i++) {
+        await sleep(100);
+        left = await ourPrograms();
+      }
+      return {
+        firstAgent: { code: firstAgent.code, stderr: firstAgent.stderr },
+        programsBefore,
+        programsAfterExit,
+        afterExit,
+        programsAdopted,
+        adoptedBinding,
+        policyId,
+        afterAdopt,
+        afterUnpin,
+        programsLeft: left.length,
+        pinDir: existsSync(pin) ? readdirSync(pin) : [],
+      };
     },
   },
   {
