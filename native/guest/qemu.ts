@@ -46,6 +46,9 @@ export function boot(opts: BootOptions): Promise<{ console: string; ms: number }
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
+    // If the test process goes away first (jest timeout, ^C), qemu must not outlive it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       opts.onOutput?.(d);
@@ -53,10 +56,12 @@ export function boot(opts: BootOptions): Promise<{ console: string; ms: number }
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
       reject(new GuestUnavailableError(`cannot start ${QEMU}: ${e.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
       const ms = Date.now() - t0;
       if (timedOut) reject(new GuestRunError('EGUESTTIMEOUT', `guest did not power off within ${opts.timeoutMs} ms`, out + err));
       else if (code !== 0) reject(new GuestRunError('EGUESTCRASH', `${QEMU} exited with ${code ?? signal}: ${err.trim()}`, out + err));
