@@ -67,6 +67,48 @@ static napi_value throw_err(napi_env env, int err, const char *fmt, ...)
 /* ---- libbpf log capture: the last warning is appended to error messages -------------- */
 
 static char last_log[512];
+/* tail of libbpf's warnings: the verifier's reason for a refused program ends up in the error */
+static char log_tail[2048];
+static size_t log_tail_len;
+
+static void tail_append(const char *msg)
+{
+	size_t l = strlen(msg);
+	if (l >= sizeof(log_tail) - 1) {
+		msg += l - (sizeof(log_tail) - 1);
+		l = sizeof(log_tail) - 1;
+	}
+	if (log_tail_len + l >= sizeof(log_tail)) {
+		size_t drop = log_tail_len + l - (sizeof(log_tail) - 1);
+		memmove(log_tail, log_tail + drop, log_tail_len - drop);
+		log_tail_len -= drop;
+	}
+	memcpy(log_tail + log_tail_len, msg, l);
+	log_tail_len += l;
+	log_tail[log_tail_len] = 0;
+}
+
+/* The verifier's last lines before "-- END PROG LOAD LOG --" (its reason), or "". */
+static void verifier_reason(char *out, size_t n)
+{
+	char *end = strstr(log_tail, "-- END PROG LOAD LOG --");
+	char *start;
+	int lines = 0;
+	out[0] = 0;
+	if (!end)
+		return;
+	start = end;
+	while (start > log_tail && lines < 4) {
+		start--;
+		if (*start == '\n')
+			lines++;
+	}
+	snprintf(out, n, "%.*s", (int)(end - start), start);
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -75,6 +117,16 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 		va_list cp;
 		va_copy(cp, ap);
 		vfprintf(stderr, fmt, cp);
+		va_end(cp);
+	}
+	{
+		char *buf = NULL;
+		va_list cp;
+		va_copy(cp, ap);
+		if (vasprintf(&buf, fmt, cp) >= 0 && buf) {
+			tail_append(buf);
+			free(buf);
+		}
 		va_end(cp);
 	}
 	vsnprintf(last_log, sizeof(last_log), fmt, ap);
@@ -271,6 +323,8 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 		return throw_err(env, EALREADY, "BpfEnforcer is already attached");
 	libbpf_set_print(libbpf_log);
 	last_log[0] = 0;
+	log_tail[0] = 0;
+	log_tail_len = 0;
 	e->skel = varmor__open();
 	if (!e->skel)
 		return throw_err(env, errno ? errno : EINVAL, "varmor__open: %s", strerror(errno));
@@ -307,7 +361,9 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	if (err) {
 		int code = -err;
 		char log[512];
-		snprintf(log, sizeof(log), "%s", last_log);
+		verifier_reason(log, sizeof(log));
+		if (!log[0])
+			snprintf(log, sizeof(log), "%s", last_log);
 		varmor__destroy(e->skel);
 		e->skel = NULL;
 		return throw_err(env, code, "loading the %s programs failed: %s%s%s", e->mode == MODE_ENFORCE ? "LSM" : "audit",

@@ -193,6 +193,11 @@ struct vt_policy {
 	__u32 ptrace_audit;
 	__u32 ptrace_flags; /* VT_PT_STRICT */
 	__u32 table_mask;   /* VT_T_* */
+	/* Pre-filters, 256-bit sets over a byte value, that let a hook skip a lookup that cannot hit
+	 * (computed by the encoder from the path tables): */
+	__u64 exact_len[4];   /* bit L: some exact path is L bytes long */
+	__u64 prefix_c1[4];   /* bit c: some prefix literal has byte c at index 1 (all bits if one is shorter) */
+	__u64 suffix_last[4]; /* bit c: some suffix literal ends with byte c (all bits if one is empty) */
 };
 
 /* deny/audit permission masks, the value of exact-path and socket entries. */

@@ -153,6 +153,9 @@ struct {
 /* Mask a value in a way clang cannot fold away, so the verifier sees the bound. */
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("%0 &= " #m : "+r"(__v)); __v; })
 
+/* membership in a 256-bit set of 4 x u64 (vt_policy pre-filters) */
+#define IN_SET(set, v) ((set)[BOUND((v) >> 6, 3)] & (1ULL << ((v) & 63)))
+
 #define PBUF 512 /* path buffer: offsets < 256 plus a 256-byte string read */
 struct scratch {
 	char path[PBUF];
@@ -470,9 +473,11 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 	__u32 len = s->len;
 	__u32 llen = len < VT_LPM_PATH_MAX ? len : VT_LPM_PATH_MAX;
 
+	__u8 c1 = s->path[1], last = s->path[BOUND(len - 1, 511)];
+
 	out->deny = 0;
 	out->audit = 0;
-	if ((pol->table_mask & VT_T_PATH_EXACT) && !s->truncated) {
+	if ((pol->table_mask & VT_T_PATH_EXACT) && !s->truncated && IN_SET(pol->exact_len, len)) {
 		struct vt_action *a;
 		__builtin_memset(&s->exact, 0, sizeof(s->exact));
 		s->exact.policy_id = p->policy_id;
@@ -484,7 +489,7 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 			out->audit |= a->audit;
 		}
 	}
-	if (pol->table_mask & VT_T_PATH_PREFIX) {
+	if ((pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, c1)) {
 		s->lpm.prefixlen = 64 + 8 * llen;
 		s->lpm.policy_id = p->policy_id;
 		s->lpm.gen = pol->gen;
@@ -496,7 +501,7 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 			pbits = v->glob_bits;
 		}
 	}
-	if ((pol->table_mask & VT_T_PATH_SUFFIX) && !s->truncated) {
+	if ((pol->table_mask & VT_T_PATH_SUFFIX) && !s->truncated && IN_SET(pol->suffix_last, last)) {
 		s->lpm.prefixlen = 64 + 8 * llen;
 		s->lpm.policy_id = p->policy_id;
 		s->lpm.gen = pol->gen;

@@ -7,7 +7,7 @@ import type { EnhanceProtect } from '../api/types.js';
 import { BUILTIN_RULES } from '../rules/catalogue.js';
 import { isUnsupported } from '../rules/types.js';
 import { BpfCompileError, compileBpf, permWords, policyDisposition, RUNTIME_DEFAULT_FILES } from './compile.js';
-import { BpfTablesError, decodeTables, emptyTables, encodeTables, type Tables } from './encode.js';
+import { BpfTablesError, computeFilters, decodeTables, emptyTables, encodeTables, type Tables } from './encode.js';
 import { parseCidr, parseIp, formatIp } from './ip.js';
 import * as L from './layout.js';
 import { planPattern } from './rules.js';
@@ -214,7 +214,7 @@ describe('encodeTables / decodeTables', () => {
     t.mountFstype = [{ fstype: 'proc', bits: 1n }];
     t.mountRules = [{ index: 0, deny: 1, audit: 0, flags: 4096, reverseFlags: 0, patternFlags: 4, prefix: '/proc', suffix: '' }];
     const d = decodeTables(encodeTables(t));
-    expect(d).toEqual({ ...t, policy: { ...t.policy, tableMask: 0x3f } });
+    expect(d).toEqual({ ...t, policy: { ...t.policy, tableMask: 0x3f, filters: computeFilters(t) } });
   });
 
   it('writes the suffix bytes reversed with an LPM prefix length, as the kernel looks them up', () => {
@@ -238,6 +238,21 @@ describe('encodeTables / decodeTables', () => {
     const bad = ok.slice();
     bad[4] = 9;
     expect(() => decodeTables(bad)).toThrow(/version/);
+  });
+});
+
+describe('lookup pre-filters', () => {
+  it('hold exact lengths, the second byte of prefixes and the last byte of suffixes; short literals open them fully', () => {
+    const t = emptyTables(1, 1);
+    t.pathExact = [{ path: '/etc/passwd', deny: 4, audit: 0 }];
+    t.pathPrefix = [{ literal: '/proc/', deny: 4, audit: 0, globBits: 0n }];
+    t.pathSuffix = [{ literal: '.pem', deny: 4, audit: 0, globBits: 0n }];
+    const f = computeFilters(t);
+    expect(f.exactLen).toEqual([1n << 11n, 0n, 0n, 0n]);
+    expect(f.prefixC1[1]).toBe(1n << BigInt('p'.charCodeAt(0) - 64));
+    expect(f.suffixLast[1]).toBe(1n << BigInt('m'.charCodeAt(0) - 64));
+    t.pathPrefix.push({ literal: '', deny: 0, audit: 0, globBits: 1n });
+    expect(computeFilters(t).prefixC1).toEqual(Array(4).fill(2n ** 64n - 1n));
   });
 });
 

@@ -39,6 +39,8 @@ export interface PolicyRecord {
   ptraceFlags: number;
   /** VT_T_*; computed by encodeTables from the sections when omitted. */
   tableMask?: number;
+  /** Lookup pre-filters (256-bit sets, 4 x u64); computed by encodeTables, returned by decodeTables. */
+  filters?: { exactLen: bigint[]; prefixC1: bigint[]; suffixLast: bigint[] };
 }
 
 export interface Action {
@@ -164,6 +166,27 @@ function checkU32(v: number, field: string): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new BpfTablesError(`${v} is not a u32`, field);
 }
 
+const ALL = [~0n, ~0n, ~0n, ~0n].map((x) => BigInt.asUintN(64, x));
+
+function byteSet(values: number[] | 'all'): bigint[] {
+  if (values === 'all') return [...ALL];
+  const s = [0n, 0n, 0n, 0n];
+  for (const v of values) s[v >> 6] |= 1n << BigInt(v & 63);
+  return s;
+}
+
+/** The pre-filters of varmor_tables.h's vt_policy, from the path tables. */
+export function computeFilters(t: Tables): NonNullable<PolicyRecord['filters']> {
+  const lens = t.pathExact.map((e) => te.encode(e.path).length).filter((l) => l < 256);
+  const pre = t.pathPrefix.map((e) => te.encode(e.literal));
+  const suf = t.pathSuffix.map((e) => te.encode(e.literal));
+  return {
+    exactLen: byteSet(lens),
+    prefixC1: byteSet(pre.some((b) => b.length < 2) ? 'all' : pre.map((b) => b[1])),
+    suffixLast: byteSet(suf.some((b) => b.length < 1) ? 'all' : suf.map((b) => b[b.length - 1])),
+  };
+}
+
 function computeMask(t: Tables): number {
   let m = 0;
   if (t.pathExact.length) m |= 0x1;
@@ -206,6 +229,12 @@ export function encodeTables(t: Tables): Uint8Array {
         w.u32(o('ptrace_audit'), p.ptraceAudit);
         w.u32(o('ptrace_flags'), p.ptraceFlags);
         w.u32(o('table_mask'), p.tableMask ?? computeMask(t));
+        const f = p.filters ?? computeFilters(t);
+        for (let i = 0; i < 4; i++) {
+          w.u64(o('exact_len') + 8 * i, f.exactLen[i]);
+          w.u64(o('prefix_c1') + 8 * i, f.prefixC1[i]);
+          w.u64(o('suffix_last') + 8 * i, f.suffixLast[i]);
+        }
       },
     },
     {
@@ -451,6 +480,11 @@ export function decodeTables(input: Uint8Array): Tables {
             ptraceAudit: u32(b + o.ptrace_audit),
             ptraceFlags: u32(b + o.ptrace_flags),
             tableMask: u32(b + o.table_mask),
+            filters: {
+              exactLen: [0, 1, 2, 3].map((i) => u64(b + o.exact_len + 8 * i)),
+              prefixC1: [0, 1, 2, 3].map((i) => u64(b + o.prefix_c1 + 8 * i)),
+              suffixLast: [0, 1, 2, 3].map((i) => u64(b + o.suffix_last + 8 * i)),
+            },
           };
           break;
         }

@@ -97,8 +97,11 @@ export const LAYOUT = {
   vt_section: { size: 16, o: { type: 0, record_size: 4, count: 8, offset: 12 } },
   vt_binding: { size: 8, o: { policy_id: 0, flags: 4 } },
   vt_policy: {
-    size: 48,
-    o: { gen: 0, mode: 4, cap_deny: 8, cap_audit: 16, flags_deny: 24, flags_audit: 28, ptrace_deny: 32, ptrace_audit: 36, ptrace_flags: 40, table_mask: 44 },
+    size: 144,
+    o: {
+      gen: 0, mode: 4, cap_deny: 8, cap_audit: 16, flags_deny: 24, flags_audit: 28, ptrace_deny: 32, ptrace_audit: 36, ptrace_flags: 40,
+      table_mask: 44, exact_len: 48, prefix_c1: 80, suffix_last: 112,
+    },
   },
   vt_action: { size: 8, o: { deny: 0, audit: 4 } },
   vt_path_key: { size: 264, o: { policy_id: 0, gen: 4, path: 8 } },
