@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
-import { clients, errorText, eventually, exec, findKubectl, httpStatus, kubectlExec, type Clients } from './lib/kube.js';
+import { clients, errorText, eventually, exec, findKubectl, GiveUp, httpStatus, kubectlExec, type Clients } from './lib/kube.js';
 
 jest.setTimeout(180_000);
 
@@ -65,7 +65,10 @@ async function podRunning(namespace: string, name: string): Promise<k8s.V1Pod> {
   return eventually(`Pod ${namespace}/${name} Running`, async () => {
     const p = await c.core.readNamespacedPod({ name, namespace });
     const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
-    if (waiting?.reason && /Err|BackOff|Invalid/.test(waiting.reason)) throw new Error(`${waiting.reason}: ${waiting.message ?? ''}`);
+    // A crash loop or a refused create (the hook failing closed, a missing profile) does not heal by waiting.
+    const restarts = p.status?.containerStatuses?.[0]?.restartCount ?? 0;
+    if (waiting?.reason && /Err|Invalid/.test(waiting.reason)) throw new Error(`${waiting.reason}: ${waiting.message ?? ''}`);
+    if (waiting?.reason === 'CrashLoopBackOff' && restarts >= 2) throw new GiveUp(`${waiting.reason} after ${restarts} restarts: ${waiting.message ?? ''}`);
     return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
   });
 }

@@ -23,6 +23,11 @@ export function clients(): Clients {
   return { kc, core: kc.makeApiClient(k8s.CoreV1Api), ext: kc.makeApiClient(k8s.ApiextensionsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
+/** Thrown from an `eventually` check: stop polling, the state will not get better by waiting. */
+export class GiveUp extends Error {
+  override readonly name = 'GiveUp';
+}
+
 /** Polls until `check` returns a value other than undefined; the message of the last miss is in the error. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000, everyMs = 1000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -33,6 +38,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
       if (v !== undefined) return v;
       last = 'not yet';
     } catch (err) {
+      if (err instanceof GiveUp) throw new Error(`${what}: ${err.message}`);
       last = errorText(err);
     }
     if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${last})`);
