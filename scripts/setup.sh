@@ -43,4 +43,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 if [ -f native/binding.gyp ]; then npm run --silent build:native >/dev/null; fi
+npm run --silent build:hook   # the OCI createRuntime hook runc calls (static C)
 echo "setup: done"
