@@ -18,6 +18,8 @@ interface Event {
   hook: string;
   decision: string;
   path?: string;
+  address?: string;
+  port?: number;
 }
 
 let run: GuestRun;
@@ -197,11 +199,17 @@ describe('policy lifecycle', () => {
   });
 
   it('allowViolations + auditViolations: allowed, and reported as a typed audit event', () => {
-    const r = run.result<{ inside: string; outside: string; cgroupId: string; events: Event[] }>('audit: allowViolations allows and reports typed events');
+    const r = run.result<{ inside: string; outside: string; connectInside: string; cgroupId: string; events: Event[] }>(
+      'audit: allowViolations allows and reports typed events',
+    );
     expect(r.inside).toBe('OK');
     expect(r.outside).toBe('OK');
+    expect(r.connectInside).toBe('OK');
     expect(r.events).toContainEqual(
       expect.objectContaining({ hook: 'file_open', decision: 'audit', path: '/tmp/g/audited', cgroupId: r.cgroupId }),
+    );
+    expect(r.events).toContainEqual(
+      expect.objectContaining({ hook: 'socket_connect', decision: 'audit', address: '127.0.0.2', port: 8080, cgroupId: r.cgroupId }),
     );
     // Only the inside open is reported: the outside one is not ours to see.
     expect(r.events.filter((e) => e.path === '/tmp/g/audited')).toHaveLength(1);

@@ -368,12 +368,16 @@ export const cases: GuestCase[] = [
       const p = fx.protect('audit', {
         auditViolations: true,
         allowViolations: true,
-        bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] },
+        bpfRawRules: {
+          files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }],
+          network: { egress: { toDestinations: [{ ip: '127.0.0.2', ports: [{ port: 8080 }], qualifiers: ['deny'] }] } },
+        },
       });
       const inside = await attempt(['open', f, 'r'], p.cg.path);
       const outside = await attempt(['open', f, 'r'], fx.outside.path);
+      const connectInside = await attempt(['connect', '127.0.0.2', '8080'], p.cg.path);
       const events = fx.events().filter((e) => e.policyId === p.policyId);
-      return { inside, outside, cgroupId: p.cg.id, events };
+      return { inside, outside, connectInside, cgroupId: p.cg.id, events };
     },
   },
   {
