@@ -308,6 +308,49 @@ static bool prog_wanted(struct enforcer *e, struct bpf_program *p)
 	return e->mode == MODE_ENFORCE ? lsm : !lsm;
 }
 
+/* Pins left by an agent built with another table layout cannot be reused: libbpf would refuse
+ * them. Remove such a stale set (its links detach with it) so this agent loads fresh; the agent
+ * re-applies policies and bindings, as it does after any restart. Returns 1 when it removed pins. */
+static int drop_stale_pins(struct enforcer *e)
+{
+	char path[600];
+	struct bpf_map *map;
+	struct bpf_program *prog;
+	int stale = 0;
+	bpf_object__for_each_map(map, e->skel->obj)
+	{
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+		int fd;
+		const char *n = bpf_map__name(map);
+		if (strncmp(n, "vt_", 3) || !strcmp(n, "vt_scratch"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", e->pin, n);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map)))
+			stale = 1;
+		close(fd);
+	}
+	if (!stale)
+		return 0;
+	bpf_object__for_each_program(prog, e->skel->obj)
+	{
+		snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
+		unlink(path);
+	}
+	bpf_object__for_each_map(map, e->skel->obj)
+	{
+		snprintf(path, sizeof(path), "%s/%s", e->pin, bpf_map__name(map));
+		unlink(path);
+	}
+	return 1;
+}
+
 static napi_value js_attach(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
@@ -336,6 +379,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 			e->skel = NULL;
 			return throw_err(env, err, "cannot create pin directory %s: %s", e->pin, strerror(-err));
 		}
+		drop_stale_pins(e);
 		/* maps are pinned by name and reused when they exist (adoption after a restart) */
 		bpf_object__for_each_map(map, e->skel->obj)
 		{

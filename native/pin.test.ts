@@ -57,6 +57,20 @@ describe('pinPath: survive a restart, adopt, unpin', () => {
     expect(b.readEvents(100000).some((e) => e.cgroupId === cg.id && e.path === '/etc/passwd' && e.decision === 'denied')).toBe(true);
 
     b.detach({ unpin: true });
+    expect(existsSync(pin)).toBe(false);
+
+    // pins of another table layout (an older agent) are replaced, not reused or refused
+    execFileSync('mkdir', ['-p', pin]);
+    execFileSync('bpftool', ['map', 'create', join(pin, 'vt_policies'), 'type', 'hash', 'key', '4', 'value', '8', 'entries', '4', 'name', 'vt_policies']);
+    const c = new BpfEnforcer({ mode: 'audit', pinPath: pin });
+    c.attach();
+    c.loadPolicy(77, encodeTables(t));
+    expect(c.policies().get(77)).toBe(1);
+    const info = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'pinned', join(pin, 'vt_policies')], { encoding: 'utf8' })) as { bytes_value: number };
+    expect(info.bytes_value).toBe(144);
+    const cProgs = new Set(c.programIds());
+    c.detach({ unpin: true });
+    expect(await waitProgsGone(cProgs)).toEqual([]);
     cg.remove();
     expect(existsSync(pin)).toBe(false);
     expect(await waitProgsGone(progs)).toEqual([]);
