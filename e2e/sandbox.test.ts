@@ -323,3 +323,44 @@ describe('an AppArmor policy on a node without AppArmor', () => {
     }
   });
 });
+
+describe('a Deployment target: the controller-manager and scheduler path', () => {
+  it('sandboxes the pods the ReplicaSet creates for the targeted Deployment', async () => {
+    const NAME = 'web';
+    const labels = { app: 'e2e-web' };
+    await c.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: optedIn,
+      plural: 'varmorpolicies',
+      body: policy(
+        'deploy-policy',
+        optedIn,
+        { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
+        { kind: 'Deployment', selector: { matchLabels: labels } },
+      ),
+    });
+    const st = await eventually('Deployment policy Ready', async () => {
+      const s = (await readPolicy(optedIn, 'deploy-policy')).status;
+      return s?.ready === true ? s : undefined;
+    });
+    const apps = c.kc.makeApiClient(k8s.AppsV1Api);
+    const template = pod('unused', optedIn);
+    await apps.createNamespacedDeployment({
+      namespace: optedIn,
+      body: {
+        metadata: { name: NAME, labels },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: template.spec } },
+      },
+    });
+    const p = await eventually('a running pod of the Deployment', async () => {
+      const list = await c.core.listNamespacedPod({ namespace: optedIn, labelSelector: 'app=e2e-web' });
+      const running = list.items.find((x) => x.status?.phase === 'Running' && x.status.containerStatuses?.[0]?.ready);
+      return running;
+    });
+    expect(p.spec?.nodeName).toBeTruthy();
+    expect(p.spec?.containers[0]?.securityContext?.seccompProfile).toEqual({ type: 'Localhost', localhostProfile: `varmor/${st.profileName}.json` });
+    const denied = await exec(c.kc, optedIn, p.metadata?.name as string, 'app', ['mkdir', '/tmp/denied']);
+    expect(denied.stderr).toMatch(/Operation not permitted/);
+  });
+});
