@@ -6,6 +6,8 @@ const common = {
   // TypeScript sources import siblings as './x.js' (NodeNext); jest resolves the .ts file.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // The local cluster's containerd snapshots hold copies of the repo (a second package.json).
+  modulePathIgnorePatterns: ['<rootDir>/e2e/cluster/.work/', '<rootDir>/.cache/', '<rootDir>/dist/'],
 };
 
 export default {
