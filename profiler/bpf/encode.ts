@@ -212,6 +212,12 @@ export function encodeTables(t: Tables): Uint8Array {
   const keyHdr = (w: Writer, at: number) => {
     w.u32(at, pid); // policy_id; gen stays 0, stamped by the loader
   };
+  // Indexed records (globs, port lists, mount rules) are selected by a bit of a 64-bit candidate mask.
+  const indexKey = (w: Writer, at: number, index: number, field: string) => {
+    if (!Number.isInteger(index) || index < 0 || index >= 64) throw new BpfTablesError(`${index} is not in 0..63`, field);
+    keyHdr(w, at);
+    w.u32(at + off('vt_index_key', 'index'), index);
+  };
   const plans: SectionPlan[] = [
     {
       type: VT_SEC.POLICY,
@@ -278,9 +284,7 @@ export function encodeTables(t: Tables): Uint8Array {
       count: t.pathGlob.length,
       write: (w, b, i) => {
         const e = t.pathGlob[i];
-        if (!Number.isInteger(e.index) || e.index < 0 || e.index >= 64) throw new BpfTablesError(`${e.index} is not in 0..63`, `pathGlob[${i}].index`);
-        keyHdr(w, b);
-        w.u32(b + off('vt_index_key', 'index'), e.index);
+        indexKey(w, b, e.index, `pathGlob[${i}].index`);
         const v = b + off('vt_path_glob_rec', 'val');
         const o = (f: string) => v + off('vt_path_glob', f);
         const base = strBytes(e.basePrefix, VT_GLOB_BASE_MAX, `pathGlob[${i}].basePrefix`, false);
@@ -336,11 +340,9 @@ export function encodeTables(t: Tables): Uint8Array {
       count: t.netPorts.length,
       write: (w, b, i) => {
         const e = t.netPorts[i];
-        if (!Number.isInteger(e.index) || e.index < 0 || e.index >= 64) throw new BpfTablesError(`${e.index} is not in 0..63`, `netPorts[${i}].index`);
+        indexKey(w, b, e.index, `netPorts[${i}].index`);
         if (e.ranges.length < 1 || e.ranges.length > VT_PORT_RANGES)
           throw new BpfTablesError(`${e.ranges.length} ranges; 1..${VT_PORT_RANGES} fit`, `netPorts[${i}].ranges`);
-        keyHdr(w, b);
-        w.u32(b + off('vt_index_key', 'index'), e.index);
         const v = b + off('vt_net_ports_rec', 'val');
         w.u32(v + off('vt_net_ports', 'deny'), e.deny);
         w.u32(v + off('vt_net_ports', 'audit'), e.audit);
@@ -371,9 +373,7 @@ export function encodeTables(t: Tables): Uint8Array {
       count: t.mountRules.length,
       write: (w, b, i) => {
         const e = t.mountRules[i];
-        if (!Number.isInteger(e.index) || e.index < 0 || e.index >= 64) throw new BpfTablesError(`${e.index} is not in 0..63`, `mountRules[${i}].index`);
-        keyHdr(w, b);
-        w.u32(b + off('vt_index_key', 'index'), e.index);
+        indexKey(w, b, e.index, `mountRules[${i}].index`);
         const v = b + off('vt_mount_rule_rec', 'val');
         const o = (f: string) => v + off('vt_mount_rule', f);
         const pre = strBytes(e.prefix, VT_MNT_PAT_MAX, `mountRules[${i}].prefix`, false);
