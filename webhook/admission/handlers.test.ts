@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PolicyIndex } from '../mutate/policies.js';
+import { PolicyIndex } from '../mutate/policy-index.js';
 import { handleMutate, handleValidate, parseReview, ReviewError, type PolicyValidator } from './index.js';
 
 const state = { policies: () => PolicyIndex.empty, namespaceLabels: () => undefined, options: {} };

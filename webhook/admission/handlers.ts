@@ -4,7 +4,8 @@
 
 import type { AnyPolicy, Enforcer, Mode } from '../../profiler/api/types.js';
 import { mutatePod, type MutationOptions, type MutationResult } from '../mutate/mutate.js';
-import type { PolicyIndex } from '../mutate/policies.js';
+import { serializePatch } from '../mutate/patch-json.js';
+import type { PolicyIndex } from '../mutate/policy-index.js';
 import { checkPod } from './pod.js';
 import { allow, allowWithMessage, deny, parseReview, ReviewError, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
 
@@ -59,7 +60,7 @@ export function handleMutate(body: unknown, state: MutationState): HandlerAnswer
     options: state.options,
   });
   if (!mutation.ops.length) return ok(allow(req.uid), 'unchanged', mutation);
-  return ok(allow(req.uid, mutation.ops), 'patched', mutation);
+  return ok(allow(req.uid, serializePatch(mutation.ops)), 'patched', mutation);
 }
 
 export type ValidationResult =

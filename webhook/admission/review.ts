@@ -110,12 +110,12 @@ export function review(response: AdmissionResponse): AdmissionReviewResponse {
   return { apiVersion: REVIEW_API_VERSION, kind: 'AdmissionReview', response };
 }
 
-/** Allowed, with a JSONPatch when there is anything to change. */
-export function allow(uid: string, patch?: readonly unknown[], warnings?: string[]): AdmissionReviewResponse {
+/** Allowed, with a JSONPatch (its JSON text, see serializePatch) when there is anything to change. */
+export function allow(uid: string, patchJson?: string, warnings?: string[]): AdmissionReviewResponse {
   const response: AdmissionResponse = { uid, allowed: true };
-  if (patch && patch.length) {
+  if (patchJson !== undefined && patchJson !== '[]') {
     response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+    response.patch = Buffer.from(patchJson).toString('base64');
   }
   if (warnings && warnings.length) response.warnings = warnings;
   return review(response);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import jsonpatch from 'fast-json-patch';
 import type { AnyPolicy, Enforcer, Target } from '../../profiler/api/types.js';
 import { bpfPolicyId } from '../../profiler/names.js';
-import { compileSelector, escapePointer, mutatePod, PolicyIndex, podWorkloads, preparePolicy, SelectorError, type MutationOptions, type Pod } from './index.js';
+import { compileSelector, escapePointer, mutatePod, PolicyIndex, podWorkloads, preparePolicy, SelectorError, serializePatch, type MutationOptions, type Pod } from './index.js';
 
 function policy(name: string, target: Target, enforcer = 'AppArmorBPFSeccomp', namespace?: string): AnyPolicy {
   const spec = { target, policy: { enforcer, mode: 'EnhanceProtect' } };
@@ -30,6 +30,8 @@ const OPTED = { 'sandbox.varmor.org/enable': 'true' };
 
 function run(p: Pod, policies: PolicyIndex, options?: MutationOptions, nsLabels: Record<string, string> | undefined = OPTED) {
   const res = mutatePod({ pod: p, namespace: 'team-a', namespaceLabels: nsLabels, policies, options });
+  // What the webhook sends is serializePatch's text: it must be JSON.stringify's, byte for byte.
+  expect(serializePatch(res.ops)).toBe(JSON.stringify(res.ops));
   const patched = jsonpatch.applyPatch(structuredClone(p), structuredClone(res.ops) as jsonpatch.Operation[], true, false).newDocument as Pod;
   return { res, patched };
 }

@@ -17,10 +17,12 @@
 // - Only our annotations and the two securityContext fields are written; nothing is removed.
 
 import type { Enforcer } from '../../profiler/api/types.js';
+import { boundedMemo } from './memo.js';
 import { escapePointer } from './pointer.js';
-import type { MatchPolicy, PolicyIndex } from './policies.js';
+import type { MatchPolicy } from './policies.js';
+import type { PolicyIndex } from './policy-index.js';
 import { ANNOTATION, OPT_IN_LABEL, UNCONFINED, type Container, type ContainerList, type JsonPatchOp, type Pod, type ProfileRef } from './types.js';
-import { podWorkloads, type Workload } from './workloads.js';
+import { podWorkloads } from './workloads.js';
 
 export type AppArmorStyle = 'field' | 'annotation' | 'both';
 
@@ -72,19 +74,28 @@ export interface MutationResult {
 const LISTS: readonly ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
+interface ContainerKeys {
+  appArmor: string;
+  seccomp: string;
+  bpf: string;
+  legacyAppArmor: string;
+}
+
+// Container names recur across Pods: their annotation keys and escaped paths are built once.
+const containerKeys = boundedMemo(
+  (name): ContainerKeys => ({
+    appArmor: ANNOTATION.appArmor(name),
+    seccomp: ANNOTATION.seccomp(name),
+    bpf: ANNOTATION.bpf(name),
+    legacyAppArmor: ANNOTATION.legacyAppArmor(name),
+  }),
+);
+const annotationPath = boundedMemo((key) => `/metadata/annotations/${escapePointer(key)}`);
+
 export function isOptedIn(input: Pick<MutationInput, 'pod' | 'namespaceLabels' | 'options'>): boolean {
   if (input.options?.requireOptIn === false) return true;
   if (input.namespaceLabels?.[OPT_IN_LABEL] === 'true') return true;
   return input.pod.metadata?.labels?.[OPT_IN_LABEL] === 'true';
-}
-
-function podMatches(p: MatchPolicy, workloads: readonly Workload[], labels: Readonly<Record<string, string>>): boolean {
-  for (const w of workloads) {
-    if (w.kind !== p.targetKind) continue;
-    if (p.targetName !== undefined) return w.name === p.targetName;
-    return p.selector !== undefined && p.selector(labels);
-  }
-  return false;
 }
 
 export function mutatePod(input: MutationInput): MutationResult {
@@ -93,10 +104,7 @@ export function mutatePod(input: MutationInput): MutationResult {
   const { pod } = input;
   const labels = pod.metadata?.labels ?? NO_LABELS;
   const workloads = podWorkloads(pod);
-  const matched: MatchPolicy[] = [];
-  for (const list of input.policies.candidates(input.namespace)) {
-    for (const p of list) if (podMatches(p, workloads, labels)) matched.push(p);
-  }
+  const matched = input.policies.match(input.namespace, workloads, labels);
   if (matched.length === 0) return result;
 
   const annotations = pod.metadata?.annotations ?? NO_LABELS;
@@ -121,7 +129,8 @@ export function mutatePod(input: MutationInput): MutationResult {
     });
   }
 
-  result.ops.push(...annotationOps(pod, annotations, wanted), ...scOps);
+  addAnnotationOps(pod, annotations, wanted, result.ops);
+  for (const op of scOps) result.ops.push(op);
   return result;
 }
 
@@ -155,70 +164,83 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
   const ref = p.localhostRef;
   const decision: ContainerDecision = { list, container: c.name, policy: p.id, profileName: p.profileName, applied: [], skipped: [] };
   const skipped = decision.skipped;
+  const keys = containerKeys(c.name);
   const sc = c.securityContext && typeof c.securityContext === 'object' ? c.securityContext : undefined;
   const podSc = pod.spec.securityContext && typeof pod.spec.securityContext === 'object' ? pod.spec.securityContext : undefined;
   const windows = pod.spec.os?.name === 'windows';
-  const fields: Record<string, ProfileRef> = {};
+  let setAppArmor = false;
+  let setSeccomp = false;
 
   if (p.enforcers.has('AppArmor')) {
-    const key = ANNOTATION.appArmor(c.name);
-    const legacyKey = ANNOTATION.legacyAppArmor(c.name);
-    const legacy = annotations[legacyKey];
+    const legacy = annotations[keys.legacyAppArmor];
     const own = ownChoice(sc?.appArmorProfile, podSc?.appArmorProfile, p.profileName);
-    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'AppArmor', reason: `opted out by annotation ${key}` });
+    if (annotations[keys.appArmor] === UNCONFINED) skipped.push({ enforcer: 'AppArmor', reason: `opted out by annotation ${keys.appArmor}` });
     else if (windows) skipped.push({ enforcer: 'AppArmor', reason: 'Windows pod' });
     else if (own) skipped.push({ enforcer: 'AppArmor', reason: own });
     else if (legacy !== undefined && (legacy === UNCONFINED || (legacy.startsWith('localhost/') && legacy !== ref)))
-      skipped.push({ enforcer: 'AppArmor', reason: `annotation ${legacyKey} is ${legacy}` });
+      skipped.push({ enforcer: 'AppArmor', reason: `annotation ${keys.legacyAppArmor} is ${legacy}` });
     else {
       decision.applied.push('AppArmor');
-      wanted.set(key, ref);
-      if (ctx.appArmor !== 'annotation' && !sameProfile(sc?.appArmorProfile, 'Localhost', p.profileName))
-        fields.appArmorProfile = { type: 'Localhost', localhostProfile: p.profileName };
+      wanted.set(keys.appArmor, ref);
+      setAppArmor = ctx.appArmor !== 'annotation' && !sameProfile(sc?.appArmorProfile, 'Localhost', p.profileName);
       // An existing legacy annotation must agree with the field, or the API server refuses the Pod.
-      if (ctx.appArmor !== 'field' || legacy !== undefined) wanted.set(legacyKey, ref);
+      if (ctx.appArmor !== 'field' || legacy !== undefined) wanted.set(keys.legacyAppArmor, ref);
     }
   }
 
   if (p.enforcers.has('Seccomp')) {
-    const key = ANNOTATION.seccomp(c.name);
     const path = p.seccompPath;
     const own = ownChoice(sc?.seccompProfile, podSc?.seccompProfile, path);
-    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'Seccomp', reason: `opted out by annotation ${key}` });
+    if (annotations[keys.seccomp] === UNCONFINED) skipped.push({ enforcer: 'Seccomp', reason: `opted out by annotation ${keys.seccomp}` });
     else if (windows) skipped.push({ enforcer: 'Seccomp', reason: 'Windows pod' });
     else if (sc?.privileged === true) skipped.push({ enforcer: 'Seccomp', reason: 'privileged container' });
     else if (own) skipped.push({ enforcer: 'Seccomp', reason: own });
     else {
       decision.applied.push('Seccomp');
-      wanted.set(key, ref);
-      if (!sameProfile(sc?.seccompProfile, 'Localhost', path)) fields.seccompProfile = { type: 'Localhost', localhostProfile: path };
+      wanted.set(keys.seccomp, ref);
+      setSeccomp = !sameProfile(sc?.seccompProfile, 'Localhost', path);
     }
   }
 
   if (p.enforcers.has('BPF')) {
-    const key = ANNOTATION.bpf(c.name);
-    if (annotations[key] === UNCONFINED) skipped.push({ enforcer: 'BPF', reason: `opted out by annotation ${key}` });
+    if (annotations[keys.bpf] === UNCONFINED) skipped.push({ enforcer: 'BPF', reason: `opted out by annotation ${keys.bpf}` });
     else {
       decision.applied.push('BPF');
-      wanted.set(key, ref);
+      wanted.set(keys.bpf, ref);
     }
   }
 
-  const names = Object.keys(fields);
-  if (names.length) {
+  if (setAppArmor || setSeccomp) {
+    // The values are the policy's shared, frozen objects (see SecurityContextValues).
+    const values = p.securityContext;
     const base = `/spec/${list}/${index}/securityContext`;
-    if (!sc) scOps.push({ op: 'add', path: base, value: fields });
-    else for (const f of names) scOps.push({ op: 'add', path: `${base}/${escapePointer(f)}`, value: fields[f] });
+    if (!sc) scOps.push({ op: 'add', path: base, value: setAppArmor && setSeccomp ? values.both : setAppArmor ? values.onlyAppArmor : values.onlySeccomp });
+    else {
+      if (setAppArmor) scOps.push({ op: 'add', path: `${base}/appArmorProfile`, value: values.appArmorProfile });
+      if (setSeccomp) scOps.push({ op: 'add', path: `${base}/seccompProfile`, value: values.seccompProfile });
+    }
   }
   return decision;
 }
 
-function annotationOps(pod: Pod, existing: Readonly<Record<string, string>>, wanted: Map<string, string>): JsonPatchOp[] {
-  const changes: [string, string][] = [];
-  for (const [k, v] of wanted) if (existing[k] !== v) changes.push([k, v]);
-  if (!changes.length) return [];
-  if (!pod.metadata || typeof pod.metadata !== 'object') return [{ op: 'add', path: '/metadata', value: { annotations: Object.fromEntries(changes) } }];
-  if (!pod.metadata.annotations || typeof pod.metadata.annotations !== 'object')
-    return [{ op: 'add', path: '/metadata/annotations', value: Object.fromEntries(changes) }];
-  return changes.map(([k, v]) => ({ op: 'add', path: `/metadata/annotations/${escapePointer(k)}`, value: v }));
+/** Adds our wanted annotations that differ from what the Pod has, to `out`. */
+function addAnnotationOps(pod: Pod, existing: Readonly<Record<string, string>>, wanted: Map<string, string>, out: JsonPatchOp[]): void {
+  const meta = pod.metadata && typeof pod.metadata === 'object' ? pod.metadata : undefined;
+  if (meta && meta.annotations && typeof meta.annotations === 'object') {
+    wanted.forEach((v, k) => {
+      if (existing[k] !== v) out.push({ op: 'add', path: annotationPath(k), value: v });
+    });
+    return;
+  }
+  // No annotations object yet: one op adds it whole (JSONPatch cannot add into a missing parent).
+  const changed: Record<string, string> = {};
+  let any = false;
+  wanted.forEach((v, k) => {
+    if (existing[k] !== v) {
+      changed[k] = v;
+      any = true;
+    }
+  });
+  if (!any) return;
+  out.push(meta ? { op: 'add', path: '/metadata/annotations', value: changed } : { op: 'add', path: '/metadata', value: { annotations: changed } });
 }

@@ -1,6 +1,6 @@
 // Policies prepared for admission: each validated VarmorPolicy / VarmorClusterPolicy becomes a
-// MatchPolicy with its selector compiled and its names derived once, and a PolicyIndex holds them
-// in priority order, so a request only walks arrays and calls predicates.
+// MatchPolicy with its selector compiled and its names derived once; policy-index.ts finds the ones
+// that target a Pod.
 //
 // Priority, when several policies target the same container (vArmor picks one at random):
 //   1. a VarmorPolicy (namespaced) before a VarmorClusterPolicy: the namespace owner's choice wins;
@@ -12,6 +12,32 @@
 import type { AnyPolicy, Enforcer } from '../../profiler/api/types.js';
 import { bpfPolicyId, DEFAULT_PRODUCT_NAMESPACE, profileName, seccompLocalhostProfile } from '../../profiler/names.js';
 import { compileSelector, type LabelPredicate } from './selector.js';
+import type { ProfileRef } from './types.js';
+
+/**
+ * The securityContext values a patch writes for this policy, built once and deep-frozen: every
+ * patch shares them (never copies), and the patch serializer keeps their JSON (patch-json.ts).
+ */
+export interface SecurityContextValues {
+  appArmorProfile: Readonly<ProfileRef>;
+  seccompProfile: Readonly<ProfileRef>;
+  /** A whole securityContext, for a container that has none, by the fields it gets. */
+  onlyAppArmor: Readonly<{ appArmorProfile: ProfileRef }>;
+  onlySeccomp: Readonly<{ seccompProfile: ProfileRef }>;
+  both: Readonly<{ appArmorProfile: ProfileRef; seccompProfile: ProfileRef }>;
+}
+
+function securityContextValues(profileName: string, seccompPath: string): SecurityContextValues {
+  const appArmorProfile = Object.freeze({ type: 'Localhost', localhostProfile: profileName });
+  const seccompProfile = Object.freeze({ type: 'Localhost', localhostProfile: seccompPath });
+  return Object.freeze({
+    appArmorProfile,
+    seccompProfile,
+    onlyAppArmor: Object.freeze({ appArmorProfile }),
+    onlySeccomp: Object.freeze({ seccompProfile }),
+    both: Object.freeze({ appArmorProfile, seccompProfile }),
+  });
+}
 
 export interface MatchPolicy {
   kind: 'VarmorPolicy' | 'VarmorClusterPolicy';
@@ -25,12 +51,18 @@ export interface MatchPolicy {
   localhostRef: string;
   /** `varmor/<profileName>.json`, the seccompProfile.localhostProfile. */
   seccompPath: string;
+  securityContext: SecurityContextValues;
   bpfPolicyId: number;
   enforcers: ReadonlySet<Enforcer>;
   mode: string;
   targetKind: string;
   targetName?: string;
   selector?: LabelPredicate;
+  /**
+   * One label the selector requires (its first matchLabels pair), so the index can find the policy
+   * from a Pod's labels instead of asking every selector; undefined when it requires none.
+   */
+  requiredLabel?: readonly [key: string, value: string];
   /** Named containers; undefined means every regular container. */
   containers?: ReadonlySet<string>;
   /** Sort key, see the priority rules above. */
@@ -39,6 +71,11 @@ export interface MatchPolicy {
 
 export interface PrepareOptions {
   productNamespace?: string;
+}
+
+function firstMatchLabel(labels: Readonly<Record<string, string>> | undefined): readonly [string, string] | undefined {
+  for (const key in labels) if (Object.prototype.hasOwnProperty.call(labels, key)) return [key, labels[key]];
+  return undefined;
 }
 
 /** `policy` must already be validated by the profiler; `enforcers` is what it parsed. */
@@ -50,6 +87,7 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
   const target = policy.spec.target;
   const byName = typeof target.name === 'string' && target.name !== '';
   const containers = target.containers && target.containers.length ? new Set(target.containers) : undefined;
+  const seccompPath = seccompLocalhostProfile(pn);
   return {
     kind: policy.kind,
     namespace,
@@ -57,7 +95,8 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
     id: cluster ? `VarmorClusterPolicy/${name}` : `VarmorPolicy/${namespace}/${name}`,
     profileName: pn,
     localhostRef: `localhost/${pn}`,
-    seccompPath: seccompLocalhostProfile(pn),
+    seccompPath,
+    securityContext: securityContextValues(pn, seccompPath),
     bpfPolicyId: bpfPolicyId(pn),
     enforcers: new Set(enforcers),
     mode: policy.spec.policy.mode,
@@ -65,39 +104,8 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
     targetName: byName ? target.name : undefined,
     // vArmor: a target name takes precedence over the selector.
     selector: !byName && target.selector ? compileSelector(target.selector, 'spec.target.selector') : undefined,
+    requiredLabel: byName ? undefined : firstMatchLabel(target.selector?.matchLabels),
     containers,
     rank: [cluster ? 1 : 0, byName ? 0 : 1, containers ? 0 : 1, namespace ?? '', name].join('\u0000'),
   };
-}
-
-/** The policies in force, in priority order; immutable: sources build a new index on change. */
-export class PolicyIndex {
-  private readonly byNamespace = new Map<string, MatchPolicy[]>();
-  private readonly cluster: MatchPolicy[] = [];
-    readonly size: number;
-
-  constructor(policies: Iterable<MatchPolicy>) {
-    const all = [...policies].sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
-    for (const p of all) {
-      if (p.kind === 'VarmorClusterPolicy') this.cluster.push(p);
-      else {
-        const list = this.byNamespace.get(p.namespace ?? '') ?? [];
-        list.push(p);
-        this.byNamespace.set(p.namespace ?? '', list);
-      }
-    }
-    this.size = all.length;
-  }
-
-  static readonly empty = new PolicyIndex([]);
-
-  /** Namespaced policies of `namespace`, then cluster policies: already the priority order. */
-  candidates(namespace: string): readonly (readonly MatchPolicy[])[] {
-    const own = this.byNamespace.get(namespace);
-    return own ? [own, this.cluster] : [this.cluster];
-  }
-
-  list(): MatchPolicy[] {
-    return [...[...this.byNamespace.values()].flat(), ...this.cluster].sort((a, b) => (a.rank < b.rank ? -1 : 1));
-  }
 }

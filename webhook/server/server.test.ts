@@ -270,4 +270,22 @@ describe('operations port', () => {
     expect(metrics).toMatch(/varmor_webhook_enforcer_skipped_total\{enforcer="AppArmor"\} [1-9]/);
     expect(metrics).toMatch(/varmor_webhook_policies\{kind="VarmorPolicy"\} 2/);
   });
+  it('counts every answer exactly once across scrapes, refusals included, and times each one', async () => {
+    const read = async () => {
+      const body = (await hook.getOps('/metrics')).body;
+      const num = (re: RegExp) => Number(body.match(re)?.[1] ?? 0);
+      return {
+        patched: num(/varmor_webhook_requests_total\{handler="mutate",outcome="patched"\} (\d+)/),
+        badRequest: num(/varmor_webhook_requests_total\{handler="mutate",outcome="bad-request"\} (\d+)/),
+        timed: num(/varmor_webhook_request_duration_seconds_count\{handler="mutate"\} (\d+)/),
+      };
+    };
+    const before = await read();
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-9', namespace: 'team-a', labels: { app: 'web' } }, spec: { containers: [{ name: 'c' }] } };
+    for (let i = 0; i < 3; i++) expect((await hook.post('/mutate', podReview(pod, { uid: `count-${i}` }))).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await hook.post('/mutate', '{"not json', { 'content-type': 'application/json' })).status).toBe(400);
+    const after = await read();
+    expect({ patched: after.patched - before.patched, badRequest: after.badRequest - before.badRequest, timed: after.timed - before.timed }).toEqual({ patched: 3, badRequest: 2, timed: 5 });
+    expect(await read()).toEqual(after);
+  });
 });

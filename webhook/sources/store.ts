@@ -8,7 +8,8 @@
 
 import type { MutationState, ValidationResult } from '../admission/handlers.js';
 import type { MutationOptions } from '../mutate/mutate.js';
-import { PolicyIndex, preparePolicy, type MatchPolicy } from '../mutate/policies.js';
+import { preparePolicy, type MatchPolicy } from '../mutate/policies.js';
+import { PolicyIndex } from '../mutate/policy-index.js';
 
 export interface StoreLogger {
   info(obj: object, msg: string): void;
