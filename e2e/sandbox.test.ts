@@ -57,6 +57,10 @@ async function createNamespace(name: string, labels: Record<string, string>): Pr
   await eventually(`ServiceAccount ${name}/default`, async () => (await c.core.readNamespacedServiceAccount({ name: 'default', namespace: name })) ?? undefined);
 }
 
+function createPolicy(namespace: string, body: object): Promise<object> {
+  return c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'varmorpolicies', body });
+}
+
 async function readPolicy(namespace: string, name: string): Promise<{ status?: PolicyStatus }> {
   return (await c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'varmorpolicies', name })) as { status?: PolicyStatus };
 }
@@ -115,7 +119,7 @@ describe('CRDs', () => {
 describe('invalid policies are rejected', () => {
   it('by the CRD schema: a policy without spec.target', async () => {
     const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'VarmorPolicy', metadata: { name: 'no-target', namespace: optedIn }, spec: { policy: { enforcer: 'Seccomp', mode: 'EnhanceProtect' } } };
-    const err = await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body }).then(
+    const err = await createPolicy(optedIn, body).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -126,7 +130,7 @@ describe('invalid policies are rejected', () => {
 
   it('by the validating webhook: a rule name no schema can check', async () => {
     const body = policy('bad-rule', optedIn, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['no-such-rule-e2e'] } });
-    const err = await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body }).then(
+    const err = await createPolicy(optedIn, body).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -145,7 +149,7 @@ describe('a Seccomp policy, end to end', () => {
       mode: 'EnhanceProtect',
       enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] },
     });
-    await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', body });
+    await createPolicy(optedIn, body);
     status = await eventually(
       'policy Ready',
       async () => {
@@ -181,13 +185,10 @@ describe('a Seccomp policy, end to end', () => {
   });
 
   it('leaves a Pod in a namespace without the opt-in label alone', async () => {
-    await c.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: plain,
-      plural: 'varmorpolicies',
-      body: policy(POLICY, plain, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] } }),
-    });
+    await createPolicy(
+      plain,
+      policy(POLICY, plain, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] } }),
+    );
     const created = await c.core.createNamespacedPod({ namespace: plain, body: pod('demo', plain) });
     expect(created.spec?.containers[0]?.securityContext?.seccompProfile).toBeUndefined();
     expect(Object.keys(created.metadata?.annotations ?? {}).filter((k) => k.includes('varmor.org'))).toEqual([]);
@@ -252,18 +253,15 @@ describe('a BPF + Seccomp policy: the OCI hook path', () => {
   const BPF_APP = { app: 'e2e-bpf' };
 
   it('annotates the Pod for the agent, which lets the hook start it bound to its policy', async () => {
-    await c.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: optedIn,
-      plural: 'varmorpolicies',
-      body: policy(
+    await createPolicy(
+      optedIn,
+      policy(
         NAME,
         optedIn,
         { enforcer: 'BPFSeccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
         { kind: 'Pod', selector: { matchLabels: BPF_APP } },
       ),
-    });
+    );
     const st = await eventually(
       'BPF policy Ready',
       async () => {
@@ -293,13 +291,10 @@ describe('an AppArmor policy on a node without AppArmor', () => {
 
   it(`is Ready, the agent naming the enforcer it could not load (${noAppArmor ? 'this node has no AppArmor' : 'the node kernel is not checked from here: entries must be True'})`, async () => {
     const NAME = 'apparmor-seccomp';
-    await c.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: optedIn,
-      plural: 'varmorpolicies',
-      body: policy(NAME, optedIn, { enforcer: 'AppArmorSeccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['disallow-mount'] } }, { kind: 'Pod', selector: { matchLabels: { app: 'e2e-apparmor' } } }),
-    });
+    await createPolicy(
+      optedIn,
+      policy(NAME, optedIn, { enforcer: 'AppArmorSeccomp', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['disallow-mount'] } }, { kind: 'Pod', selector: { matchLabels: { app: 'e2e-apparmor' } } }),
+    );
     const st = await eventually(
       'AppArmor policy Ready',
       async () => {
@@ -328,18 +323,15 @@ describe('a Deployment target: the controller-manager and scheduler path', () =>
   it('sandboxes the pods the ReplicaSet creates for the targeted Deployment', async () => {
     const NAME = 'web';
     const labels = { app: 'e2e-web' };
-    await c.custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: optedIn,
-      plural: 'varmorpolicies',
-      body: policy(
+    await createPolicy(
+      optedIn,
+      policy(
         'deploy-policy',
         optedIn,
         { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
         { kind: 'Deployment', selector: { matchLabels: labels } },
       ),
-    });
+    );
     const st = await eventually('Deployment policy Ready', async () => {
       const s = (await readPolicy(optedIn, 'deploy-policy')).status;
       return s?.ready === true ? s : undefined;
