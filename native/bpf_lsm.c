@@ -308,6 +308,24 @@ static bool prog_wanted(struct enforcer *e, struct bpf_program *p)
 	return e->mode == MODE_ENFORCE ? lsm : !lsm;
 }
 
+/* Removes the pinned links and maps of this object's set from the pin folder (what is not there is skipped). */
+static void unlink_pins(struct enforcer *e)
+{
+	char path[600];
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	bpf_object__for_each_program(prog, e->skel->obj)
+	{
+		snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
+		unlink(path);
+	}
+	bpf_object__for_each_map(map, e->skel->obj)
+	{
+		snprintf(path, sizeof(path), "%s/%s", e->pin, bpf_map__name(map));
+		unlink(path);
+	}
+}
+
 /* Pins left by an agent built with another table layout cannot be reused: libbpf would refuse
  * them. Remove such a stale set (its links detach with it) so this agent loads fresh; the agent
  * re-applies policies and bindings, as it does after any restart. Returns 1 when it removed pins. */
@@ -315,7 +333,6 @@ static int drop_stale_pins(struct enforcer *e)
 {
 	char path[600];
 	struct bpf_map *map;
-	struct bpf_program *prog;
 	int stale = 0;
 	bpf_object__for_each_map(map, e->skel->obj)
 	{
@@ -338,16 +355,7 @@ static int drop_stale_pins(struct enforcer *e)
 	}
 	if (!stale)
 		return 0;
-	bpf_object__for_each_program(prog, e->skel->obj)
-	{
-		snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
-		unlink(path);
-	}
-	bpf_object__for_each_map(map, e->skel->obj)
-	{
-		snprintf(path, sizeof(path), "%s/%s", e->pin, bpf_map__name(map));
-		unlink(path);
-	}
+	unlink_pins(e);
 	return 1;
 }
 
@@ -464,19 +472,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 
 static int unpin_all(struct enforcer *e)
 {
-	char path[600];
-	struct bpf_program *prog;
-	struct bpf_map *map;
-	bpf_object__for_each_program(prog, e->skel->obj)
-	{
-		snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
-		unlink(path);
-	}
-	bpf_object__for_each_map(map, e->skel->obj)
-	{
-		snprintf(path, sizeof(path), "%s/%s", e->pin, bpf_map__name(map));
-		unlink(path);
-	}
+	unlink_pins(e);
 	rmdir(e->pin);
 	return 0;
 }
