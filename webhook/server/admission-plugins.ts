@@ -22,7 +22,7 @@ const LOGS_INFO = new Set(['trace', 'debug', 'info']);
  * promise and hook machinery an onResponse hook costs on every request. Refusals that never reach
  * the handler (unparsable body, too large) are timed by the server's error handler.
  */
-function sendTimed(reply: FastifyReply, timer: { observe(v: number): void }, statusCode: number, body: unknown): FastifyReply {
+export function sendTimed(reply: FastifyReply, timer: { observe(v: number): void }, statusCode: number, body: unknown): FastifyReply {
   reply.code(statusCode).send(body);
   timer.observe(reply.elapsedTime / 1000);
   return reply;

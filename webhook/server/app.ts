@@ -7,7 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CertReloader, readServingFiles } from '../../certs/index.js';
 import type { MutationState, PolicyValidator } from '../admission/handlers.js';
-import { mutatePlugin, validatePlugin } from './admission-plugins.js';
+import { mutatePlugin, sendTimed, validatePlugin } from './admission-plugins.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 
 export class WebhookServerError extends Error {
@@ -88,10 +88,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
     metrics.countRequest(route, status < 500 ? 'bad-request' : 'error');
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.warn({ code: err.code, reason: err.message }, 'request refused');
-    reply.code(status).send({ code: err.code ?? 'INTERNAL', message: status < 500 ? err.message : 'internal error' });
-    // The admission routes time their own answers; these never reached them (see sendTimed).
-    metrics.duration.observe({ handler: route }, reply.elapsedTime / 1000);
-    return reply;
+    // Refusals before the handler (unparsable body, too large): timed here, as the handlers time theirs.
+    return sendTimed(reply, metrics.duration.labels(route), status, { code: err.code ?? 'INTERNAL', message: status < 500 ? err.message : 'internal error' });
   });
   await app.register(mutatePlugin, { state: opts.state, metrics });
   if (opts.validator) await app.register(validatePlugin, { validator: opts.validator, metrics });
