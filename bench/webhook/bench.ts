@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ensureCertFiles } from '../../certs/index.js';
-import type { PacedResult } from './paced.js';
+import { quantile, type PacedResult } from './paced.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -119,11 +119,6 @@ interface Run {
   cpuPerRequest: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function load(server: Server, body: string, ca: string, duration: number): Promise<Run> {
   const cpu0 = await server.cpu();
   const run = await loadOnly(server.port, body, ca, duration);
@@ -150,8 +145,8 @@ function loadOnly(port: number, body: string, ca: string, duration: number): Pro
         times.sort((a, b) => a - b);
         resolve({
           rps: result.requests.total / duration,
-          p50: percentile(times, 50),
-          p99: percentile(times, 99),
+          p50: quantile(times, 0.5),
+          p99: quantile(times, 0.99),
           requests: result.requests.total,
           errors: result.errors + result.timeouts,
           non2xx: result.non2xx,

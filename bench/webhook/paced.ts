@@ -37,7 +37,8 @@ export interface PacedResult {
   dispatchLateP99: number;
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+/** The value at quantile q (0..1) of ascending samples; NaN for none. */
+export const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
 export function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: opts.connections });
