@@ -38,6 +38,7 @@ struct enforcer {
 	struct varmor *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[32];
+	const char *link_names[32]; /* the program's full name (the kernel keeps 15 characters) */
 	int nlinks;
 	int mode;
 	bool attached;
@@ -436,6 +437,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 					e->detached = false;
 					return throw_err(env, err, "adopting pinned link %s: %s", path, strerror(err));
 				}
+				e->link_names[e->nlinks] = bpf_program__name(prog);
 				e->links[e->nlinks++] = link;
 				continue;
 			}
@@ -447,6 +449,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 			e->detached = false;
 			return throw_err(env, err, "attaching %s failed: %s", bpf_program__name(prog), strerror(err));
 		}
+		e->link_names[e->nlinks] = bpf_program__name(prog);
 		e->links[e->nlinks++] = link;
 		if (e->pin[0]) {
 			err = bpf_link__pin(link, path);
@@ -598,6 +601,26 @@ struct sec_spec {
 	int fd;
 };
 
+/* Tell the programs that vt_bindings (or vt_policies) changed: every task's cached resolution
+ * of its cgroup to a policy is dropped on its next hook (see protected_cg in varmor.bpf.c). Called
+ * after the change, so a task that cached the old state before it sees the new generation. */
+enum gen_kind { GEN_BINDINGS, GEN_POLICIES };
+
+static int bump_gen(struct enforcer *e, enum gen_kind which)
+{
+	struct vt_state st;
+	uint32_t zero = 0;
+	int fd = bpf_map__fd(e->skel->maps.vt_state);
+	memset(&st, 0, sizeof(st));
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		return -errno;
+	if (which == GEN_BINDINGS)
+		st.bind_gen++;
+	else
+		st.policy_gen++;
+	return bpf_map_update_elem(fd, &zero, &st, BPF_ANY) ? -errno : 0;
+}
+
 static napi_value js_load_policy(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2;
@@ -722,7 +745,10 @@ static napi_value js_load_policy(napi_env env, napi_callback_info info)
 		purge_policy(e, policy_id, gen, PURGE_ONLY_GEN);
 		return throw_err(env, err, "activating policy %u: %s", policy_id, strerror(err));
 	}
-	/* 3. drop the old generation */
+	err = bump_gen(e, GEN_POLICIES);
+	if (err)
+		return throw_err(env, -err, "policy %u loaded, but announcing it failed: %s", policy_id, strerror(-err));
+	/* 3. drop the old generation (after the bump: no task still uses it once it sees the bump) */
 	err = purge_policy(e, policy_id, gen, PURGE_EXCEPT_GEN);
 	if (err)
 		return throw_err(env, err, "policy %u loaded, but removing old entries failed: %s", policy_id, strerror(-err));
@@ -746,6 +772,9 @@ static napi_value js_remove_policy(napi_env env, napi_callback_info info)
 			return throw_err(env, ENOENT, "unknown policy %u", policy_id);
 		return throw_err(env, err, "removing policy %u: %s", policy_id, strerror(err));
 	}
+	err = bump_gen(e, GEN_POLICIES);
+	if (err)
+		return throw_err(env, -err, "policy %u removed, but announcing it failed: %s", policy_id, strerror(-err));
 	err = purge_policy(e, policy_id, 0, PURGE_ALL);
 	if (err)
 		return throw_err(env, -err, "removing entries of policy %u: %s", policy_id, strerror(-err));
@@ -790,6 +819,7 @@ static napi_value js_bind(napi_env env, napi_callback_info info)
 	napi_value argv[3];
 	struct enforcer *e = unwrap(env, info, &argc, argv, true);
 	uint64_t cg;
+	int err;
 	uint32_t policy_id;
 	struct vt_binding b = { 0 };
 	struct vt_policy p;
@@ -818,6 +848,8 @@ static napi_value js_bind(napi_env env, napi_callback_info info)
 	b.policy_id = policy_id;
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.vt_bindings), &cg, &b, BPF_ANY))
 		return throw_err(env, errno, "binding cgroup %llu: %s", (unsigned long long)cg, strerror(errno));
+	if ((err = bump_gen(e, GEN_BINDINGS)))
+		return throw_err(env, -err, "cgroup %llu bound, but announcing it failed: %s", (unsigned long long)cg, strerror(-err));
 	return NULL;
 }
 
@@ -827,6 +859,7 @@ static napi_value js_unbind(napi_env env, napi_callback_info info)
 	napi_value argv[1];
 	struct enforcer *e = unwrap(env, info, &argc, argv, true);
 	uint64_t cg;
+	int err;
 	if (!e)
 		return NULL;
 	if (argc < 1)
@@ -836,6 +869,8 @@ static napi_value js_unbind(napi_env env, napi_callback_info info)
 	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vt_bindings), &cg))
 		return throw_err(env, errno, errno == ENOENT ? "cgroup %llu is not bound" : "unbinding cgroup %llu: %s",
 				 (unsigned long long)cg, strerror(errno));
+	if ((err = bump_gen(e, GEN_BINDINGS)))
+		return throw_err(env, -err, "cgroup %llu unbound, but announcing it failed: %s", (unsigned long long)cg, strerror(-err));
 	return NULL;
 }
 
@@ -973,6 +1008,18 @@ static napi_value js_read_events(napi_env env, napi_callback_info info)
 
 /* ---- program ids (tests, diagnostics) -------------------------------------------------- */
 
+/* Kernel id of the program behind link i; false when the kernel does not say. */
+static bool link_prog_id(struct enforcer *e, int i, uint32_t *id)
+{
+	struct bpf_link_info li;
+	uint32_t len = sizeof(li);
+	memset(&li, 0, sizeof(li));
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(e->links[i]), &li, &len))
+		return false;
+	*id = li.prog_id;
+	return true;
+}
+
 static napi_value js_program_ids(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
@@ -983,14 +1030,59 @@ static napi_value js_program_ids(napi_env env, napi_callback_info info)
 		return NULL;
 	napi_create_array(env, &arr);
 	for (int i = 0; i < e->nlinks; i++) {
-		struct bpf_link_info li;
-		uint32_t len = sizeof(li);
+		uint32_t id;
 		napi_value v;
-		memset(&li, 0, sizeof(li));
-		if (bpf_obj_get_info_by_fd(bpf_link__fd(e->links[i]), &li, &len))
+		if (!link_prog_id(e, i, &id))
 			continue;
-		napi_create_uint32(env, li.prog_id, &v);
+		napi_create_uint32(env, id, &v);
 		napi_set_element(env, arr, n++, v);
+	}
+	return arr;
+}
+
+/* Per-program cost counters (kernel.bpf_stats_enabled must be 1 for them to move): name, calls and
+ * time spent in the program, from bpf_prog_info (whose name the kernel cuts to 15 characters). */
+static napi_value js_program_stats(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct enforcer *e = unwrap(env, info, &argc, NULL, true);
+	napi_value arr;
+	uint32_t n = 0;
+	if (!e)
+		return NULL;
+	napi_create_array(env, &arr);
+	for (int i = 0; i < e->nlinks; i++) {
+		struct bpf_prog_info pi;
+		uint32_t len, id;
+		napi_value o, v;
+		int fd;
+		if (!link_prog_id(e, i, &id))
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&pi, 0, sizeof(pi));
+		len = sizeof(pi);
+		if (bpf_obj_get_info_by_fd(fd, &pi, &len)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		napi_create_object(env, &o);
+		napi_create_string_utf8(env, e->link_names[i], NAPI_AUTO_LENGTH, &v);
+		napi_set_named_property(env, o, "name", v);
+		napi_create_uint32(env, id, &v);
+		napi_set_named_property(env, o, "id", v);
+		napi_create_bigint_uint64(env, pi.run_cnt, &v);
+		napi_set_named_property(env, o, "runCount", v);
+		napi_create_bigint_uint64(env, pi.run_time_ns, &v);
+		napi_set_named_property(env, o, "runTimeNs", v);
+		/* 0 when the kernel runs the program in its interpreter (JIT off or failed) */
+		napi_create_uint32(env, pi.jited_prog_len, &v);
+		napi_set_named_property(env, o, "jitedBytes", v);
+		napi_create_uint32(env, pi.xlated_prog_len / 8, &v);
+		napi_set_named_property(env, o, "instructions", v);
+		napi_set_element(env, arr, n++, o);
 	}
 	return arr;
 }
@@ -1061,6 +1153,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "bindings", NULL, js_bindings, NULL, NULL, NULL, napi_default, NULL },
 		{ "readEvents", NULL, js_read_events, NULL, NULL, NULL, napi_default, NULL },
 		{ "programIds", NULL, js_program_ids, NULL, NULL, NULL, napi_default, NULL },
+		{ "programStats", NULL, js_program_stats, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_value cls, probe;
 	napi_define_class(env, "NativeEnforcer", NAPI_AUTO_LENGTH, js_ctor, NULL, sizeof(methods) / sizeof(methods[0]), methods,

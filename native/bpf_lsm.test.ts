@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { compileBpf } from '../profiler/bpf/compile.js';
 import { encodeTables, emptyTables } from '../profiler/bpf/encode.js';
 import type { CompileInput } from '../profiler/compiled.js';
@@ -114,6 +114,24 @@ describe('audit mode on the host kernel', () => {
     expect(ours.size).toBeGreaterThanOrEqual(3);
     const listed = bpfProgIds('');
     expect([...ours].every((id) => listed.has(id))).toBe(true);
+  });
+
+  it('programStats names every attached program and counts its calls while kernel.bpf_stats_enabled is 1', () => {
+    const stats = e.programStats();
+    expect(new Set(stats.map((p) => p.id))).toEqual(ours);
+    expect(stats.map((p) => p.name)).toEqual(expect.arrayContaining(['vt_audit_sys_enter', 'vt_audit_sys_exit']));
+    const count = (): bigint => e.programStats().find((p) => p.name === 'vt_audit_sys_enter')?.runCount ?? -1n;
+    const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+    const before = readFileSync(STATS, 'utf8').trim();
+    const c0 = count();
+    writeFileSync(STATS, '1');
+    try {
+      for (let i = 0; i < 50; i++) readFileSync('/proc/self/stat');
+    } finally {
+      writeFileSync(STATS, before);
+    }
+    // every syscall enters sys_enter: 50 reads are at least 50 calls
+    expect(count() - c0).toBeGreaterThanOrEqual(50n);
   });
 
   it('double attach throws EALREADY', () => {

@@ -50,6 +50,18 @@ export class BpfError extends Error {
   }
 }
 
+/** One attached program's cost counters (bpf_prog_info run_cnt and run_time_ns). */
+export interface ProgramStats {
+  name: string;
+  id: number;
+  runCount: bigint;
+  runTimeNs: bigint;
+  /** bytes of native code; 0 when the kernel interprets the program (JIT off or refused) */
+  jitedBytes: number;
+  /** BPF instructions after the verifier's rewrites */
+  instructions: number;
+}
+
 interface NativeEnforcer {
   attach(): void;
   detach(opts?: { unpin?: boolean }): void;
@@ -61,6 +73,7 @@ interface NativeEnforcer {
   bindings(): Map<bigint, number>;
   readEvents(max?: number): BpfEvent[];
   programIds(): number[];
+  programStats(): ProgramStats[];
 }
 
 interface Addon {
@@ -159,6 +172,12 @@ export class BpfEnforcer {
   /** Kernel ids of the attached (or adopted) programs, as `bpftool prog list` shows them. */
   programIds(): number[] {
     return wrap(() => this.native.programIds());
+  }
+
+  /** Calls of each attached program and the time spent in it. The kernel counts only while
+   *  `kernel.bpf_stats_enabled` is 1. */
+  programStats(): ProgramStats[] {
+    return wrap(() => this.native.programStats());
   }
 
   /** Close everything. Unpinned: nothing stays attached. Pinned: the pins keep enforcing

@@ -181,6 +181,14 @@ struct vt_binding {
 	__u32 flags; /* VT_BIND_* */
 };
 
+/* vt_state: one entry (key 0). The loader bumps bind_gen after every change of vt_bindings and
+ * policy_gen after every change of vt_policies; a task's cached resolution of its cgroup to a
+ * policy (vt_task_cache, in the BPF object) is used only while both still match. */
+struct vt_state {
+	__u64 bind_gen;
+	__u64 policy_gen;
+};
+
 /* vt_policies: key __u32 policy_id -> this. Replacing it flips a policy to a new generation. */
 struct vt_policy {
 	__u32 gen;          /* generation of the policy's current entries (stamped by the loader) */

@@ -6,7 +6,8 @@
  *
  * Every program first resolves the current task's cgroup (or an ancestor, up to
  * VT_MAX_CGROUP_LEVELS) to a binding and returns at once when there is none: nothing outside a
- * protected container is ever affected.
+ * protected container is ever affected. The resolution is cached per task (vt_task_cache) and
+ * checked against vt_state's generations, which the loader bumps after every change.
  *
  * Known limits: paths longer than VT_PATH_MAX-1 bytes are matched by their first bytes only
  * (prefix rules); deeper than VT_MAX_DEPTH components they are not matched. The per-CPU scratch
@@ -54,6 +55,32 @@ char LICENSE[] SEC("license") = "GPL";
 #define MS_SHARED (1 << 20)
 #define CLONE_NEWUSER 0x10000000
 #define BPF_PROG_LOAD_CMD 5
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vt_state);
+} vt_state SEC(".maps");
+
+/* One task's resolution of its cgroup to a policy (see protected_cg). */
+struct vt_task_cache {
+	__u64 cgid;       /* the task's cgroup when resolved */
+	__u64 bind_gen;   /* vt_state generations when resolved */
+	__u64 policy_gen;
+	__u64 bound_cgid; /* the bound cgroup: the task's own or an ancestor */
+	__u32 policy_id;  /* 0: not protected */
+	__u32 valid;
+	struct vt_policy pol; /* copy of the policy (its gen selects the table entries) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vt_task_cache);
+} vt_task_cache SEC(".maps");
 
 /* Set by the loader from /proc/1/ns/mnt: tracers in the host's mount namespace may always
  * ptrace (as vArmor allows), so node agents and debuggers keep working. */
@@ -192,40 +219,88 @@ static __always_inline struct scratch *scratch(void)
 	return bpf_map_lookup_elem(&vt_scratch, &zero);
 }
 
-/* Resolve the current task to its binding. Deepest bound cgroup wins. */
+/* Resolve the current task's cgroup to its binding, without the cache. Deepest bound cgroup wins.
+ * Returns the binding (and its cgroup in *bound) or 0. */
+static __always_inline struct vt_binding *find_binding(__u64 cg, __u64 *bound)
+{
+	struct vt_binding *b = bpf_map_lookup_elem(&vt_bindings, &cg);
+	if (b) {
+		*bound = cg;
+		return b;
+	}
+	for (int lvl = 1; lvl <= VT_MAX_CGROUP_LEVELS; lvl++) {
+		__u64 a = bpf_get_current_ancestor_cgroup_id(lvl);
+		struct vt_binding *x;
+		if (!a || a == cg)
+			break;
+		x = bpf_map_lookup_elem(&vt_bindings, &a);
+		if (x) {
+			b = x;
+			*bound = a;
+		}
+	}
+	return b;
+}
+
+/*
+ * Resolve the current task to its policy. Every hook of every task on the node starts here, so
+ * the answer is cached per task (vt_task_cache, with a copy of the policy) and reused while the
+ * task stays in the same cgroup and neither vt_bindings nor vt_policies changed (vt_state's
+ * generations, bumped by the loader after each change): then it costs no hash lookup at all.
+ */
 static __always_inline int protected_cg(struct prot *p, int is_exec, int audit_only)
 {
+	struct vt_task_cache *c;
 	struct vt_binding *b;
-	__u64 cg = bpf_get_current_cgroup_id();
+	struct vt_policy *pol;
+	struct vt_state *st;
+	__u64 cg = bpf_get_current_cgroup_id(), bound = 0, bind_gen, policy_gen;
+	__u32 zero = 0;
 
-	b = bpf_map_lookup_elem(&vt_bindings, &cg);
-	if (!b) {
-		for (int lvl = 1; lvl <= VT_MAX_CGROUP_LEVELS; lvl++) {
-			__u64 a = bpf_get_current_ancestor_cgroup_id(lvl);
-			struct vt_binding *x;
-			if (!a || a == cg)
-				break;
-			x = bpf_map_lookup_elem(&vt_bindings, &a);
-			if (x) {
-				b = x;
-				p->cgid = a;
-			}
-		}
-		if (!b)
+	st = bpf_map_lookup_elem(&vt_state, &zero);
+	if (!st)
+		return 0;
+	/* read before the lookups below: a change after this point also bumps past these values */
+	bind_gen = READ_ONCE(st->bind_gen);
+	policy_gen = READ_ONCE(st->policy_gen);
+	c = bpf_task_storage_get(&vt_task_cache, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p->audit_only = audit_only;
+	if (c && c->valid && c->cgid == cg && c->bind_gen == bind_gen && c->policy_gen == policy_gen) {
+		if (!c->policy_id)
 			return 0;
-	} else {
-		p->cgid = cg;
+		p->cgid = c->bound_cgid;
+		p->policy_id = c->policy_id;
+		p->pol = &c->pol;
+		return 1;
 	}
-	if (b->flags & VT_BIND_ARM_ON_EXEC) {
-		/* runc binds us before its own setup is done; the first execve starts enforcement */
+	b = find_binding(cg, &bound);
+	if (b && (b->flags & VT_BIND_ARM_ON_EXEC)) {
+		/* runc binds us before its own setup is done; the first execve starts enforcement.
+		 * Not cached: the binding changes under us. */
 		if (!is_exec)
 			return 0;
 		b->flags = b->flags & ~VT_BIND_ARM_ON_EXEC;
 	}
-	p->policy_id = b->policy_id;
-	p->audit_only = audit_only;
-	p->pol = bpf_map_lookup_elem(&vt_policies, &p->policy_id);
-	return p->pol != 0;
+	p->policy_id = b ? b->policy_id : 0;
+	pol = b ? bpf_map_lookup_elem(&vt_policies, &p->policy_id) : 0;
+	if (!c) {
+		p->cgid = bound;
+		p->pol = pol;
+		return pol != 0;
+	}
+	c->cgid = cg;
+	c->bind_gen = bind_gen;
+	c->policy_gen = policy_gen;
+	c->bound_cgid = bound;
+	c->policy_id = pol ? p->policy_id : 0;
+	if (pol)
+		__builtin_memcpy(&c->pol, pol, sizeof(c->pol));
+	c->valid = 1;
+	if (!pol)
+		return 0;
+	p->cgid = bound;
+	p->pol = &c->pol;
+	return 1;
 }
 
 static __always_inline struct vt_log_event *ev_new(struct prot *p, __u16 hook, __u8 decision, __u32 detail)
@@ -550,8 +625,236 @@ static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, stru
 	return check_built(s, p, want, hook);
 }
 
-/* LSM programs: the kernel's own d_path (one helper call instead of a walk); the walk remains
- * for tracing programs, where bpf_d_path is not allowed, and for paths d_path cannot give. */
+/* ---- path pre-filter facts: skip d_path when no path rule can match ----------------------- */
+
+/* The facts match_path's pre-filters look at, computed without building the path. */
+struct path_facts {
+	__u32 len;  /* bytes of the path as d_path gives it */
+	__u8 c1;    /* path[1]: first byte of the top component (0 for "/") */
+	__u8 last;  /* last byte */
+};
+
+/* struct dentry's inline name: d_iname up to 6.13, d_shortname.string since 6.14 (CO-RE picks). */
+struct dentry___iname {
+	unsigned char d_iname[32];
+} __attribute__((preserve_access_index));
+
+#define FACTS_DIRECT_DEPTH 32 /* components walked with direct loads before giving up */
+#define FACTS_MOUNT_DEPTH 8   /* components walked above the file's own mount */
+
+/* Offset of struct dentry's inline name buffer (a name shorter than 32 bytes lives there). The
+ * barriers keep clang from computing both relocations up front: the one for the field this
+ * kernel lacks is poisoned by libbpf and must stay unreachable. */
+static __always_inline __u64 iname_off(void)
+{
+	__u64 off;
+	if (bpf_core_field_exists(struct dentry___iname, d_iname)) {
+		off = bpf_core_field_offset(struct dentry___iname, d_iname);
+		barrier_var(off);
+	} else {
+		off = bpf_core_field_offset(struct dentry, d_shortname);
+		barrier_var(off);
+	}
+	return off;
+}
+
+static __always_inline __u64 iname_addr(struct dentry *d)
+{
+	return (__u64)d + iname_off();
+}
+
+/* Word k (0..3) of d's inline name, by a direct load. */
+static __always_inline __u64 iname_word(struct dentry *d, __u32 k)
+{
+	void *base = (void *)d + iname_off();
+	switch (k) {
+	case 0: return *(__u64 *)base;
+	case 1: return *(__u64 *)(base + 8);
+	case 2: return *(__u64 *)(base + 16);
+	default: return *(__u64 *)(base + 24);
+	}
+}
+
+/* The part of struct dentry one probe read fetches above the file's mount: d_parent, d_name
+ * (hash, len, name) and the first bytes of the inline name, which follow each other in 6.1 and
+ * later (checked at load time through CO-RE; another layout falls back to d_path). */
+struct dentry_head {
+	__u64 parent;
+	__u32 hash;
+	__u32 len;
+	__u64 name;
+	__u64 inode;
+	__u8 iname[8];
+};
+
+static __always_inline int dentry_head_layout_ok(void)
+{
+	__u32 base = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 in = iname_off();
+	return bpf_core_field_offset(struct dentry, d_name) == base + 8 && in == base + 32 &&
+	       bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8;
+}
+
+/*
+ * path_facts above the file's own mount: from dentry md, the mount point in mount mm, up to the
+ * task's root (root_d, root_m). struct mount is found from a vfsmount by a negative offset,
+ * which direct loads do not allow, so this walks by probe reads; a separate (global) function,
+ * verified once instead of once per way into it, so it takes plain numbers. Returns the bytes
+ * added, the first byte of the top component and the number of components as
+ * len | first << 32 | n << 40, or bit 63 set when the answer might differ from d_path's.
+ */
+__noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m)
+{
+	const __u64 FAIL = 1ULL << 63;
+	__u32 len = 0, n = 0;
+	__u64 mmroot;
+	__u8 first = 0;
+	if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
+				  (void *)(mm + bpf_core_field_offset(struct mount, mnt) + bpf_core_field_offset(struct vfsmount, mnt_root))))
+		return FAIL;
+	for (int i = 0; i < FACTS_MOUNT_DEPTH; i++) {
+		struct dentry_head h;
+		if (md == root_d && mm + bpf_core_field_offset(struct mount, mnt) == root_m)
+			goto done;
+		if (md == mmroot) {
+			__u64 up[2]; /* mnt_parent, mnt_mountpoint */
+			if (bpf_probe_read_kernel(up, sizeof(up), (void *)(mm + bpf_core_field_offset(struct mount, mnt_parent))))
+				return FAIL;
+			if (!up[0] || up[0] == mm)
+				goto done; /* the top of the mount tree: d_path stops here too */
+			mm = up[0];
+			md = up[1];
+			if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
+						  (void *)(mm + bpf_core_field_offset(struct mount, mnt) +
+							   bpf_core_field_offset(struct vfsmount, mnt_root))))
+				return FAIL;
+			continue;
+		}
+		if (bpf_probe_read_kernel(&h, sizeof(h), (void *)(md + bpf_core_field_offset(struct dentry, d_parent))))
+			return FAIL;
+		if (h.parent == md || h.len == 0 || h.len > 31)
+			return FAIL;
+		if (h.name == md + bpf_core_field_offset(struct dentry, d_parent) + 32)
+			first = h.iname[0];
+		else if (bpf_probe_read_kernel(&first, 1, (void *)h.name))
+			return FAIL;
+		len += h.len + 1;
+		n++;
+		md = h.parent;
+	}
+	return FAIL;
+done:
+	return (__u64)len | (__u64)first << 32 | (__u64)n << 40;
+}
+
+/*
+ * Length, second byte and last byte of the path d_path would give for `file`, for the pre-filters
+ * in match_path. Inside the file's own mount the walk uses direct loads (a few instructions per
+ * component, where bpf_d_path costs hundreds); above it, one probe read per component and per
+ * mount. Returns -1 whenever the answer might differ from d_path's string (a deleted file, a
+ * pseudo file named by its filesystem, a name not stored inline, a long or deep path, an unknown
+ * layout): the caller then builds the path as before.
+ */
+static __always_inline int path_facts(struct file *file, struct path_facts *f)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct dentry *d = file->f_path.dentry, *root_d = task->fs->root.dentry;
+	struct vfsmount *vm = file->f_path.mnt, *root_m = task->fs->root.mnt;
+	struct dentry *mroot, *parent;
+	__u64 w, r;
+	__u32 len = 0, l, n = 0;
+	__u8 first = 0, last;
+
+	if (!d || !vm || !root_d || !dentry_head_layout_ok())
+		return -1;
+	mroot = vm->mnt_root;
+	if (d == root_d && vm == root_m) {
+		f->len = 1;
+		f->c1 = 0;
+		f->last = '/';
+		return 0;
+	}
+	parent = d->d_parent;
+	if (d == mroot || d == parent)
+		return -1; /* a mount's root itself: rare, left to d_path */
+	if (!d->d_hash.pprev)
+		return -1; /* unlinked: d_path appends " (deleted)" */
+	if (d->d_op && d->d_op->d_dname)
+		return -1; /* pipes, sockets, anonymous inodes: the filesystem names them */
+	/* the file's own name gives the last byte */
+	l = d->d_name.len;
+	if (l == 0 || l > 31 || (__u64)d->d_name.name != iname_addr(d))
+		return -1;
+	w = iname_word(d, (l - 1) >> 3);
+	last = w >> (((l - 1) & 7) * 8);
+
+	for (int i = 0; i < FACTS_DIRECT_DEPTH; i++) {
+		if (d == root_d && vm == root_m)
+			goto done;
+		parent = d->d_parent;
+		if (d == mroot)
+			goto cross;
+		if (d == parent)
+			return -1; /* a disconnected dentry */
+		l = d->d_name.len;
+		if (l == 0 || l > 31 || (__u64)d->d_name.name != iname_addr(d))
+			return -1;
+		first = iname_word(d, 0);
+		len += l + 1;
+		n++;
+		d = parent;
+	}
+	return -1;
+
+cross: {
+	/* the global function below takes plain numbers: the pointers it needs come by probe reads */
+	struct {
+		__u64 mnt, dentry;
+	} rp;
+	__u64 up[2]; /* mnt_parent, mnt_mountpoint of the file's mount */
+	__u64 mm = (__u64)vm - bpf_core_field_offset(struct mount, mnt);
+	if (bpf_probe_read_kernel(up, sizeof(up), (void *)(mm + bpf_core_field_offset(struct mount, mnt_parent))))
+		return -1;
+	if (!up[0] || up[0] == mm)
+		goto done; /* the top of the mount tree: d_path stops here too */
+	if (bpf_probe_read_kernel(&rp, sizeof(rp), &task->fs->root))
+		return -1;
+	r = facts_above_mount(up[1], up[0], rp.dentry, rp.mnt);
+	if (r >> 63)
+		return -1;
+	len += r & 0xffffffff;
+	if ((r >> 40) & 0xff) {
+		first = r >> 32;
+		n += (r >> 40) & 0xff;
+	}
+	goto done;
+}
+
+done:
+	if (len >= VT_PATH_MAX)
+		return -1;
+	f->len = n ? len : 1;
+	f->c1 = n ? first : 0;
+	f->last = n ? last : '/';
+	return 0;
+}
+
+/* Whether any of the policy's path tables could hold an entry for a path with these facts
+ * (the same tests match_path makes before each lookup). */
+static __always_inline int facts_may_match(struct vt_policy *pol, struct path_facts *f)
+{
+	if ((pol->table_mask & VT_T_PATH_EXACT) && IN_SET(pol->exact_len, f->len))
+		return 1;
+	if ((pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, f->c1))
+		return 1;
+	if ((pol->table_mask & VT_T_PATH_SUFFIX) && IN_SET(pol->suffix_last, f->last))
+		return 1;
+	return 0;
+}
+
+/* LSM programs: the kernel's own d_path (one helper call instead of a walk), and only when the
+ * path's facts pass a pre-filter; the walk remains for tracing programs, where bpf_d_path is not
+ * allowed, and for paths d_path cannot give. */
 static __always_inline int check_file(struct prot *p, struct file *file, __u32 want, __u16 hook, int lsm)
 {
 	struct scratch *s;
@@ -560,8 +863,13 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 	s = scratch();
 	if (!s)
 		return 0;
-	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
-		return 0;
+	if (p->pol->mode != VT_MODE_RECORD) {
+		struct path_facts f;
+		if (!(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+			return 0;
+		if (path_facts(file, &f) == 0 && !facts_may_match(p->pol, &f))
+			return 0;
+	}
 	{
 		long n = bpf_d_path(&file->f_path, s->path, VT_PATH_MAX);
 		if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/') {
@@ -573,10 +881,8 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
 }
 
-static __always_inline __u32 open_want(struct file *file)
+static __always_inline __u32 open_want(__u32 mode, __u32 flags)
 {
-	__u32 mode = BPF_CORE_READ(file, f_mode);
-	__u32 flags = BPF_CORE_READ(file, f_flags);
 	__u32 want = 0;
 	if (mode & FMODE_READ)
 		want |= VT_PERM_READ;
@@ -587,15 +893,17 @@ static __always_inline __u32 open_want(struct file *file)
 	return want;
 }
 
-static __always_inline int do_file_open(struct file *file, int audit_only)
+/* mode and flags: file->f_mode and f_flags, read by the caller (a direct load in LSM programs,
+ * a probe read in tracing ones, whose file pointer is not typed) */
+static __always_inline int do_file_open(struct file *file, __u32 mode, __u32 flags, int audit_only)
 {
 	struct prot p = {};
 	__u32 want;
 	if (!protected_cg(&p, 0, audit_only))
 		return 0;
-	if (BPF_CORE_READ(file, f_mode) & FMODE_EXEC)
+	if (mode & FMODE_EXEC)
 		return 0; /* the exec itself is checked by bprm rules */
-	want = open_want(file);
+	want = open_want(mode, flags);
 	if (!want)
 		return 0;
 	return check_file(&p, file, want, VT_HOOK_FILE_OPEN, !audit_only);
@@ -1031,7 +1339,7 @@ static __always_inline int do_capable(int cap, __u32 opts)
 SEC("lsm/file_open")
 int BPF_PROG(vt_lsm_file_open, struct file *file)
 {
-	return do_file_open(file, 0);
+	return do_file_open(file, file->f_mode, file->f_flags, 0);
 }
 
 SEC("lsm/bprm_check_security")
@@ -1128,11 +1436,12 @@ int BPF_PROG(vt_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 	__u8 a[16] = {};
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	bpf_probe_read_kernel(&fam, sizeof(fam), &address->sa_family);
+	/* direct loads: address is typed (struct sockaddr, 16 bytes, which covers sockaddr_in) */
+	fam = address->sa_family;
 	if (fam == AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
 		struct sockaddr_in *in = (struct sockaddr_in *)address;
-		bpf_probe_read_kernel(&port, 2, &in->sin_port);
-		bpf_probe_read_kernel(a, 4, &in->sin_addr);
+		port = in->sin_port;
+		*(__u32 *)a = in->sin_addr.s_addr;
 	} else if (fam == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)address;
 		bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
@@ -1287,6 +1596,6 @@ int BPF_PROG(vt_audit_sys_exit, struct pt_regs *regs, long ret)
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[ret]);
 	if (f)
-		do_file_open(f, 1);
+		do_file_open(f, BPF_CORE_READ(f, f_mode), BPF_CORE_READ(f, f_flags), 1);
 	return 0;
 }
