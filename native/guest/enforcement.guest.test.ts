@@ -186,6 +186,18 @@ describe('process and kernel interfaces', () => {
 });
 
 describe('policy lifecycle', () => {
+  it('a running task is confined as soon as its cgroup is bound, and released when unbound (per-task cache)', () => {
+    const r = run.result<Record<'bound' | 'unbound', { ok: number; eperm: number; other: number }>>(
+      'rebinding: a running task is confined when its cgroup is bound and released when unbound',
+    );
+    // opened before the bind, denied after it; denied before the unbind, opened after it
+    expect(r.bound.ok).toBeGreaterThan(0);
+    expect(r.bound.eperm).toBeGreaterThan(0);
+    expect(r.unbound.eperm).toBeGreaterThan(0);
+    expect(r.unbound.ok).toBeGreaterThan(0);
+    expect(r.bound.other + r.unbound.other).toBe(0);
+  });
+
   it('a live update swaps the tables atomically: the rule in both versions never lapses', () => {
     const r = run.result<{ swaps: number; loop: { ok: number; eperm: number; other: number }; afterOld: string; afterNew: string }>(
       'live update: tables swapped while a loop keeps checking',

@@ -5,7 +5,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Fixture, tablesFor } from '../guest/bpf.js';
-import { attempt, probe, sh } from '../guest/lib.js';
+import { attempt, makeCgroup, probe, sh } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 const G = '/tmp/g';
@@ -327,6 +327,41 @@ export const cases: GuestCase[] = [
       const p = fx.protect('nested', { bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] } });
       mkdirSync(`${p.cg.path}/child/grandchild`, { recursive: true });
       return { grandchild: await attempt(['open', f, 'r'], `${p.cg.path}/child/grandchild`) };
+    },
+  },
+  {
+    // Each task caches its cgroup's policy (vt_task_cache); a bind or unbind must reach a task
+    // that is already running and has been through the hooks, with no exec in between.
+    name: 'rebinding: a running task is confined when its cgroup is bound and released when unbound',
+    timeoutMs: 120_000,
+    async run() {
+      const f = file(`${G}/rebind-secret`);
+      const { policyId, tables } = tablesFor('varmor-guest-rebind', {
+        privileged: true,
+        bpfRawRules: { files: [{ pattern: f, permissions: ['read'], qualifiers: ['deny'] }] },
+      });
+      fx.enforcer.loadPolicy(policyId, tables);
+      const cg = makeCgroup('p-rebind');
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const counts = async (loop: Promise<{ detail: string }>) =>
+        Object.fromEntries((await loop).detail.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+      // 1. a loop starts unbound (its opens succeed and its task caches "not protected"), then the cgroup is bound
+      const stop1 = `${G}/rebind-stop-1`;
+      const loop1 = probe(['loop-open', f, '0', stop1], { cgroup: cg.path });
+      await pause(1500);
+      fx.enforcer.bindCgroup(cg.id, policyId);
+      await pause(1500);
+      writeFileSync(stop1, '');
+      const bound = await counts(loop1);
+      // 2. a loop starts bound (denied, cached "protected"), then the cgroup is unbound
+      const stop2 = `${G}/rebind-stop-2`;
+      const loop2 = probe(['loop-open', f, '0', stop2], { cgroup: cg.path });
+      await pause(1500);
+      fx.enforcer.unbindCgroup(cg.id);
+      await pause(1500);
+      writeFileSync(stop2, '');
+      const unbound = await counts(loop2);
+      return { bound, unbound };
     },
   },
   {
