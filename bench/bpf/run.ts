@@ -6,24 +6,30 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, runGuest } from '../../native/guest/harness.js';
-import { baselineTable, summarize, summarizeBaseline, table, type Row } from './stats.js';
-import type { BaselineSamples, BenchSamples } from './scenario.js';
+import { baselineTable, costTable, summarize, summarizeBaseline, table, type Row } from './stats.js';
+import type { BaselineSamples, BenchSamples, ProgramCost } from './scenario.js';
 
 // Wall-clock time under TCG swings with the host's load (two cores shared by many jobs), so by
 // default the guest runs with -icount: its clock advances by executed instructions (1 ns each),
 // which makes the figures repeatable. VARMOR_BENCH_CLOCK=wall measures host time instead.
 const icount = process.env.VARMOR_BENCH_CLOCK !== 'wall';
+// Quick runs while tuning: VARMOR_BENCH_KINDS=open,connect and VARMOR_BENCH_ROUNDS=1 (not for --write).
+const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,exec,connect').split(',');
+const quick = process.env.VARMOR_BENCH_KINDS !== undefined || process.env.VARMOR_BENCH_ROUNDS !== undefined;
+if (quick && process.argv.includes('--write')) throw new Error('--write needs the full bench: unset VARMOR_BENCH_KINDS and VARMOR_BENCH_ROUNDS');
 const t0 = Date.now();
 const run = await runGuest('bench', {
   timeoutMs: 1_800_000,
   echo: process.env.GUEST_ECHO === '1',
   qemuArgs: icount ? ['-icount', 'shift=0,sleep=off'] : [],
+  append: [`varmor.bench_kinds=${kinds.join(',')}`, ...(process.env.VARMOR_BENCH_ROUNDS ? [`varmor.bench_rounds=${process.env.VARMOR_BENCH_ROUNDS}`] : [])],
 });
 const rows: Row[] = [];
-for (const kind of ['open', 'exec', 'connect']) rows.push(...summarize(run.result<BenchSamples>(`bench: ${kind}`)));
+for (const kind of kinds) rows.push(...summarize(run.result<BenchSamples>(`bench: ${kind}`)));
 const text = table(rows);
 const base = baselineTable(summarizeBaseline(run.result<BaselineSamples>('bench: unprotected processes')));
-console.log(`${text}\n\n${base}`);
+const cost = costTable(run.result<ProgramCost[]>('bench: program cost'));
+console.log(`${text}\n\n${base}\n\n${cost}`);
 console.log(`(guest boot + bench: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
 if (process.argv.includes('--write')) {
@@ -41,7 +47,9 @@ a policy with N rules per type (file paths exact and prefix, exec paths, egress 
 unbound cgroup, and times a chunk of operations on each side in turn, alternating which side goes
 first; two series of 120 chunk pairs (exec: 60) per rule count. The operations are
 allowed ones (no rule matches them), the common case, which walks every table a hook consults:
-open+close of a file, fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
+open+close of a file on another mount than the task's root (\`open\`, /tmp is a tmpfs) and on the root
+mount itself (\`open-rootfs\`, as a container's own files are), fork+execve of busybox \`true\`, UDP
+socket+connect+close to 127.0.0.1.
 ns/op are medians over chunks; "ratio" is the median of the per-pair ratios protected/unprotected.
 
 ## Protected cgroup against unprotected, by rules per type
@@ -54,6 +62,15 @@ Same loops in two unbound cgroups with the enforcer attached (A/A: the ratio sho
 of the pairing), then with the enforcer detached.
 
 ${base}
+
+## Where it goes: the programs' own cost
+
+The kernel's per-program counters (\`kernel.bpf_stats_enabled\`, read through the addon's
+\`programStats()\`) over a shorter run of each loop entirely inside one cgroup: calls per operation
+and ns per call spent in the program itself, helpers included and the trampoline not (some 75 ns
+of each figure are the counting itself), i.e. instructions under \`-icount\`.
+
+${cost}
 `;
   // Hand-written notes below the generated part survive a rerun.
   const file = join(REPO_ROOT, 'bench', 'bpf', 'RESULTS.md');

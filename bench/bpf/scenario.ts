@@ -3,19 +3,29 @@
 // all in one boot. One process moves itself between the two cgroups and times short chunks on
 // each side in turn, because TCG timing drifts with the host's load; the host takes medians.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
 import { makeCgroup, probe } from '../../native/guest/guest/lib.js';
 import type { GuestCase } from '../../native/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
+/** A word `varmor.<name>=a,b` of the guest's kernel command line (quick runs while tuning), or undefined. */
+function cmdlineList(name: string): string[] | undefined {
+  const m = new RegExp(`(?:^| )varmor\\.${name}=([^ ]+)`).exec(readFileSync('/proc/cmdline', 'utf8').trim());
+  return m ? m[1].split(',') : undefined;
+}
+
 export const RULE_COUNTS = [0, 8, 1000];
 /** Rounds over the rule counts; each round runs one interleaved A/B series per count. */
-const ROUNDS = 2;
+const ROUNDS = Number(cmdlineList('bench_rounds')?.[0] ?? 2);
 
 /** Operations per timed chunk and chunk pairs per series: a chunk takes some 10-30 ms under TCG. */
-const KINDS: Record<string, { chunk: number; pairs: number; args: string[] }> = {
+/** op: the vprobe abbench operation (default: the kind's name). */
+const KINDS: Record<string, { chunk: number; pairs: number; args: string[]; op?: string }> = {
+  // a file on another mount than the task's root (the guest's /tmp is a tmpfs): the path walk crosses it
   open: { chunk: 200, pairs: 120, args: ['/tmp/bench/target'] },
+  // a file on the task's root mount, as a container's own files are (its root is the overlay mount)
+  'open-rootfs': { chunk: 200, pairs: 120, args: ['/var/lib/bench/target'], op: 'open' },
   exec: { chunk: 2, pairs: 60, args: ['/tmp/bench/true'] },
   connect: { chunk: 50, pairs: 120, args: ['127.0.0.1', '9'] },
 };
@@ -46,6 +56,8 @@ export async function setup(): Promise<void> {
   const { mkdirSync, copyFileSync, chmodSync } = await import('node:fs');
   mkdirSync('/tmp/bench', { recursive: true });
   writeFileSync('/tmp/bench/target', 'x');
+  mkdirSync('/var/lib/bench', { recursive: true });
+  writeFileSync('/var/lib/bench/target', 'x');
   // A small static program to exec: busybox run as `true` exits 0 at once.
   copyFileSync('/bin/busybox', '/tmp/bench/true');
   chmodSync('/tmp/bench/true', 0o755);
@@ -60,7 +72,7 @@ export async function teardown(): Promise<void> {
 /** One interleaved series: ns/op of every chunk in cgroup A and of the chunk beside it in B (default: unbound). */
 async function series(kind: string, cgA: string, cgB = fx.outside.path): Promise<{ a: number[]; b: number[] }> {
   const k = KINDS[kind];
-  const r = await probe(['abbench', kind, String(k.chunk), String(k.pairs), cgA, cgB, ...k.args]);
+  const r = await probe(['abbench', k.op ?? kind, String(k.chunk), String(k.pairs), cgA, cgB, ...k.args]);
   const m = /fails=(\d+) a=([\d,]+) b=([\d,]+)/.exec(r.detail);
   if (r.result !== 'OK' || !m) throw new Error(`abbench ${kind}: ${r.result} ${r.detail} ${r.stderr}`);
   if (Number(m[1]) !== 0) throw new Error(`abbench ${kind}: ${m[1]} operations failed`);
@@ -120,4 +132,54 @@ const baseline: GuestCase = {
   },
 };
 
-export const cases: GuestCase[] = [...Object.keys(KINDS).map(benchCase), baseline];
+export interface ProgramCost {
+  kind: string;
+  /** 'unprotected' or the rules per type of the protected cgroup */
+  side: string;
+  program: string;
+  callsPerOp: number;
+  /** ns per call spent in the program itself (helpers included, trampoline not); instructions under -icount */
+  nsPerCall: number;
+}
+
+/**
+ * Where the overhead goes: the kernel's per-program counters (kernel.bpf_stats_enabled) over one
+ * run of each loop entirely inside one cgroup, unprotected and at each rule count.
+ */
+const programCost: GuestCase = {
+  name: 'bench: program cost',
+  timeoutMs: 900_000,
+  async run(): Promise<ProgramCost[]> {
+    const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+    const out: ProgramCost[] = [];
+    const sides: [string, string][] = [['unprotected', fx.outside.path], ...RULE_COUNTS.map((n): [string, string] => [String(n), (bound.get(n) as Protected).cg.path])];
+    writeFileSync(STATS, '1');
+    try {
+      for (const kind of Object.keys(KINDS)) {
+        const k = KINDS[kind];
+        const pairs = Math.max(1, Math.round(k.pairs / 6));
+        for (const [side, cg] of sides) {
+          const before = new Map(fx.enforcer.programStats().map((p) => [p.id, p]));
+          await probe(['abbench', k.op ?? kind, String(k.chunk), String(pairs), cg, cg, ...k.args]);
+          // abbench runs one warm-up operation before each timed chunk
+          const ops = 2 * pairs * (k.chunk + 1);
+          for (const p of fx.enforcer.programStats()) {
+            const b = before.get(p.id);
+            const calls = Number(p.runCount - (b?.runCount ?? 0n));
+            if (calls === 0) continue;
+            out.push({ kind, side, program: p.name, callsPerOp: calls / ops, nsPerCall: Number(p.runTimeNs - (b?.runTimeNs ?? 0n)) / calls });
+          }
+        }
+      }
+    } finally {
+      writeFileSync(STATS, '0');
+    }
+    return out;
+  },
+};
+
+/** All kinds unless the host asked for some (VARMOR_BENCH_KINDS, quick runs while tuning). */
+const chosen = cmdlineList('bench_kinds') ?? Object.keys(KINDS);
+for (const kind of Object.keys(KINDS)) if (!chosen.includes(kind)) delete KINDS[kind];
+
+export const cases: GuestCase[] = [...Object.keys(KINDS).map(benchCase), programCost, baseline];

@@ -1,7 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
-import { baselineTable, median, summarize, summarizeBaseline, table } from './stats.js';
+import { baselineTable, costTable, median, summarize, summarizeBaseline, table } from './stats.js';
 
 describe('bench/bpf stats', () => {
+  it('lists each program called at least every other operation, with its cost per call', () => {
+    const text = costTable([
+      { kind: 'open', side: 'unprotected', program: 'vt_lsm_file_open', callsPerOp: 1.01, nsPerCall: 259.4 },
+      { kind: 'open', side: '8', program: 'vt_lsm_file_open', callsPerOp: 1, nsPerCall: 836.6 },
+      { kind: 'open', side: '8', program: 'vt_lsm_capable', callsPerOp: 0.01, nsPerCall: 283 },
+    ]).split('\n');
+    expect(text).toHaveLength(4);
+    expect(text[2]).toBe('| open | unprotected | vt_lsm_file_open | 1.01 | 259 |');
+    expect(text[3]).toBe('| open | protected, 8 rules | vt_lsm_file_open | 1.00 | 837 |');
+  });
+
   it('takes the median of odd and even sample counts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);

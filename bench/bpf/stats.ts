@@ -90,3 +90,14 @@ export function baselineTable(rows: BaselineRow[]): string {
   }
   return lines.join('\n');
 }
+
+/** Per-program cost rows (kind, side, program): calls per operation and ns (instructions) per call. */
+export function costTable(rows: { kind: string; side: string; program: string; callsPerOp: number; nsPerCall: number }[]): string {
+  const lines = ['| operation | cgroup | program | calls/op | ns/call |', '|---|---|---|---:|---:|'];
+  // calls from other processes (the guest's node, timers) show up as fractions: left out
+  for (const r of rows.filter((x) => x.callsPerOp >= 0.5)) {
+    const side = r.side === 'unprotected' ? r.side : `protected, ${r.side} rules`;
+    lines.push(`| ${r.kind} | ${side} | ${r.program} | ${r.callsPerOp.toFixed(2)} | ${Math.round(r.nsPerCall)} |`);
+  }
+  return lines.join('\n');
+}

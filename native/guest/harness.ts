@@ -20,6 +20,8 @@ export interface GuestRunOptions {
   echo?: boolean;
   /** Extra qemu arguments. */
   qemuArgs?: string[];
+  /** Extra kernel command line words for the guest (read by the suite from /proc/cmdline). */
+  append?: string[];
 }
 
 export class GuestRun {
@@ -66,7 +68,7 @@ export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promi
   const { console: text, ms } = await boot({
     kernel,
     initrd,
-    append: [`varmor.suite=${suite}`],
+    append: [`varmor.suite=${suite}`, ...(opts.append ?? [])],
     timeoutMs: opts.timeoutMs ?? 600_000,
     qemuArgs: opts.qemuArgs,
     onOutput: opts.echo ? (d) => process.stderr.write(d) : undefined,
