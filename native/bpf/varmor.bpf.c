@@ -350,6 +350,27 @@ static __always_inline int decide(struct prot *p, __u32 deny, __u32 audit, __u16
 
 /* ---- paths ----------------------------------------------------------------------------- */
 
+/* Parent mount and mount point of the mount at address mm, by probe reads (struct mount sits at a
+ * negative offset from the vfsmount that typed pointers give, where direct loads cannot go).
+ * Returns 0, or 1 at the top of the mount tree (where d_path stops too), or -1 if a read fails. */
+static __always_inline int mount_up(__u64 mm, __u64 *parent, __u64 *mountpoint)
+{
+	__u64 up[2] = {}; /* mnt_parent, mnt_mountpoint */
+	__u64 at = mm + bpf_core_field_offset(struct mount, mnt_parent);
+	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8) {
+		if (bpf_probe_read_kernel(up, sizeof(up), (void *)at)) /* adjacent (6.1 and later): one read */
+			return -1;
+	} else if (bpf_probe_read_kernel(&up[0], 8, (void *)at) ||
+		   bpf_probe_read_kernel(&up[1], 8, (void *)(mm + bpf_core_field_offset(struct mount, mnt_mountpoint)))) {
+		return -1;
+	}
+	if (!up[0] || up[0] == mm)
+		return 1;
+	*parent = up[0];
+	*mountpoint = up[1];
+	return 0;
+}
+
 struct walk_ctx {
 	struct scratch *s;
 	struct dentry *d;
@@ -373,12 +394,12 @@ static long walk_cb(__u32 i, struct walk_ctx *c)
 	mroot = BPF_CORE_READ(vm, mnt_root);
 	parent = BPF_CORE_READ(d, d_parent);
 	if (d == mroot || d == parent) {
-		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
-		if (mp == m || !mp)
+		__u64 mp, mpt;
+		if (mount_up((__u64)m, &mp, &mpt))
 			return 1;
-		c->d = BPF_CORE_READ(m, mnt_mountpoint);
-		c->mnt = mp;
-		c->vfsmnt = &mp->mnt;
+		c->d = (struct dentry *)mpt;
+		c->mnt = (struct mount *)mp;
+		c->vfsmnt = &c->mnt->mnt;
 		return 0;
 	}
 	if (c->n >= VT_MAX_DEPTH) {
@@ -539,6 +560,23 @@ static long rev_cb(__u32 i, struct rev_ctx *c)
 	return 0;
 }
 
+/* The pre-filters: whether a table can hold an entry for a path of this length, second byte or
+ * last byte (match_path asks before each lookup, facts_may_match before building the path). */
+static __always_inline int exact_may_hold(struct vt_policy *pol, __u32 len)
+{
+	return (pol->table_mask & VT_T_PATH_EXACT) && IN_SET(pol->exact_len, len);
+}
+
+static __always_inline int prefix_may_hold(struct vt_policy *pol, __u8 c1)
+{
+	return (pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, c1);
+}
+
+static __always_inline int suffix_may_hold(struct vt_policy *pol, __u8 last)
+{
+	return (pol->table_mask & VT_T_PATH_SUFFIX) && IN_SET(pol->suffix_last, last);
+}
+
 /* Match s->path against the policy's file tables. */
 static __always_inline void match_path(struct scratch *s, struct prot *p, struct vt_action *out)
 {
@@ -552,7 +590,7 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 
 	out->deny = 0;
 	out->audit = 0;
-	if ((pol->table_mask & VT_T_PATH_EXACT) && !s->truncated && IN_SET(pol->exact_len, len)) {
+	if (!s->truncated && exact_may_hold(pol, len)) {
 		struct vt_action *a;
 		__builtin_memset(&s->exact, 0, sizeof(s->exact));
 		s->exact.policy_id = p->policy_id;
@@ -564,7 +602,7 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 			out->audit |= a->audit;
 		}
 	}
-	if ((pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, c1)) {
+	if (prefix_may_hold(pol, c1)) {
 		s->lpm.prefixlen = 64 + 8 * llen;
 		s->lpm.policy_id = p->policy_id;
 		s->lpm.gen = pol->gen;
@@ -576,7 +614,7 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 			pbits = v->glob_bits;
 		}
 	}
-	if ((pol->table_mask & VT_T_PATH_SUFFIX) && !s->truncated && IN_SET(pol->suffix_last, last)) {
+	if (!s->truncated && suffix_may_hold(pol, last)) {
 		s->lpm.prefixlen = 64 + 8 * llen;
 		s->lpm.policy_id = p->policy_id;
 		s->lpm.gen = pol->gen;
@@ -691,8 +729,7 @@ static __always_inline int dentry_head_layout_ok(void)
 {
 	__u32 base = bpf_core_field_offset(struct dentry, d_parent);
 	__u32 in = iname_off();
-	return bpf_core_field_offset(struct dentry, d_name) == base + 8 && in == base + 32 &&
-	       bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8;
+	return bpf_core_field_offset(struct dentry, d_name) == base + 8 && in == base + 32;
 }
 
 /*
@@ -717,13 +754,11 @@ __noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_
 		if (md == root_d && mm + bpf_core_field_offset(struct mount, mnt) == root_m)
 			goto done;
 		if (md == mmroot) {
-			__u64 up[2]; /* mnt_parent, mnt_mountpoint */
-			if (bpf_probe_read_kernel(up, sizeof(up), (void *)(mm + bpf_core_field_offset(struct mount, mnt_parent))))
+			int top = mount_up(mm, &mm, &md);
+			if (top < 0)
 				return FAIL;
-			if (!up[0] || up[0] == mm)
-				goto done; /* the top of the mount tree: d_path stops here too */
-			mm = up[0];
-			md = up[1];
+			if (top)
+				goto done;
 			if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
 						  (void *)(mm + bpf_core_field_offset(struct mount, mnt) +
 							   bpf_core_field_offset(struct vfsmount, mnt_root))))
@@ -762,8 +797,8 @@ static __always_inline int path_facts(struct file *file, struct path_facts *f)
 	struct vfsmount *vm = file->f_path.mnt, *root_m = task->fs->root.mnt;
 	struct dentry *mroot, *parent;
 	__u64 w, r;
-	__u32 len = 0, l, n = 0;
-	__u8 first = 0, last;
+	__u32 len, l;
+	__u8 first, last;
 
 	if (!d || !vm || !root_d || !dentry_head_layout_ok())
 		return -1;
@@ -781,14 +816,18 @@ static __always_inline int path_facts(struct file *file, struct path_facts *f)
 		return -1; /* unlinked: d_path appends " (deleted)" */
 	if (d->d_op && d->d_op->d_dname)
 		return -1; /* pipes, sockets, anonymous inodes: the filesystem names them */
-	/* the file's own name gives the last byte */
+	/* the file's own name gives the last byte (and the first, should it be the top component);
+	 * the walk goes on from its parent */
 	l = d->d_name.len;
 	if (l == 0 || l > 31 || (__u64)d->d_name.name != iname_addr(d))
 		return -1;
 	w = iname_word(d, (l - 1) >> 3);
 	last = w >> (((l - 1) & 7) * 8);
+	first = iname_word(d, 0);
+	len = l + 1;
+	d = parent;
 
-	for (int i = 0; i < FACTS_DIRECT_DEPTH; i++) {
+	for (int i = 1; i < FACTS_DIRECT_DEPTH; i++) {
 		if (d == root_d && vm == root_m)
 			goto done;
 		parent = d->d_parent;
@@ -801,7 +840,6 @@ static __always_inline int path_facts(struct file *file, struct path_facts *f)
 			return -1;
 		first = iname_word(d, 0);
 		len += l + 1;
-		n++;
 		d = parent;
 	}
 	return -1;
@@ -811,45 +849,36 @@ cross: {
 	struct {
 		__u64 mnt, dentry;
 	} rp;
-	__u64 up[2]; /* mnt_parent, mnt_mountpoint of the file's mount */
-	__u64 mm = (__u64)vm - bpf_core_field_offset(struct mount, mnt);
-	if (bpf_probe_read_kernel(up, sizeof(up), (void *)(mm + bpf_core_field_offset(struct mount, mnt_parent))))
+	__u64 mp, mpt;
+	int top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
+	if (top < 0)
 		return -1;
-	if (!up[0] || up[0] == mm)
-		goto done; /* the top of the mount tree: d_path stops here too */
+	if (top)
+		goto done;
 	if (bpf_probe_read_kernel(&rp, sizeof(rp), &task->fs->root))
 		return -1;
-	r = facts_above_mount(up[1], up[0], rp.dentry, rp.mnt);
+	r = facts_above_mount(mpt, mp, rp.dentry, rp.mnt);
 	if (r >> 63)
 		return -1;
 	len += r & 0xffffffff;
-	if ((r >> 40) & 0xff) {
-		first = r >> 32;
-		n += (r >> 40) & 0xff;
-	}
+	if ((r >> 40) & 0xff)
+		first = r >> 32; /* components above the mount: the top one is there */
 	goto done;
 }
 
 done:
 	if (len >= VT_PATH_MAX)
 		return -1;
-	f->len = n ? len : 1;
-	f->c1 = n ? first : 0;
-	f->last = n ? last : '/';
+	f->len = len;
+	f->c1 = first;
+	f->last = last;
 	return 0;
 }
 
-/* Whether any of the policy's path tables could hold an entry for a path with these facts
- * (the same tests match_path makes before each lookup). */
+/* Whether any of the policy's path tables could hold an entry for a path with these facts. */
 static __always_inline int facts_may_match(struct vt_policy *pol, struct path_facts *f)
 {
-	if ((pol->table_mask & VT_T_PATH_EXACT) && IN_SET(pol->exact_len, f->len))
-		return 1;
-	if ((pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, f->c1))
-		return 1;
-	if ((pol->table_mask & VT_T_PATH_SUFFIX) && IN_SET(pol->suffix_last, f->last))
-		return 1;
-	return 0;
+	return exact_may_hold(pol, f->len) || prefix_may_hold(pol, f->c1) || suffix_may_hold(pol, f->last);
 }
 
 /* LSM programs: the kernel's own d_path (one helper call instead of a walk), and only when the
