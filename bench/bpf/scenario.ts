@@ -70,9 +70,9 @@ export async function teardown(): Promise<void> {
 }
 
 /** One interleaved series: ns/op of every chunk in cgroup A and of the chunk beside it in B (default: unbound). */
-async function series(kind: string, cgA: string, cgB = fx.outside.path): Promise<{ a: number[]; b: number[] }> {
+async function series(kind: string, cgA: string, cgB = fx.outside.path, pairs = KINDS[kind].pairs): Promise<{ a: number[]; b: number[] }> {
   const k = KINDS[kind];
-  const r = await probe(['abbench', k.op ?? kind, String(k.chunk), String(k.pairs), cgA, cgB, ...k.args]);
+  const r = await probe(['abbench', k.op ?? kind, String(k.chunk), String(pairs), cgA, cgB, ...k.args]);
   const m = /fails=(\d+) a=([\d,]+) b=([\d,]+)/.exec(r.detail);
   if (r.result !== 'OK' || !m) throw new Error(`abbench ${kind}: ${r.result} ${r.detail} ${r.stderr}`);
   if (Number(m[1]) !== 0) throw new Error(`abbench ${kind}: ${m[1]} operations failed`);
@@ -160,7 +160,7 @@ const programCost: GuestCase = {
         const pairs = Math.max(1, Math.round(k.pairs / 6));
         for (const [side, cg] of sides) {
           const before = new Map(fx.enforcer.programStats().map((p) => [p.id, p]));
-          await probe(['abbench', k.op ?? kind, String(k.chunk), String(pairs), cg, cg, ...k.args]);
+          await series(kind, cg, cg, pairs);
           // abbench runs one warm-up operation before each timed chunk
           const ops = 2 * pairs * (k.chunk + 1);
           for (const p of fx.enforcer.programStats()) {
