@@ -1,27 +1,30 @@
-// The paced generator against a real HTTPS server whose answers take a known time: it must offer
-// its rate whatever the answers (open loop) and count queueing from the due time.
+// The fixed-rate load generator (loadgen/, built with Go here) against a real HTTPS server whose
+// answers take a known time: it must offer its rate whatever the answers (open loop) and count
+// queueing from the due time.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { ensureCertFiles } from '../../certs/index.js';
-import { pacedLoad } from './paced.js';
+import { buildLoadgen, runPaced } from './paced.js';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000); // a cold Go build of the generator takes up to a minute
 
 const SERVICE_MS = 20;
 let server: https.Server;
 let port: number;
-let ca: string;
 let dir: string;
+let loadgen: string;
 let served = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'paced-'));
   const { files } = await ensureCertFiles(path.join(dir, 'certs'));
-  ca = files.ca;
+  await writeFile(path.join(dir, 'ca.crt'), files.ca);
+  await writeFile(path.join(dir, 'body.json'), '{}');
+  loadgen = await buildLoadgen();
   server = https.createServer({ cert: files.cert, key: files.key }, (req, res) => {
     req.resume();
     req.on('end', () => setTimeout(() => { served++; res.end('{}'); }, SERVICE_MS));
@@ -35,9 +38,9 @@ afterAll(async () => {
 });
 
 const run = (rate: number, connections: number) =>
-  pacedLoad({ port, path: '/mutate', body: '{}', ca, servername: 'localhost', rate, durationS: 1, connections });
+  runPaced(loadgen, { port, bodyFile: path.join(dir, 'body.json'), caFile: path.join(dir, 'ca.crt'), rate, durationS: 1, connections, warmupS: 0 });
 
-describe('pacedLoad', () => {
+describe('the fixed-rate load generator', () => {
   it('offers its rate and measures each answer from when it was due', async () => {
     served = 0;
     const r = await run(50, 4);

@@ -1,7 +1,8 @@
-// An open-loop load generator: requests leave at evenly spaced times (rate per second), whatever
-// the answers, over a pool of keep-alive HTTPS connections; each latency runs from the moment its
-// request was due to its last response byte, so a slow server or a late client cannot hide delay
-// (no coordinated omission).
+// The fixed-rate part of the webhook bench: an open-loop load generator (loadgen/, a small Go
+// program) sends requests at evenly spaced times (rate per second), whatever the answers, over a
+// pool of keep-alive HTTPS connections; each latency runs from the moment its request was due to
+// its last response byte, so a slow server or a late client cannot hide delay (no coordinated
+// omission). This module builds it and runs it in a process of its own.
 //
 // Why not autocannon's overallRate: autocannon limits a rate by letting each connection send
 // back to back until it has made its share for the current second, then pausing until the next
@@ -9,18 +10,25 @@
 // burst of 1,000 requests at the top of every second: its p99 is the saturated p99, not the p99
 // at 1,000 requests/s. The throughput rounds still use autocannon.
 
-import https from 'node:https';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
 
 export interface PacedOptions {
   port: number;
-  path: string;
-  body: string;
-  ca: string;
-  servername: string;
+  bodyFile: string;
+  caFile: string;
   rate: number;
   durationS: number;
-  /** Most requests in flight at once (keep-alive sockets); later ones wait for a free socket. */
+  /** Most requests in flight at once (keep-alive connections); later ones wait for a free one. */
   connections: number;
+  /** Unmeasured run before the measured one (fresh connections, TLS sessions), seconds. */
+  warmupS: number;
 }
 
 export interface PacedResult {
@@ -40,86 +48,47 @@ export interface PacedResult {
 /** The value at quantile q (0..1) of ascending samples; NaN for none. */
 export const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
-export function pacedLoad(opts: PacedOptions): Promise<PacedResult> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: opts.connections });
-  const total = Math.round(opts.rate * opts.durationS);
-  const intervalMs = 1000 / opts.rate;
-  const latencies: number[] = [];
-  const lateness: number[] = [];
-  const body = Buffer.from(opts.body);
-  let sent = 0;
-  let finished = 0;
-  let errors = 0;
-
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const done = () => {
-      const elapsedS = (performance.now() - start) / 1000;
-      agent.destroy();
-      latencies.sort((a, b) => a - b);
-      lateness.sort((a, b) => a - b);
-      resolve({
-        sent,
-        completed: latencies.length,
-        errors,
-        rps: latencies.length / elapsedS,
-        p50: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        max: latencies[latencies.length - 1] ?? NaN,
-        dispatchLateP99: quantile(lateness, 0.99),
-      });
-    };
-    const fire = (due: number) => {
-      sent++;
-      lateness.push(performance.now() - due);
-      const req = https.request(
-        { host: '127.0.0.1', port: opts.port, method: 'POST', path: opts.path, agent, ca: opts.ca, servername: opts.servername, headers: { 'content-type': 'application/json', 'content-length': body.length } },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            if (res.statusCode === 200) latencies.push(performance.now() - due);
-            else errors++;
-            if (++finished === total) done();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        if (++finished === total) done();
-      });
-      req.end(body);
-    };
-    // A timer per millisecond or so; each tick sends every request that is due by now (a late tick
-    // catches up, so the offered load stays at `rate` on average).
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + sent * intervalMs <= now) fire(start + sent * intervalMs);
-      if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
-    };
-    tick();
-  });
+/** The Go toolchain: on PATH, or where these machines install it (as e2e/cluster/build.sh looks). */
+function goBinary(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(path.join(dir, 'go'))) return path.join(dir, 'go');
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  throw new Error('the webhook bench needs Go to build its load generator (bench/webhook/loadgen); none on PATH or in /usr/local/go');
 }
 
-// Run directly, in a process of its own so the state of whoever started it (autocannon's
-// histograms, its garbage) cannot delay a request: node paced.ts PORT BODY_FILE CA_FILE RATE SECONDS CONNECTIONS
-// prints `warm` when its unmeasured warm-up is over, then one JSON line, the PacedResult.
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  const [port, bodyFile, caFile, rate, seconds, connections] = process.argv.slice(2);
-  const { readFileSync } = await import('node:fs');
-  const run = (durationS: number) =>
-    pacedLoad({
-      port: Number(port),
-      path: '/mutate',
-      body: readFileSync(bodyFile, 'utf8'),
-      ca: readFileSync(caFile, 'utf8'),
-      servername: 'localhost',
-      rate: Number(rate),
-      durationS,
-      connections: Number(connections),
+/** Build the load generator (Go's build cache makes a rebuild a fraction of a second); returns its path. */
+export async function buildLoadgen(): Promise<string> {
+  const out = path.join(root, '.varmor', 'bin', 'loadgen');
+  await promisify(execFile)(goBinary(), ['build', '-o', out, '.'], { cwd: path.join(here, 'loadgen') });
+  return out;
+}
+
+/**
+ * Run the generator once against https://127.0.0.1:port/mutate; `onWarm` is called when its warm-up
+ * is over (the bench reads the server's CPU time there).
+ */
+export function runPaced(binary: string, opts: PacedOptions, onWarm?: () => void): Promise<PacedResult> {
+  const args = [opts.port, opts.bodyFile, opts.caFile, opts.rate, opts.durationS, opts.connections, opts.warmupS].map(String);
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let warm = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!warm && out.includes('warm\n')) {
+        warm = true;
+        onWarm?.();
+      }
     });
-  // A fresh process runs its own code unoptimized at first: warm it up, unmeasured.
-  await run(2);
-  process.stdout.write('warm\n');
-  const result = await run(Number(seconds));
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.split('\n')[1];
+      if (code !== 0 || !warm || !line) return reject(new Error(`load generator exited with ${code}: ${err.trim()}`));
+      const r = JSON.parse(line) as PacedResult;
+      // Go's encoder has no NaN: "no samples" comes as -1
+      for (const k of ['p50', 'p99', 'max', 'dispatchLateP99'] as const) if (r[k] < 0) r[k] = NaN;
+      resolve(r);
+    });
+  });
 }

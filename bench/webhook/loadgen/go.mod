@@ -1,0 +1,3 @@
+module varmor-ts/bench/webhook/loadgen
+
+go 1.22
