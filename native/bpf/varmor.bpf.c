@@ -192,6 +192,7 @@ struct scratch {
 	__u32 base;      /* offset of the file name (after the last '/') */
 	__u32 truncated; /* path longer than VT_PATH_MAX-1: only prefix rules apply */
 	__u32 pad;
+	__u64 number; /* as_number's round trip */
 	struct vt_path_key exact;
 	struct vt_path_lpm_key lpm;
 	struct vt_fstype_key fs;
@@ -732,26 +733,46 @@ static __always_inline int dentry_head_layout_ok(void)
 	return bpf_core_field_offset(struct dentry, d_name) == base + 8 && in == base + 32;
 }
 
+/* A typed kernel pointer as a plain number, for the global function below (whose arguments the
+ * verifier accepts as numbers only): written to the per-CPU scratch map and read back, which
+ * only the privileged loaders of LSM programs may do (the agent is one). */
+static __always_inline __u64 as_number(struct scratch *s, const void *ptr)
+{
+	*(const void *volatile *)&s->number = ptr;
+	return *(volatile __u64 *)&s->number;
+}
+
 /*
  * path_facts above the file's own mount: from dentry md, the mount point in mount mm, up to the
- * task's root (root_d, root_m). struct mount is found from a vfsmount by a negative offset,
- * which direct loads do not allow, so this walks by probe reads; a separate (global) function,
- * verified once instead of once per way into it, so it takes plain numbers. Returns the bytes
- * added, the first byte of the top component and the number of components as
- * len | first << 32 | n << 40, or bit 63 set when the answer might differ from d_path's.
+ * task's root (root_d in the vfsmount root_m, whose root dentry is root_mroot). struct mount is
+ * found from a vfsmount by a negative offset, which direct loads do not allow, so this walks by
+ * probe reads; a separate (global) function, verified once instead of once per way into it, so it
+ * takes plain numbers. Returns the bytes added, the first byte of the top component and the
+ * number of components as len | first << 32 | n << 40, or bit 63 set when the answer might
+ * differ from d_path's.
  */
-__noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m)
+__noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot)
 {
 	const __u64 FAIL = 1ULL << 63;
+	const __u64 vfs = bpf_core_field_offset(struct mount, mnt);
 	__u32 len = 0, n = 0;
-	__u64 mmroot;
+	__u64 mmroot = 0;
 	__u8 first = 0;
-	if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
-				  (void *)(mm + bpf_core_field_offset(struct mount, mnt) + bpf_core_field_offset(struct vfsmount, mnt_root))))
-		return FAIL;
+	int entered = 1; /* mm is a mount just entered: its root dentry is still to learn */
+
 	for (int i = 0; i < FACTS_MOUNT_DEPTH; i++) {
 		struct dentry_head h;
-		if (md == root_d && mm + bpf_core_field_offset(struct mount, mnt) == root_m)
+		if (entered) {
+			/* the task's root mount is the usual one (a container's volumes are mounted on
+			 * its root file system), and the caller knows its root dentry */
+			if (mm + vfs == root_m)
+				mmroot = root_mroot;
+			else if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
+						       (void *)(mm + vfs + bpf_core_field_offset(struct vfsmount, mnt_root))))
+				return FAIL;
+			entered = 0;
+		}
+		if (md == root_d && mm + vfs == root_m)
 			goto done;
 		if (md == mmroot) {
 			int top = mount_up(mm, &mm, &md);
@@ -759,10 +780,7 @@ __noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_
 				return FAIL;
 			if (top)
 				goto done;
-			if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
-						  (void *)(mm + bpf_core_field_offset(struct mount, mnt) +
-							   bpf_core_field_offset(struct vfsmount, mnt_root))))
-				return FAIL;
+			entered = 1;
 			continue;
 		}
 		if (bpf_probe_read_kernel(&h, sizeof(h), (void *)(md + bpf_core_field_offset(struct dentry, d_parent))))
@@ -782,95 +800,108 @@ done:
 	return (__u64)len | (__u64)first << 32 | (__u64)n << 40;
 }
 
+/* Whether d's name is stored inline (names shorter than 32 bytes are), where direct loads reach it. */
+static __always_inline int name_inline(struct dentry *d)
+{
+	return (__u64)d->d_name.name == iname_addr(d);
+}
+
 /*
  * Length, second byte and last byte of the path d_path would give for `file`, for the pre-filters
- * in match_path. Inside the file's own mount the walk uses direct loads (a few instructions per
- * component, where bpf_d_path costs hundreds); above it, one probe read per component and per
+ * in match_path. Inside the file's own mount the walk uses direct loads: two per component (its
+ * parent and its name's length; only the file's own name and the top component's are read), where
+ * bpf_d_path costs hundreds of instructions; above it, one probe read per component and per
  * mount. Returns -1 whenever the answer might differ from d_path's string (a deleted file, a
- * pseudo file named by its filesystem, a name not stored inline, a long or deep path, an unknown
- * layout): the caller then builds the path as before.
+ * pseudo file named by its filesystem, a name not stored inline where a byte of it is needed, a
+ * long or deep path, an unknown layout): the caller then builds the path as before.
  */
-static __always_inline int path_facts(struct file *file, struct path_facts *f)
+static __always_inline int path_facts(struct scratch *s, struct file *file, struct path_facts *f)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct dentry *d = file->f_path.dentry, *root_d = task->fs->root.dentry;
-	struct vfsmount *vm = file->f_path.mnt, *root_m = task->fs->root.mnt;
-	struct dentry *mroot, *parent;
+	struct fs_struct *fs = task->fs;
+	struct dentry *d = file->f_path.dentry, *root_d, *mroot, *parent, *top, *stop;
+	struct vfsmount *vm = file->f_path.mnt, *root_m;
 	__u64 w, r;
 	__u32 len, l;
-	__u8 first, last;
+	__u8 last;
 
-	if (!d || !vm || !root_d || !dentry_head_layout_ok())
+	if (!d || !vm || !fs || !dentry_head_layout_ok())
 		return -1;
+	root_d = fs->root.dentry;
+	root_m = fs->root.mnt;
 	mroot = vm->mnt_root;
-	if (d == root_d && vm == root_m) {
+	/* inside the file's mount the walk ends at the task's root when that is in this mount (the
+	 * usual case: a container's own files), else at the mount's root, where it crosses */
+	stop = vm == root_m ? root_d : 0;
+	if (d == stop) {
 		f->len = 1;
 		f->c1 = 0;
 		f->last = '/';
 		return 0;
 	}
 	parent = d->d_parent;
+	/* A mount's root itself, or a pseudo file (pipes, sockets, anonymous inodes: the dentries
+	 * that d_path asks their filesystem to name, d_op->d_dname, are all their own parent):
+	 * left to d_path. Had a connected dentry a d_dname, d_path's name would not start with '/'
+	 * and check_file would build the path from the names, whose facts these are. */
 	if (d == mroot || d == parent)
-		return -1; /* a mount's root itself: rare, left to d_path */
+		return -1;
 	if (!d->d_hash.pprev)
 		return -1; /* unlinked: d_path appends " (deleted)" */
-	if (d->d_op && d->d_op->d_dname)
-		return -1; /* pipes, sockets, anonymous inodes: the filesystem names them */
-	/* the file's own name gives the last byte (and the first, should it be the top component);
-	 * the walk goes on from its parent */
+	/* the file's own name gives the last byte (an inline name is shorter than 32 bytes); the
+	 * walk goes on from its parent */
 	l = d->d_name.len;
-	if (l == 0 || l > 31 || (__u64)d->d_name.name != iname_addr(d))
+	if (l == 0 || !name_inline(d))
 		return -1;
 	w = iname_word(d, (l - 1) >> 3);
 	last = w >> (((l - 1) & 7) * 8);
-	first = iname_word(d, 0);
 	len = l + 1;
+	top = d;
 	d = parent;
 
 	for (int i = 1; i < FACTS_DIRECT_DEPTH; i++) {
-		if (d == root_d && vm == root_m)
-			goto done;
-		parent = d->d_parent;
+		if (d == stop)
+			goto top_here;
 		if (d == mroot)
 			goto cross;
-		if (d == parent)
-			return -1; /* a disconnected dentry */
+		/* a disconnected dentry, its own parent, would loop here until the depth runs out */
+		parent = d->d_parent;
 		l = d->d_name.len;
-		if (l == 0 || l > 31 || (__u64)d->d_name.name != iname_addr(d))
+		if (l > 255)
 			return -1;
-		first = iname_word(d, 0);
 		len += l + 1;
+		top = d;
 		d = parent;
 	}
 	return -1;
 
 cross: {
-	/* the global function below takes plain numbers: the pointers it needs come by probe reads */
-	struct {
-		__u64 mnt, dentry;
-	} rp;
 	__u64 mp, mpt;
-	int top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
-	if (top < 0)
+	int at_top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
+	if (at_top < 0)
 		return -1;
-	if (top)
-		goto done;
-	if (bpf_probe_read_kernel(&rp, sizeof(rp), &task->fs->root))
-		return -1;
-	r = facts_above_mount(mpt, mp, rp.dentry, rp.mnt);
+	if (at_top)
+		goto top_here; /* a mount outside the tree: d_path stops at its root too */
+	r = facts_above_mount(mpt, mp, as_number(s, root_d), as_number(s, root_m), as_number(s, root_m->mnt_root));
 	if (r >> 63)
 		return -1;
 	len += r & 0xffffffff;
-	if ((r >> 40) & 0xff)
-		first = r >> 32; /* components above the mount: the top one is there */
-	goto done;
+	if ((r >> 40) & 0xff) {
+		f->c1 = r >> 32; /* components above the mount: the top one is there */
+		goto out;
+	}
+	goto top_here;
 }
 
-done:
+top_here:
+	/* the top component is in the file's mount: its first byte */
+	if (!name_inline(top))
+		return -1;
+	f->c1 = iname_word(top, 0);
+out:
 	if (len >= VT_PATH_MAX)
 		return -1;
 	f->len = len;
-	f->c1 = first;
 	f->last = last;
 	return 0;
 }
@@ -896,7 +927,7 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 		struct path_facts f;
 		if (!(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
 			return 0;
-		if (path_facts(file, &f) == 0 && !facts_may_match(p->pol, &f))
+		if (path_facts(s, file, &f) == 0 && !facts_may_match(p->pol, &f))
 			return 0;
 	}
 	{
