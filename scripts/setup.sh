@@ -28,14 +28,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The kernel image and the one module the guest loads (overlayfs, for the containers' root file
+# systems); native/guest/kernel.ts does the same when they are missing.
 mkdir -p .cache/kernel
-if ! ls .cache/kernel/vmlinuz-* >/dev/null 2>&1; then
+if ! ls .cache/kernel/vmlinuz-* >/dev/null 2>&1 || [ ! -f .cache/kernel/overlay.ko ]; then
   echo "setup: fetching guest kernel $GUEST_KERNEL_PKG"
   (cd .cache/kernel && apt-get download "$GUEST_KERNEL_PKG" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get download "$GUEST_KERNEL_PKG" >/dev/null; })
   deb=$(ls .cache/kernel/*.deb | head -1)
-  dpkg-deb --fsys-tarfile "$deb" | tar -x -C .cache/kernel --wildcards './boot/vmlinuz-*'
-  mv .cache/kernel/boot/vmlinuz-* .cache/kernel/ && rm -rf .cache/kernel/boot "$deb"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C .cache/kernel --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/fs/overlayfs/overlay.ko'
+  mv .cache/kernel/boot/vmlinuz-* .cache/kernel/ && mv .cache/kernel/lib/modules/*/kernel/fs/overlayfs/overlay.ko .cache/kernel/
+  rm -rf .cache/kernel/boot .cache/kernel/lib "$deb"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

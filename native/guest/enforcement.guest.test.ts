@@ -210,6 +210,18 @@ describe('policy lifecycle', () => {
     expect(r.afterNew).toBe('EPERM');
   });
 
+  it('overlayfs: a file is denied by its overlay path, and each open is checked (and reported) once', () => {
+    const r = run.result<{ fsType: string; secret: Pair; auditedOpens: string[]; events: Event[] }>(
+      'overlayfs: an open through an overlay mount is checked once, and denied by its overlay path',
+    );
+    expect(r.fsType).toBe('overlay');
+    expect(r.secret).toEqual(DENIED);
+    expect(r.auditedOpens).toEqual(['OK', 'OK', 'OK']);
+    // three opens, three reports: the kernel's second open of the real file behind each is not
+    // checked again (it would report the same access twice)
+    expect(r.events.map((e) => [e.hook, e.decision, e.path])).toEqual(Array(3).fill(['file_open', 'audit', '/tmp/g/ovl/merged/audited']));
+  });
+
   it('allowViolations + auditViolations: allowed, and reported as a typed audit event', () => {
     const r = run.result<{ inside: string; outside: string; connectInside: string; cgroupId: string; events: Event[] }>(
       'audit: allowViolations allows and reports typed events',

@@ -22,6 +22,7 @@ import {
 import { dirname, join } from 'node:path';
 import { bundle } from './bundle.js';
 import { GuestBuildError, GuestUnavailableError } from './errors.js';
+import { overlayModule } from './kernel.js';
 
 export interface Entry {
   /** Absolute path inside the guest. */
@@ -109,6 +110,8 @@ export function manifest(opts: InitramfsOptions, cacheDir: string): Entry[] {
   entries.push(...binaryWithLibs(which('node'), '/usr/bin/node'));
   entries.push(...binaryWithLibs(which('runc'), '/usr/sbin/runc'));
   entries.push({ dest: '/usr/local/bin/vprobe', src: buildProbe(repoRoot, cacheDir), mode: 0o755 });
+  // init.sh loads it: the guest's containers and the overlay cases need overlay mounts
+  if (existsSync(overlayModule(repoRoot))) entries.push({ dest: '/lib/modules/overlay.ko', src: overlayModule(repoRoot), mode: 0o644 });
 
   const addon = addonSource(repoRoot);
   if (existsSync(addon)) {

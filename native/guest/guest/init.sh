@@ -11,6 +11,8 @@ mount -t securityfs securityfs /sys/kernel/security
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
+# overlayfs, as containers' root file systems use it (a module in Debian's kernel; see kernel.ts)
+[ -f /lib/modules/overlay.ko ] && insmod /lib/modules/overlay.ko
 suite=$(sed -n 's/.*varmor\.suite=\([^ ]*\).*/\1/p' /proc/cmdline)
 cd /app && node /app/native/guest/guest/runner.js "$suite"
 echo "VARMOR-GUEST {\"type\":\"info\",\"key\":\"runner-exit\",\"value\":$?}"

@@ -40,14 +40,23 @@ static int usage(const char *why) {
   return 2;
 }
 
-static int join_cgroup(const char *dir) {
+static int open_procs(const char *dir) {
   char path[512];
   snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return -1;
+  return open(path, O_WRONLY);
+}
+
+/* Move this process into the cgroup whose cgroup.procs is open as fd. */
+static int join_procs(int fd) {
   char pid[32];
   int n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-  int rc = write(fd, pid, n) == n ? 0 : -1;
+  return write(fd, pid, n) == n ? 0 : -1;
+}
+
+static int join_cgroup(const char *dir) {
+  int fd = open_procs(dir);
+  if (fd < 0) return -1;
+  int rc = join_procs(fd);
   close(fd);
   return rc;
 }
@@ -315,14 +324,15 @@ static long long bench_ops(const char *kind, long n, char **args, int nargs, lon
 }
 
 /*
- * A/B benchmark: `abbench KIND CHUNK PAIRS CG_A CG_B ARG...`. The process moves itself between
- * cgroup A (protected) and B (unprotected) and times CHUNK operations on each side, PAIRS times,
- * alternating which side goes first. Interleaving at this grain makes the host's load (TCG
- * shares two cores with everything else) hit both sides alike. Prints every chunk's ns:
- * `OK fails=F a=t1,t2,... b=t1,t2,...`.
+ * A/B benchmark: `abbench KIND CHUNK PAIRS CG_A CG_B [--root DIR] ARG...`. The process moves
+ * itself between cgroup A (protected) and B (unprotected) and times CHUNK operations on each side,
+ * PAIRS times, alternating which side goes first. Interleaving at this grain makes the host's load
+ * (TCG shares two cores with everything else) hit both sides alike. With --root it first chroots
+ * into DIR (as a container's root, e.g. an overlay mount), keeping the two cgroup.procs files open
+ * to move by. Prints every chunk's ns: `OK fails=F a=t1,t2,... b=t1,t2,...`.
  */
 static int do_abbench(int argc, char **argv) {
-  if (argc < 6) return usage("abbench KIND CHUNK PAIRS CG_A CG_B ARG...");
+  if (argc < 6) return usage("abbench KIND CHUNK PAIRS CG_A CG_B [--root DIR] ARG...");
   const char *kind = argv[0];
   long chunk = atol(argv[1]);
   int pairs = atoi(argv[2]);
@@ -332,10 +342,26 @@ static int do_abbench(int argc, char **argv) {
   long long *t[2] = {calloc(pairs, sizeof(long long)), calloc(pairs, sizeof(long long))};
   long fails = 0;
   if (!t[0] || !t[1]) return usage("out of memory");
+  int procs[2];
+  for (int side = 0; side < 2; side++) {
+    procs[side] = open_procs(cg[side]);
+    if (procs[side] < 0) {
+      fprintf(stderr, "vprobe: cannot open cgroup %s: %s\n", cg[side], strerror(errno));
+      return 3;
+    }
+  }
+  if (nargs >= 2 && !strcmp(args[0], "--root")) {
+    if (chroot(args[1]) < 0 || chdir("/") < 0) {
+      fprintf(stderr, "vprobe: cannot chroot to %s: %s\n", args[1], strerror(errno));
+      return 3;
+    }
+    args += 2;
+    nargs -= 2;
+  }
   for (int i = 0; i < pairs; i++) {
     for (int k = 0; k < 2; k++) {
       int side = (i & 1) ? 1 - k : k;
-      if (join_cgroup(cg[side]) < 0) {
+      if (join_procs(procs[side]) < 0) {
         fprintf(stderr, "vprobe: cannot join cgroup %s: %s\n", cg[side], strerror(errno));
         return 3;
       }

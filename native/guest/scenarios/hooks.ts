@@ -396,6 +396,31 @@ export const cases: GuestCase[] = [
     },
   },
   {
+    // A container's root file system is an overlay mount: behind each open of one of its files
+    // the kernel opens the real file too (same path, flags and task), which the enforcer skips.
+    name: 'overlayfs: an open through an overlay mount is checked once, and denied by its overlay path',
+    async run() {
+      const o = `${G}/ovl`;
+      for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(`${o}/${d}`, { recursive: true });
+      file(`${o}/lower/secret`);
+      file(`${o}/lower/audited`);
+      const m = await sh(`mount -t overlay overlay -o lowerdir=${o}/lower,upperdir=${o}/upper,workdir=${o}/work ${o}/merged`);
+      if (m.code !== 0) throw new Error(`mount -t overlay: ${m.stderr}`);
+      const fsType = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === `${o}/merged`)?.split(' ')[2];
+      const denied = fx.protect('ovl-deny', { bpfRawRules: { files: [{ pattern: `${o}/merged/secret`, permissions: ['read'], qualifiers: ['deny'] }] } });
+      fx.events();
+      const audited = fx.protect('ovl-audit', {
+        auditViolations: true,
+        allowViolations: true,
+        bpfRawRules: { files: [{ pattern: `${o}/merged/audited`, permissions: ['read'], qualifiers: ['deny'] }] },
+      });
+      const auditedOpens = [];
+      for (let i = 0; i < 3; i++) auditedOpens.push(await attempt(['open', `${o}/merged/audited`, 'r'], audited.cg.path));
+      const events = fx.events().filter((e) => e.policyId === audited.policyId);
+      return { fsType, secret: await both(denied.cg.path, ['open', `${o}/merged/secret`, 'r']), auditedOpens, events };
+    },
+  },
+  {
     name: 'audit: allowViolations allows and reports typed events',
     async run() {
       const f = file(`${G}/audited`);
