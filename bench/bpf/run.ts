@@ -14,7 +14,7 @@ import type { BaselineSamples, BenchSamples, ProgramCost } from './scenario.js';
 // which makes the figures repeatable. VARMOR_BENCH_CLOCK=wall measures host time instead.
 const icount = process.env.VARMOR_BENCH_CLOCK !== 'wall';
 // Quick runs while tuning: VARMOR_BENCH_KINDS=open,connect and VARMOR_BENCH_ROUNDS=1 (not for --write).
-const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,exec,connect').split(',');
+const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,open-overlay,exec,connect').split(',');
 const quick = process.env.VARMOR_BENCH_KINDS !== undefined || process.env.VARMOR_BENCH_ROUNDS !== undefined;
 if (quick && process.argv.includes('--write')) throw new Error('--write needs the full bench: unset VARMOR_BENCH_KINDS and VARMOR_BENCH_ROUNDS');
 const t0 = Date.now();
@@ -47,9 +47,10 @@ a policy with N rules per type (file paths exact and prefix, exec paths, egress 
 unbound cgroup, and times a chunk of operations on each side in turn, alternating which side goes
 first; two series of 120 chunk pairs (exec: 60) per rule count. The operations are
 allowed ones (no rule matches them), the common case, which walks every table a hook consults:
-open+close of a file on another mount than the task's root (\`open\`, /tmp is a tmpfs) and on the root
-mount itself (\`open-rootfs\`, as a container's own files are), fork+execve of busybox \`true\`, UDP
-socket+connect+close to 127.0.0.1.
+open+close of a file on another mount than the task's root (\`open\`, /tmp is a tmpfs), on the root
+mount itself (\`open-rootfs\`, the guest's initramfs) and on an overlay mount the loop has chrooted
+into (\`open-overlay\`, /var/lib/bench/target as in open-rootfs: a container's own files, whose root is
+an overlay mount), fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
 ns/op are medians over chunks; "ratio" is the median of the per-pair ratios protected/unprotected.
 
 ## Protected cgroup against unprotected, by rules per type

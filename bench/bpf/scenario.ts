@@ -5,7 +5,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
-import { makeCgroup, probe } from '../../native/guest/guest/lib.js';
+import { makeCgroup, probe, sh } from '../../native/guest/guest/lib.js';
 import type { GuestCase } from '../../native/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
@@ -19,13 +19,18 @@ export const RULE_COUNTS = [0, 8, 1000];
 /** Rounds over the rule counts; each round runs one interleaved A/B series per count. */
 const ROUNDS = Number(cmdlineList('bench_rounds')?.[0] ?? 2);
 
+/** An overlay mount (lower on the initramfs, upper on tmpfs) that open-overlay chroots into. */
+const OVERLAY_ROOT = '/run/bench-ovl/merged';
+
 /** Operations per timed chunk and chunk pairs per series: a chunk takes some 10-30 ms under TCG. */
 /** op: the vprobe abbench operation (default: the kind's name). */
 const KINDS: Record<string, { chunk: number; pairs: number; args: string[]; op?: string }> = {
   // a file on another mount than the task's root (the guest's /tmp is a tmpfs): the path walk crosses it
   open: { chunk: 200, pairs: 120, args: ['/tmp/bench/target'] },
-  // a file on the task's root mount, as a container's own files are (its root is the overlay mount)
+  // a file on the task's root mount (the guest's initramfs)
   'open-rootfs': { chunk: 200, pairs: 120, args: ['/var/lib/bench/target'], op: 'open' },
+  // the same path with an overlay mount as the task's root, as a container's own files are
+  'open-overlay': { chunk: 200, pairs: 120, args: ['--root', OVERLAY_ROOT, '/var/lib/bench/target'], op: 'open' },
   exec: { chunk: 2, pairs: 60, args: ['/tmp/bench/true'] },
   connect: { chunk: 50, pairs: 120, args: ['127.0.0.1', '9'] },
 };
@@ -58,6 +63,11 @@ export async function setup(): Promise<void> {
   writeFileSync('/tmp/bench/target', 'x');
   mkdirSync('/var/lib/bench', { recursive: true });
   writeFileSync('/var/lib/bench/target', 'x');
+  mkdirSync('/var/lib/bench-ovl/var/lib/bench', { recursive: true });
+  writeFileSync('/var/lib/bench-ovl/var/lib/bench/target', 'x');
+  for (const d of ['upper', 'work', 'merged']) mkdirSync(`/run/bench-ovl/${d}`, { recursive: true });
+  const ovl = await sh(`mount -t overlay overlay -o lowerdir=/var/lib/bench-ovl,upperdir=/run/bench-ovl/upper,workdir=/run/bench-ovl/work ${OVERLAY_ROOT}`);
+  if (ovl.code !== 0) throw new Error(`mount -t overlay: ${ovl.stderr}`);
   // A small static program to exec: busybox run as `true` exits 0 at once.
   copyFileSync('/bin/busybox', '/tmp/bench/true');
   chmodSync('/tmp/bench/true', 0o755);

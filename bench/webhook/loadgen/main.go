@@ -61,7 +61,7 @@ func run(client *http.Client, url string, body []byte, rate float64, seconds flo
 	var mu sync.Mutex
 	latencies := make([]float64, 0, total)
 	lateness := make([]float64, 0, total)
-	errors := 0
+	failed := 0
 	var wg sync.WaitGroup
 	for w := 0; w < connections; w++ {
 		wg.Add(1)
@@ -80,7 +80,7 @@ func run(client *http.Client, url string, body []byte, rate float64, seconds flo
 				if ok {
 					latencies = append(latencies, ms(took))
 				} else {
-					errors++
+					failed++
 				}
 				mu.Unlock()
 			}
@@ -100,7 +100,7 @@ func run(client *http.Client, url string, body []byte, rate float64, seconds flo
 	elapsed := time.Since(start).Seconds()
 	sort.Float64s(latencies)
 	sort.Float64s(lateness)
-	r := result{Sent: total, Completed: len(latencies), Errors: errors, Rps: float64(len(latencies)) / elapsed,
+	r := result{Sent: total, Completed: len(latencies), Errors: failed, Rps: float64(len(latencies)) / elapsed,
 		P50: quantile(latencies, 0.5), P99: quantile(latencies, 0.99), DispatchLateP99: quantile(lateness, 0.99)}
 	r.Max = quantile(latencies, 1)
 	return r
@@ -127,6 +127,9 @@ func main() {
 	must(err)
 	connections, err := strconv.Atoi(os.Args[6])
 	must(err)
+	if rate <= 0 || seconds < 0 || connections < 1 {
+		must(fmt.Errorf("RATE must be > 0, SECONDS >= 0 and CONNECTIONS >= 1 (got %v, %v, %v)", rate, seconds, connections))
+	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
 		must(fmt.Errorf("no certificate in %s", os.Args[3]))
