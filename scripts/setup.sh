@@ -11,7 +11,7 @@ APT_PACKAGES=(
   containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
   apparmor                                                            # apparmor_parser -Q -K
   gcc libc6-dev                                                       # static seccomp probe for runc tests
-  qemu-system-x86 gcc libc6-dev                                       # BPF LSM enforcement guest (+ its static vprobe helper)
+  qemu-system-x86 gcc libc6-dev xz-utils                              # BPF LSM enforcement guest (+ its static vprobe helper, compressed modules)
   etcd-server iproute2 iptables conntrack kmod containernetworking-plugins                      # local Kubernetes for e2e
 )
 # The qemu guest boots Debian's own 6.1 kernel (BPF LSM on); pinned ABI for reproducible runs.

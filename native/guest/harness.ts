@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GuestRunError, GuestUnavailableError } from './errors.js';
 import { addonSource, buildInitramfs } from './initramfs.js';
-import { findKernel } from './kernel.js';
+import { findKernel, GUEST_KERNEL_PKG, kernelRelease, overlayModule } from './kernel.js';
 import { parseRecords, type CaseRecord, type InfoRecord } from './protocol.js';
 import { boot, qemuPath } from './qemu.js';
 import { SUITES } from './suites.js';
@@ -22,6 +22,8 @@ export interface GuestRunOptions {
   qemuArgs?: string[];
   /** Extra kernel command line words for the guest (read by the suite from /proc/cmdline). */
   append?: string[];
+  /** The Debian kernel package to boot (default GUEST_KERNEL_PKG, Debian 12's 6.1). */
+  kernelPkg?: string;
 }
 
 export class GuestRun {
@@ -32,6 +34,8 @@ export class GuestRun {
     readonly console: string,
     readonly ms: number,
     readonly initrd: string,
+    /** The release of the kernel booted (`uname -r`). */
+    readonly kernelRelease = '',
   ) {
     for (const r of parseRecords(console)) {
       if (r.type === 'case') this.cases.set(r.name, r);
@@ -54,17 +58,18 @@ export class GuestRun {
 }
 
 /** Checks what a guest run needs before spending time on it; throws GuestUnavailableError naming what is missing. */
-export function guestPrerequisites(): { kernel: string; qemu: string } {
-  return { qemu: qemuPath(), kernel: findKernel(REPO_ROOT) };
+export function guestPrerequisites(kernelPkg = GUEST_KERNEL_PKG): { kernel: string; qemu: string } {
+  return { qemu: qemuPath(), kernel: findKernel(REPO_ROOT, kernelPkg) };
 }
 
 export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promise<GuestRun> {
   if (!SUITES[suite]) throw new GuestUnavailableError(`unknown guest suite '${suite}' (have: ${Object.keys(SUITES).join(', ')})`);
-  const { kernel } = guestPrerequisites();
+  const kernelPkg = opts.kernelPkg ?? GUEST_KERNEL_PKG;
+  const { kernel } = guestPrerequisites(kernelPkg);
   if (suite !== 'smoke' && !existsSync(addonSource(REPO_ROOT))) {
     throw new GuestUnavailableError(`the BPF addon is not built (${addonSource(REPO_ROOT)} is missing): run npm run build:native`);
   }
-  const initrd = buildInitramfs({ repoRoot: REPO_ROOT, suites: SUITES });
+  const initrd = buildInitramfs({ repoRoot: REPO_ROOT, suites: SUITES, overlayModule: overlayModule(REPO_ROOT, kernelPkg) });
   const { console: text, ms } = await boot({
     kernel,
     initrd,
@@ -73,7 +78,7 @@ export async function runGuest(suite: string, opts: GuestRunOptions = {}): Promi
     qemuArgs: opts.qemuArgs,
     onOutput: opts.echo ? (d) => process.stderr.write(d) : undefined,
   });
-  const run = new GuestRun(suite, text, ms, initrd);
+  const run = new GuestRun(suite, text, ms, initrd, kernelRelease(kernel));
   const done = parseRecords(text).find((r) => r.type === 'done');
   if (!done) throw new GuestRunError('EGUESTCRASH', `guest suite '${suite}' powered off without finishing`, text);
   if (done.type === 'done' && done.code !== 0) {

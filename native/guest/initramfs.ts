@@ -37,6 +37,8 @@ export interface InitramfsOptions {
   repoRoot: string;
   /** suite name -> scenario files (repository-relative .ts paths). */
   suites: Record<string, string[]>;
+  /** The booted kernel's overlay.ko (default: the default kernel's). */
+  overlayModule?: string;
 }
 
 const GUEST_DIR = 'native/guest';
@@ -111,7 +113,8 @@ export function manifest(opts: InitramfsOptions, cacheDir: string): Entry[] {
   entries.push(...binaryWithLibs(which('runc'), '/usr/sbin/runc'));
   entries.push({ dest: '/usr/local/bin/vprobe', src: buildProbe(repoRoot, cacheDir), mode: 0o755 });
   // init.sh loads it: the guest's containers and the overlay cases need overlay mounts
-  if (existsSync(overlayModule(repoRoot))) entries.push({ dest: '/lib/modules/overlay.ko', src: overlayModule(repoRoot), mode: 0o644 });
+  const overlay = opts.overlayModule ?? overlayModule(repoRoot);
+  if (existsSync(overlay)) entries.push({ dest: '/lib/modules/overlay.ko', src: overlay, mode: 0o644 });
 
   const addon = addonSource(repoRoot);
   if (existsSync(addon)) {

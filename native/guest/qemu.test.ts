@@ -15,6 +15,7 @@ describe('guest harness failure paths', () => {
       mkdirSync(join(root, '.cache', 'kernel'), { recursive: true });
       writeFileSync(join(root, '.cache', 'kernel', 'vmlinuz-6.1.0-55-amd64'), '');
       writeFileSync(join(root, '.cache', 'kernel', 'vmlinuz-6.1.0-56-amd64'), '');
+      writeFileSync(join(root, '.cache', 'kernel', 'overlay.ko'), '');
       expect(findKernel(root)).toBe(join(root, '.cache', 'kernel', 'vmlinuz-6.1.0-56-amd64'));
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export class ProbeError extends Error {
 function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      // killed at the deadline: say so (code 124, as timeout(1) does) instead of a bare failure
+      if (err?.killed) return resolve({ stdout: String(stdout), stderr: `${String(stderr)}timed out after ${timeoutMs} ms`, code: 124 });
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });

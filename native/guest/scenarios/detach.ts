@@ -40,6 +40,9 @@ export const cases: GuestCase[] = [
   },
   {
     name: 'pinning: enforcement outlives the agent process, a new one adopts the pins',
+    // a second node process loads and verifies every program, then this one adopts the pins: under
+    // TCG on 6.12 (whose verifier is slower here) that first load ran past sh()'s default 60 s
+    timeoutMs: 300_000,
     async run() {
       const pin = '/sys/fs/bpf/varmor-test';
       const f = '/tmp/pin-secret';
@@ -68,7 +71,7 @@ e.loadPolicy(${policyId}, readFileSync('/tmp/pin-tables.bin'));
 e.bindCgroup(${cg.id}n, ${policyId});
 `,
       );
-      const firstAgent = await sh('node /tmp/pin-agent.mjs');
+      const firstAgent = await sh('node /tmp/pin-agent.mjs', 200_000);
       const programsAfterExit = (await ourPrograms()).length;
       const afterExit = await attempt(['open', f, 'r'], cg.path);
       // The next "agent" adopts what is pinned instead of loading a second set.
