@@ -5,7 +5,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
-import { makeCgroup, probe, sh } from '../../native/guest/guest/lib.js';
+import { makeCgroup, mountOverlay, probe } from '../../native/guest/guest/lib.js';
 import type { GuestCase } from '../../native/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
@@ -65,9 +65,7 @@ export async function setup(): Promise<void> {
   writeFileSync('/var/lib/bench/target', 'x');
   mkdirSync('/var/lib/bench-ovl/var/lib/bench', { recursive: true });
   writeFileSync('/var/lib/bench-ovl/var/lib/bench/target', 'x');
-  for (const d of ['upper', 'work', 'merged']) mkdirSync(`/run/bench-ovl/${d}`, { recursive: true });
-  const ovl = await sh(`mount -t overlay overlay -o lowerdir=/var/lib/bench-ovl,upperdir=/run/bench-ovl/upper,workdir=/run/bench-ovl/work ${OVERLAY_ROOT}`);
-  if (ovl.code !== 0) throw new Error(`mount -t overlay: ${ovl.stderr}`);
+  await mountOverlay('/var/lib/bench-ovl', '/run/bench-ovl/upper', '/run/bench-ovl/work', OVERLAY_ROOT);
   // A small static program to exec: busybox run as `true` exits 0 at once.
   copyFileSync('/bin/busybox', '/tmp/bench/true');
   chmodSync('/tmp/bench/true', 0o755);

@@ -74,6 +74,13 @@ export async function sh(script: string, timeoutMs = 60_000): Promise<{ stdout: 
   return run('/bin/sh', ['-c', script], timeoutMs);
 }
 
+/** Mounts an overlay of `lower` at `merged`, making the folders it needs (`upper` and `work` must share a file system). */
+export async function mountOverlay(lower: string, upper: string, work: string, merged: string): Promise<void> {
+  for (const d of [lower, upper, work, merged]) mkdirSync(d, { recursive: true });
+  const m = await sh(`mount -t overlay overlay -o lowerdir=${lower},upperdir=${upper},workdir=${work} ${merged}`);
+  if (m.code !== 0) throw new Error(`mount -t overlay at ${merged}: ${m.stderr}`);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

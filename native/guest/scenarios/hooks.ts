@@ -5,7 +5,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Fixture, tablesFor } from '../guest/bpf.js';
-import { attempt, makeCgroup, probe, sh } from '../guest/lib.js';
+import { attempt, makeCgroup, mountOverlay, probe, sh } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 const G = '/tmp/g';
@@ -401,11 +401,10 @@ export const cases: GuestCase[] = [
     name: 'overlayfs: an open through an overlay mount is checked once, and denied by its overlay path',
     async run() {
       const o = `${G}/ovl`;
-      for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(`${o}/${d}`, { recursive: true });
+      mkdirSync(`${o}/lower`, { recursive: true });
       file(`${o}/lower/secret`);
       file(`${o}/lower/audited`);
-      const m = await sh(`mount -t overlay overlay -o lowerdir=${o}/lower,upperdir=${o}/upper,workdir=${o}/work ${o}/merged`);
-      if (m.code !== 0) throw new Error(`mount -t overlay: ${m.stderr}`);
+      await mountOverlay(`${o}/lower`, `${o}/upper`, `${o}/work`, `${o}/merged`);
       const fsType = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === `${o}/merged`)?.split(' ')[2];
       const denied = fx.protect('ovl-deny', { bpfRawRules: { files: [{ pattern: `${o}/merged/secret`, permissions: ['read'], qualifiers: ['deny'] }] } });
       fx.events();
