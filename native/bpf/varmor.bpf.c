@@ -826,7 +826,7 @@ static __always_inline int path_facts(struct scratch *s, struct file *file, stru
 	__u32 len, l;
 	__u8 last;
 
-	if (!d || !vm || !fs || !dentry_head_layout_ok())
+	if (!d || !vm || !fs)
 		return -1;
 	root_d = fs->root.dentry;
 	root_m = fs->root.mnt;
@@ -878,7 +878,10 @@ static __always_inline int path_facts(struct scratch *s, struct file *file, stru
 
 cross: {
 	__u64 mp, mpt;
-	int at_top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
+	int at_top;
+	if (!dentry_head_layout_ok())
+		return -1; /* only the walk above the mount reads struct dentry as a dentry_head */
+	at_top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
 	if (at_top < 0)
 		return -1;
 	if (at_top)
