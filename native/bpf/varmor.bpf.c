@@ -213,6 +213,7 @@ struct prot {
 	__u32 policy_id;
 	__u32 audit_only; /* program family: 1 = tp_btf (cannot deny) */
 	struct vt_policy *pol;
+	struct task_struct *task; /* current, kept so later steps need not ask the helper again */
 };
 
 static __always_inline struct scratch *scratch(void)
@@ -265,7 +266,8 @@ static __always_inline int protected_cg(struct prot *p, int is_exec, int audit_o
 	/* read before the lookups below: a change after this point also bumps past these values */
 	bind_gen = READ_ONCE(st->bind_gen);
 	policy_gen = READ_ONCE(st->policy_gen);
-	c = bpf_task_storage_get(&vt_task_cache, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p->task = bpf_get_current_task_btf();
+	c = bpf_task_storage_get(&vt_task_cache, p->task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	p->audit_only = audit_only;
 	if (c && c->valid && c->cgid == cg && c->bind_gen == bind_gen && c->policy_gen == policy_gen) {
 		if (!c->policy_id)
@@ -812,19 +814,19 @@ static __always_inline int name_inline(struct dentry *d)
  * in match_path. Inside the file's own mount the walk uses direct loads: two per component (its
  * parent and its name's length; only the file's own name and the top component's are read), where
  * bpf_d_path costs hundreds of instructions; above it, one probe read per component and per
- * mount. Returns -1 whenever the answer might differ from d_path's string (a deleted file, a
+ * mount. The last byte is read only when the policy has suffix rules (no other pre-filter looks
+ * at it). Returns -1 whenever the answer might differ from d_path's string (a deleted file, a
  * pseudo file named by its filesystem, a name not stored inline where a byte of it is needed, a
  * long or deep path, an unknown layout): the caller then builds the path as before.
  */
-static __always_inline int path_facts(struct scratch *s, struct file *file, struct path_facts *f)
+static __always_inline int path_facts(struct prot *p, struct file *file, struct path_facts *f)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fs_struct *fs = task->fs;
+	struct fs_struct *fs = p->task->fs;
 	struct dentry *d = file->f_path.dentry, *root_d, *mroot, *parent, *top, *stop;
 	struct vfsmount *vm = file->f_path.mnt, *root_m;
-	__u64 w, r;
-	__u32 len, l;
-	__u8 last;
+	/* 64-bit on purpose: no zero-extension in the loop, and no overflow before the final
+	 * length check (at most FACTS_DIRECT_DEPTH names of at most 2^32 bytes each) */
+	__u64 len, l, r;
 
 	if (!d || !vm || !fs)
 		return -1;
@@ -849,37 +851,38 @@ static __always_inline int path_facts(struct scratch *s, struct file *file, stru
 		return -1;
 	if (!d->d_hash.pprev)
 		return -1; /* unlinked: d_path appends " (deleted)" */
-	/* the file's own name gives the last byte (an inline name is shorter than 32 bytes); the
-	 * walk goes on from its parent */
 	l = d->d_name.len;
-	if (l == 0 || !name_inline(d))
+	if (l == 0)
 		return -1;
-	w = iname_word(d, (l - 1) >> 3);
-	last = w >> (((l - 1) & 7) * 8);
+	f->last = 0;
+	if (p->pol->table_mask & VT_T_PATH_SUFFIX) {
+		/* the file's own name gives the last byte (an inline name is shorter than 32 bytes) */
+		if (!name_inline(d))
+			return -1;
+		f->last = iname_word(d, (l - 1) >> 3) >> (((l - 1) & 7) * 8);
+	}
 	len = l + 1;
 	top = d;
 	d = parent;
 
-	for (int i = 1; i < FACTS_DIRECT_DEPTH; i++) {
+	for (__u64 i = 1; i < FACTS_DIRECT_DEPTH; i++) {
 		if (d == stop)
 			goto top_here;
 		if (d == mroot)
 			goto cross;
 		/* a disconnected dentry, its own parent, would loop here until the depth runs out */
 		parent = d->d_parent;
-		l = d->d_name.len;
-		if (l > 255)
-			return -1;
-		len += l + 1;
+		len += (__u64)d->d_name.len + 1;
 		top = d;
 		d = parent;
 	}
 	return -1;
 
 cross: {
+	struct scratch *s = scratch();
 	__u64 mp, mpt;
 	int at_top;
-	if (!dentry_head_layout_ok())
+	if (!s || !dentry_head_layout_ok())
 		return -1; /* only the walk above the mount reads struct dentry as a dentry_head */
 	at_top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
 	if (at_top < 0)
@@ -906,7 +909,6 @@ out:
 	if (len >= VT_PATH_MAX)
 		return -1;
 	f->len = len;
-	f->last = last;
 	return 0;
 }
 
@@ -924,16 +926,17 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 	struct scratch *s;
 	if (!lsm)
 		return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
-	s = scratch();
-	if (!s)
-		return 0;
 	if (p->pol->mode != VT_MODE_RECORD) {
 		struct path_facts f;
 		if (!(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
 			return 0;
-		if (path_facts(s, file, &f) == 0 && !facts_may_match(p->pol, &f))
+		if (path_facts(p, file, &f) == 0 && !facts_may_match(p->pol, &f))
 			return 0;
 	}
+	/* the scratch buffer only now: most opens end at the pre-filter above */
+	s = scratch();
+	if (!s)
+		return 0;
 	{
 		long n = bpf_d_path(&file->f_path, s->path, VT_PATH_MAX);
 		if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/') {
