@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <node_api.h>
 
@@ -283,6 +284,18 @@ static uint32_t read_mnt_ns(void)
 	return 0;
 }
 
+/* Whether the running kernel's BTF has the function `name` (kfuncs are listed there). */
+static bool kernel_has_func(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[512];
@@ -381,6 +394,8 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	if (!e->skel)
 		return throw_err(env, errno ? errno : EINVAL, "varmor__open: %s", strerror(errno));
 	e->skel->rodata->init_mnt_ns = read_mnt_ns();
+	/* 6.2+: the path pre-filter reads above a file's mount by direct loads (see varmor.bpf.c) */
+	e->skel->rodata->have_rdonly_cast = kernel_has_func("bpf_rdonly_cast");
 	if (e->pin[0]) {
 		err = mkdir_p(e->pin);
 		if (err) {

@@ -18,8 +18,11 @@ const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,open-overlay,
 const quick = process.env.VARMOR_BENCH_KINDS !== undefined || process.env.VARMOR_BENCH_ROUNDS !== undefined;
 if (quick && process.argv.includes('--write')) throw new Error('--write needs the full bench: unset VARMOR_BENCH_KINDS and VARMOR_BENCH_ROUNDS');
 const t0 = Date.now();
+// VARMOR_BENCH_KERNEL: another Debian kernel package from GUEST_KERNEL_PKGS (default: the 6.1 one).
+const kernelPkg = process.env.VARMOR_BENCH_KERNEL;
 const run = await runGuest('bench', {
-  timeoutMs: 1_800_000,
+  kernelPkg,
+  timeoutMs: 3_600_000,
   echo: process.env.GUEST_ECHO === '1',
   qemuArgs: icount ? ['-icount', 'shift=0,sleep=off'] : [],
   append: [`varmor.bench_kinds=${kinds.join(',')}`, ...(process.env.VARMOR_BENCH_ROUNDS ? [`varmor.bench_rounds=${process.env.VARMOR_BENCH_ROUNDS}`] : [])],
@@ -30,7 +33,7 @@ const text = table(rows);
 const base = baselineTable(summarizeBaseline(run.result<BaselineSamples>('bench: unprotected processes')));
 const cost = costTable(run.result<ProgramCost[]>('bench: program cost'));
 console.log(`${text}\n\n${base}\n\n${cost}`);
-console.log(`(guest boot + bench: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+console.log(`(kernel ${run.kernelRelease}; guest boot + bench: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
 if (process.argv.includes('--write')) {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
@@ -39,8 +42,8 @@ if (process.argv.includes('--write')) {
     : 'wall-clock guest time under TCG, which swings with the host\'s load';
   const md = `# bench/bpf results
 
-Measured by \`npm run bench:bpf -- --write\` on ${when} UTC in the qemu guest (TCG, 1 vCPU, Debian's 6.1
-kernel, BPF LSM on). Clock: ${clock}.
+Measured by \`npm run bench:bpf -- --write\`${kernelPkg ? ` with VARMOR_BENCH_KERNEL=${kernelPkg}` : ''} on ${when} UTC in the qemu
+guest (TCG, 1 vCPU, Debian's ${run.kernelRelease} kernel, BPF LSM on). Clock: ${clock}.
 
 Method: a C loop (vprobe \`abbench\`, native/guest/guest/probe.c) moves itself between a cgroup bound to
 a policy with N rules per type (file paths exact and prefix, exec paths, egress IPs and CIDRs) and an
@@ -74,7 +77,8 @@ of each figure are the counting itself), i.e. instructions under \`-icount\`.
 ${cost}
 `;
   // Hand-written notes below the generated part survive a rerun.
-  const file = join(REPO_ROOT, 'bench', 'bpf', 'RESULTS.md');
+  // The default kernel's figures are RESULTS.md; another kernel's go beside them (RESULTS-6.12.md).
+  const file = join(REPO_ROOT, 'bench', 'bpf', kernelPkg ? `RESULTS-${run.kernelRelease.split('.').slice(0, 2).join('.')}.md` : 'RESULTS.md');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const notes = old.indexOf('\n## Notes\n');
   writeFileSync(file, notes >= 0 ? md + old.slice(notes) : md);

@@ -745,40 +745,96 @@ static __always_inline __u64 as_number(struct scratch *s, const void *ptr)
 	return *(volatile __u64 *)&s->number;
 }
 
+/* Set by the loader when the kernel has the bpf_rdonly_cast kfunc (6.2 and later): the walk
+ * above a file's own mount then reads struct mount and struct dentry by direct loads through a
+ * cast pointer. Without it (6.1) the kfunc stays unresolved (weak), and this constant makes its
+ * calls dead code, which the verifier drops. */
+const volatile __u32 have_rdonly_cast = 0;
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
+
+/* mount_up by direct loads (have_rdonly_cast only). */
+static __always_inline int mount_up_cast(__u64 mm, __u64 *parent, __u64 *mountpoint)
+{
+	struct mount *m = bpf_rdonly_cast((void *)mm, bpf_core_type_id_kernel(struct mount));
+	__u64 up = (__u64)m->mnt_parent;
+	if (!up || up == mm)
+		return 1;
+	*parent = up;
+	*mountpoint = (__u64)m->mnt_mountpoint;
+	return 0;
+}
+
+/* The root dentry of the mount at address mm; `cast`: by a direct load (6.2+), else a probe read. */
+static __always_inline int mount_root(__u64 mm, __u64 *root, const int cast)
+{
+	const __u64 at = mm + bpf_core_field_offset(struct mount, mnt) + bpf_core_field_offset(struct vfsmount, mnt_root);
+	if (cast) {
+		struct mount *m = bpf_rdonly_cast((void *)mm, bpf_core_type_id_kernel(struct mount));
+		*root = (__u64)m->mnt.mnt_root;
+		return 0;
+	}
+	return bpf_probe_read_kernel(root, sizeof(*root), (void *)at) ? -1 : 0;
+}
+
+/* One component above the file's mount: dentry md's parent, name length and first byte. */
+static __always_inline int dentry_step(__u64 md, __u64 *parent, __u32 *len, __u8 *first, const int cast)
+{
+	if (cast) {
+		struct dentry *d = bpf_rdonly_cast((void *)md, bpf_core_type_id_kernel(struct dentry));
+		*parent = (__u64)d->d_parent;
+		*len = d->d_name.len;
+		if ((__u64)d->d_name.name == iname_addr(d)) {
+			*first = iname_word(d, 0);
+			return 0;
+		}
+		return bpf_probe_read_kernel(first, 1, (void *)d->d_name.name) ? -1 : 0;
+	} else {
+		struct dentry_head h;
+		if (bpf_probe_read_kernel(&h, sizeof(h), (void *)(md + bpf_core_field_offset(struct dentry, d_parent))))
+			return -1;
+		*parent = h.parent;
+		*len = h.len;
+		if (h.name == md + bpf_core_field_offset(struct dentry, d_parent) + 32) {
+			*first = h.iname[0];
+			return 0;
+		}
+		return bpf_probe_read_kernel(first, 1, (void *)h.name) ? -1 : 0;
+	}
+}
+
 /*
  * path_facts above the file's own mount: from dentry md, the mount point in mount mm, up to the
  * task's root (root_d in the vfsmount root_m, whose root dentry is root_mroot). struct mount is
- * found from a vfsmount by a negative offset, which direct loads do not allow, so this walks by
- * probe reads; a separate (global) function, verified once instead of once per way into it, so it
- * takes plain numbers. Returns the bytes added, the first byte of the top component and the
- * number of components as len | first << 32 | n << 40, or bit 63 set when the answer might
- * differ from d_path's.
+ * found from a vfsmount by a negative offset, which plain typed loads do not allow, so this walks
+ * through cast pointers (6.2+) or by probe reads; a separate (global) function, verified once
+ * instead of once per way into it, so it takes plain numbers. Returns the bytes added, the first
+ * byte of the top component and the number of components as len | first << 32 | n << 40, or
+ * bit 63 set when the answer might differ from d_path's.
  */
-__noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot)
+static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot,
+						const int cast)
 {
 	const __u64 FAIL = 1ULL << 63;
 	const __u64 vfs = bpf_core_field_offset(struct mount, mnt);
-	__u32 len = 0, n = 0;
-	__u64 mmroot = 0;
+	__u64 mmroot = 0, parent;
+	__u32 len = 0, n = 0, l;
 	__u8 first = 0;
 	int entered = 1; /* mm is a mount just entered: its root dentry is still to learn */
 
 	for (int i = 0; i < FACTS_MOUNT_DEPTH; i++) {
-		struct dentry_head h;
 		if (entered) {
 			/* the task's root mount is the usual one (a container's volumes are mounted on
 			 * its root file system), and the caller knows its root dentry */
 			if (mm + vfs == root_m)
 				mmroot = root_mroot;
-			else if (bpf_probe_read_kernel(&mmroot, sizeof(mmroot),
-						       (void *)(mm + vfs + bpf_core_field_offset(struct vfsmount, mnt_root))))
+			else if (mount_root(mm, &mmroot, cast))
 				return FAIL;
 			entered = 0;
 		}
 		if (md == root_d && mm + vfs == root_m)
 			goto done;
 		if (md == mmroot) {
-			int top = mount_up(mm, &mm, &md);
+			int top = cast ? mount_up_cast(mm, &mm, &md) : mount_up(mm, &mm, &md);
 			if (top < 0)
 				return FAIL;
 			if (top)
@@ -786,21 +842,33 @@ __noinline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_
 			entered = 1;
 			continue;
 		}
-		if (bpf_probe_read_kernel(&h, sizeof(h), (void *)(md + bpf_core_field_offset(struct dentry, d_parent))))
+		if (dentry_step(md, &parent, &l, &first, cast))
 			return FAIL;
-		if (h.parent == md || h.len == 0 || h.len > 31)
+		if (parent == md || l == 0 || l > 31)
 			return FAIL;
-		if (h.name == md + bpf_core_field_offset(struct dentry, d_parent) + 32)
-			first = h.iname[0];
-		else if (bpf_probe_read_kernel(&first, 1, (void *)h.name))
-			return FAIL;
-		len += h.len + 1;
+		len += l + 1;
 		n++;
-		md = h.parent;
+		md = parent;
 	}
 	return FAIL;
 done:
 	return (__u64)len | (__u64)first << 32 | (__u64)n << 40;
+}
+
+/* The two instances, each its own global function: clang drops the other variant's code from
+ * each, and the loader's have_rdonly_cast picks the one path_facts calls. */
+__noinline __u64 facts_above_mount_probe(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot)
+{
+	return facts_above_mount(md, mm, root_d, root_m, root_mroot, 0);
+}
+
+__noinline __u64 facts_above_mount_cast(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot)
+{
+	/* a global function is verified even where no call reaches it: without the kfunc this
+	 * constant test leaves the verifier nothing but the return */
+	if (!have_rdonly_cast)
+		return 1ULL << 63;
+	return facts_above_mount(md, mm, root_d, root_m, root_mroot, 1);
 }
 
 /* Whether d's name is stored inline (names shorter than 32 bytes are), where direct loads reach it. */
@@ -882,14 +950,19 @@ cross: {
 	struct scratch *s = scratch();
 	__u64 mp, mpt;
 	int at_top;
-	if (!s || !dentry_head_layout_ok())
-		return -1; /* only the walk above the mount reads struct dentry as a dentry_head */
-	at_top = mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
+	if (!s || (!have_rdonly_cast && !dentry_head_layout_ok()))
+		return -1; /* the probe-read walk reads struct dentry as a dentry_head */
+	at_top = have_rdonly_cast ? mount_up_cast((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt)
+				  : mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
 	if (at_top < 0)
 		return -1;
 	if (at_top)
 		goto top_here; /* a mount outside the tree: d_path stops at its root too */
-	r = facts_above_mount(mpt, mp, as_number(s, root_d), as_number(s, root_m), as_number(s, root_m->mnt_root));
+	if (have_rdonly_cast) /* as numbers: the cast walk gives mp and mpt as (untrusted) pointers */
+		r = facts_above_mount_cast(as_number(s, (void *)mpt), as_number(s, (void *)mp), as_number(s, root_d),
+					   as_number(s, root_m), as_number(s, root_m->mnt_root));
+	else
+		r = facts_above_mount_probe(mpt, mp, as_number(s, root_d), as_number(s, root_m), as_number(s, root_m->mnt_root));
 	if (r >> 63)
 		return -1;
 	len += r & 0xffffffff;

@@ -226,6 +226,21 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       expect(r.events.map((e) => [e.hook, e.decision, e.path])).toEqual(Array(3).fill(['file_open', 'audit', '/tmp/g/ovl/merged/audited']));
     });
 
+    it('path pre-filter: exact, prefix and suffix rules match behind stacked mounts, a bind mount and a long name', () => {
+      const r = run.result<Record<string, Pair>>(
+        'path pre-filter: files behind stacked mounts, a bind mount and a long top-level name are still matched',
+      );
+      expect(r).toEqual({
+        exact: DENIED,
+        prefix: DENIED,
+        suffix: DENIED,
+        other: ALLOWED,
+        bind: DENIED, // by the path it is opened through
+        bindSource: ALLOWED, // the same file by its own path: no rule names it
+        long: DENIED,
+      });
+    });
+
     it('allowViolations + auditViolations: allowed, and reported as a typed audit event', () => {
       const r = run.result<{ inside: string; outside: string; connectInside: string; cgroupId: string; events: Event[] }>(
         'audit: allowViolations allows and reports typed events',

@@ -420,6 +420,61 @@ export const cases: GuestCase[] = [
     },
   },
   {
+    // The pre-filter computes a path's length and first and last bytes from the dentries, without
+    // building it, to skip the lookups when no rule can match. Every shape of path it walks has a
+    // rule here that must still match: mounts stacked on mounts, a bind mount of a subdirectory,
+    // and a top-level name too long to be stored inline (which it leaves to d_path), with exact,
+    // prefix and suffix rules. (A walk that miscounts the names above a mount fails this case.)
+    name: 'path pre-filter: files behind stacked mounts, a bind mount and a long top-level name are still matched',
+    async run() {
+      const base = `${G}/pf`;
+      const long = '/vt-prefilter-a-directory-name-longer-than-32-bytes';
+      mkdirSync(`${base}/m1`, { recursive: true });
+      mkdirSync(`${base}/src`, { recursive: true });
+      mkdirSync(`${long}/m`, { recursive: true });
+      const mounted = await sh(
+        [
+          `mount -t tmpfs vt-pf1 ${base}/m1`,
+          `mkdir -p ${base}/m1/m2 ${base}/m1/bind`,
+          `mount -t tmpfs vt-pf2 ${base}/m1/m2`,
+          `mkdir -p ${base}/m1/m2/keys`,
+          `mount --bind ${base}/src ${base}/m1/bind`,
+          `mount -t tmpfs vt-pf3 ${long}/m`,
+        ].join(' && '),
+      );
+      if (mounted.code !== 0) throw new Error(`mount: ${mounted.stderr}`);
+      const deep = `${base}/m1/m2`;
+      const paths = {
+        exact: file(`${deep}/secret`),
+        prefix: file(`${deep}/keys/a`),
+        suffix: file(`${deep}/x.key`),
+        other: file(`${deep}/other`),
+        bind: file(`${base}/src/bsecret`).replace(`${base}/src`, `${base}/m1/bind`),
+        bindSource: `${base}/src/bsecret`,
+        long: file(`${long}/m/secret`),
+      };
+      // One policy per kind of rule: with a single kind, only that kind's fact (length, first
+      // byte, last byte) lets the path through to the lookup, so a wrong fact shows as "allowed".
+      const policy = (name: string, patterns: string[]) =>
+        fx.protect(name, { bpfRawRules: { files: patterns.map((pattern) => ({ pattern, permissions: ['read'], qualifiers: ['deny'] })) } });
+      const exact = policy('pf-exact', [paths.exact, paths.bind, paths.long]);
+      const prefix = policy('pf-prefix', [`${deep}/keys/**`]);
+      const suffix = policy('pf-suffix', ['*.key']);
+      const where: Record<keyof typeof paths, string> = {
+        exact: exact.cg.path,
+        prefix: prefix.cg.path,
+        suffix: suffix.cg.path,
+        other: exact.cg.path,
+        bind: exact.cg.path,
+        bindSource: exact.cg.path,
+        long: exact.cg.path,
+      };
+      const out: Record<string, { inside: string; outside: string }> = {};
+      for (const [k, path] of Object.entries(paths)) out[k] = await both(where[k as keyof typeof paths], ['open', path, 'r']);
+      return out;
+    },
+  },
+  {
     name: 'audit: allowViolations allows and reports typed events',
     async run() {
       const f = file(`${G}/audited`);
