@@ -1150,6 +1150,9 @@ static napi_value js_probe(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "tracing", v);
 	if (err)
 		set_str(env, o, "tracingReason", strerrorname_np(-err) ? strerrorname_np(-err) : "EIO");
+	/* the same test attach() uses to pick the pre-filter's walk above a mount */
+	napi_get_boolean(env, kernel_has_func("bpf_rdonly_cast"), &v);
+	napi_set_named_property(env, o, "directMountWalk", v);
 	return o;
 }
 

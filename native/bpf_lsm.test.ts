@@ -54,6 +54,13 @@ describe('probe', () => {
     }
   });
 
+  it('reports the direct walk above a mount exactly when the kernel BTF has bpf_rdonly_cast', () => {
+    // bpftool reads the same BTF independently of libbpf's lookup in the addon
+    const dump = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    expect(dump.status).toBe(0);
+    expect(probe().directMountWalk).toBe(/^\[\d+\] FUNC 'bpf_rdonly_cast'/m.test(dump.stdout));
+  });
+
   it('enforce mode attach throws BpfError EPERM when LSM is refused', () => {
     const p = probe();
     const e = new BpfEnforcer({ mode: 'enforce' });

@@ -32,6 +32,9 @@ export interface ProbeResult {
   lsmReason?: string; // errno name (EPERM on this project's host) or why BPF LSM is off
   tracing: boolean;
   tracingReason?: string;
+  /** The kernel has the bpf_rdonly_cast kfunc (6.2+): the path pre-filter reads above a file's
+   *  mount by direct loads; without it (6.1), by probe reads. */
+  directMountWalk: boolean;
 }
 
 export interface BindOptions {
