@@ -752,11 +752,16 @@ static __always_inline __u64 as_number(struct scratch *s, const void *ptr)
 const volatile __u32 have_rdonly_cast = 0;
 extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
 
-/* mount_up by direct loads (have_rdonly_cast only). */
-static __always_inline int mount_up_cast(__u64 mm, __u64 *parent, __u64 *mountpoint)
+/* mount_up; `cast` (have_rdonly_cast only): by direct loads through a cast pointer, else by
+ * mount_up's probe reads. */
+static __always_inline int mount_up_by(__u64 mm, __u64 *parent, __u64 *mountpoint, const int cast)
 {
-	struct mount *m = bpf_rdonly_cast((void *)mm, bpf_core_type_id_kernel(struct mount));
-	__u64 up = (__u64)m->mnt_parent;
+	struct mount *m;
+	__u64 up;
+	if (!cast)
+		return mount_up(mm, parent, mountpoint);
+	m = bpf_rdonly_cast((void *)mm, bpf_core_type_id_kernel(struct mount));
+	up = (__u64)m->mnt_parent;
 	if (!up || up == mm)
 		return 1;
 	*parent = up;
@@ -767,13 +772,16 @@ static __always_inline int mount_up_cast(__u64 mm, __u64 *parent, __u64 *mountpo
 /* The root dentry of the mount at address mm; `cast`: by a direct load (6.2+), else a probe read. */
 static __always_inline int mount_root(__u64 mm, __u64 *root, const int cast)
 {
-	const __u64 at = mm + bpf_core_field_offset(struct mount, mnt) + bpf_core_field_offset(struct vfsmount, mnt_root);
 	if (cast) {
 		struct mount *m = bpf_rdonly_cast((void *)mm, bpf_core_type_id_kernel(struct mount));
 		*root = (__u64)m->mnt.mnt_root;
 		return 0;
 	}
-	return bpf_probe_read_kernel(root, sizeof(*root), (void *)at) ? -1 : 0;
+	return bpf_probe_read_kernel(root, sizeof(*root),
+				     (void *)(mm + bpf_core_field_offset(struct mount, mnt) +
+					      bpf_core_field_offset(struct vfsmount, mnt_root)))
+		       ? -1
+		       : 0;
 }
 
 /* One component above the file's mount: dentry md's parent, name length and first byte. */
@@ -834,7 +842,7 @@ static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d,
 		if (md == root_d && mm + vfs == root_m)
 			goto done;
 		if (md == mmroot) {
-			int top = cast ? mount_up_cast(mm, &mm, &md) : mount_up(mm, &mm, &md);
+			int top = mount_up_by(mm, &mm, &md, cast);
 			if (top < 0)
 				return FAIL;
 			if (top)
@@ -948,21 +956,22 @@ static __always_inline int path_facts(struct prot *p, struct file *file, struct 
 
 cross: {
 	struct scratch *s = scratch();
-	__u64 mp, mpt;
+	__u64 mp, mpt, rd, rm, rmr;
 	int at_top;
 	if (!s || (!have_rdonly_cast && !dentry_head_layout_ok()))
 		return -1; /* the probe-read walk reads struct dentry as a dentry_head */
-	at_top = have_rdonly_cast ? mount_up_cast((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt)
-				  : mount_up((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt);
+	at_top = mount_up_by((__u64)vm - bpf_core_field_offset(struct mount, mnt), &mp, &mpt, have_rdonly_cast);
 	if (at_top < 0)
 		return -1;
 	if (at_top)
 		goto top_here; /* a mount outside the tree: d_path stops at its root too */
+	rd = as_number(s, root_d);
+	rm = as_number(s, root_m);
+	rmr = as_number(s, root_m->mnt_root);
 	if (have_rdonly_cast) /* as numbers: the cast walk gives mp and mpt as (untrusted) pointers */
-		r = facts_above_mount_cast(as_number(s, (void *)mpt), as_number(s, (void *)mp), as_number(s, root_d),
-					   as_number(s, root_m), as_number(s, root_m->mnt_root));
+		r = facts_above_mount_cast(as_number(s, (void *)mpt), as_number(s, (void *)mp), rd, rm, rmr);
 	else
-		r = facts_above_mount_probe(mpt, mp, as_number(s, root_d), as_number(s, root_m), as_number(s, root_m->mnt_root));
+		r = facts_above_mount_probe(mpt, mp, rd, rm, rmr);
 	if (r >> 63)
 		return -1;
 	len += r & 0xffffffff;
