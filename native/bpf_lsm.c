@@ -44,6 +44,7 @@ struct enforcer {
 	int mode;
 	bool attached;
 	bool detached;
+	bool path_cache; /* the kernel has what the path-fact cache's programs attach to */
 	char pin[512];
 	struct event_buf *eb; /* valid during readEvents only */
 	napi_env env;
@@ -284,16 +285,30 @@ static uint32_t read_mnt_ns(void)
 	return 0;
 }
 
-/* Whether the running kernel's BTF has the function `name` (kfuncs are listed there). */
-static bool kernel_has_func(const char *name)
+/* Whether the running kernel's BTF has each of the functions `names` (kfuncs are listed there,
+ * and every function a tracing program can attach to). */
+static bool kernel_has_funcs(const char *const *names, size_t n)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found;
-	if (!vmlinux)
-		return false;
-	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	bool found = vmlinux != NULL;
+	for (size_t i = 0; found && i < n; i++)
+		found = btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_FUNC) > 0;
 	btf__free(vmlinux);
 	return found;
+}
+
+static bool kernel_has_func(const char *name)
+{
+	return kernel_has_funcs(&name, 1);
+}
+
+/* What the fentry/fexit programs that keep the path-fact cache sound attach to (varmor.bpf.c,
+ * vt_path_gen): without all of them the cache stays off. */
+static const char *const path_gen_funcs[] = { "__d_move", "__d_free", "__d_free_external", "namespace_unlock" };
+
+static bool kernel_has_path_cache(void)
+{
+	return kernel_has_funcs(path_gen_funcs, sizeof(path_gen_funcs) / sizeof(path_gen_funcs[0]));
 }
 
 static int mkdir_p(const char *path)
@@ -315,11 +330,36 @@ static int mkdir_p(const char *path)
 
 static int on_event(void *ctx, void *data, size_t size);
 
+/* The path-fact cache's invalidating programs (fentry/fexit). */
+static bool is_path_gen_prog(struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
+}
+
+/* Enforce mode: the LSM programs, and the cache's programs where the kernel has their
+ * functions; audit mode: the tp_btf programs. */
 static bool prog_wanted(struct enforcer *e, struct bpf_program *p)
 {
 	const char *sec = bpf_program__section_name(p);
-	bool lsm = !strncmp(sec, "lsm/", 4);
-	return e->mode == MODE_ENFORCE ? lsm : !lsm;
+	if (is_path_gen_prog(p))
+		return e->mode == MODE_ENFORCE && e->path_cache;
+	return e->mode == MODE_ENFORCE ? !strncmp(sec, "lsm/", 4) : !strncmp(sec, "tp_btf/", 7);
+}
+
+/* Turns the path-fact cache on once its programs are attached (or off when they are not). The
+ * generation is kept when the cache is already on: an adopted set's entries rely on it. */
+static int set_path_cache(struct enforcer *e, bool on)
+{
+	uint32_t zero = 0;
+	struct vt_path_gen_val v;
+	int fd = bpf_map__fd(e->skel->maps.vt_path_gen);
+	if (bpf_map_lookup_elem(fd, &zero, &v))
+		return -errno;
+	if (!!v.enabled == on)
+		return 0;
+	v.enabled = on;
+	return bpf_map_update_elem(fd, &zero, &v, BPF_ANY) ? -errno : 0;
 }
 
 /* Removes the pinned links and maps of this object's set from the pin folder (what is not there is skipped). */
@@ -396,6 +436,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	e->skel->rodata->init_mnt_ns = read_mnt_ns();
 	/* 6.2+: the path pre-filter reads above a file's mount by direct loads (see varmor.bpf.c) */
 	e->skel->rodata->have_rdonly_cast = kernel_has_func("bpf_rdonly_cast");
+	e->path_cache = e->mode == MODE_ENFORCE && kernel_has_path_cache();
 	if (e->pin[0]) {
 		err = mkdir_p(e->pin);
 		if (err) {
@@ -476,6 +517,15 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 		}
 		if (e->nlinks >= 32)
 			break;
+	}
+	if (e->mode == MODE_ENFORCE) {
+		/* every wanted program is attached by now (or attach threw): the cache may be used */
+		err = set_path_cache(e, e->path_cache);
+		if (err) {
+			destroy(e);
+			e->detached = false;
+			return throw_err(env, -err, "setting vt_path_gen: %s", strerror(-err));
+		}
 	}
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.vt_events), on_event, e, NULL);
 	if (!e->rb) {
@@ -1153,6 +1203,9 @@ static napi_value js_probe(napi_env env, napi_callback_info info)
 	/* the same test attach() uses to pick the pre-filter's walk above a mount */
 	napi_get_boolean(env, kernel_has_func("bpf_rdonly_cast"), &v);
 	napi_set_named_property(env, o, "directMountWalk", v);
+	/* the same test attach() uses to load the path-fact cache's programs */
+	napi_get_boolean(env, kernel_has_path_cache(), &v);
+	napi_set_named_property(env, o, "pathCache", v);
 	return o;
 }
 

@@ -61,6 +61,13 @@ describe('probe', () => {
     expect(probe().directMountWalk).toBe(/^\[\d+\] FUNC 'bpf_rdonly_cast'/m.test(dump.stdout));
   });
 
+  it('probe() reports pathCache when the kernel has every function the cache programs attach to', () => {
+    const dump = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    expect(dump.status).toBe(0);
+    const has = (fn: string) => new RegExp(`^\\[\\d+\\] FUNC '${fn}'`, 'm').test(dump.stdout);
+    expect(probe().pathCache).toBe(['__d_move', '__d_free', '__d_free_external', 'namespace_unlock'].every(has));
+  });
+
   it('enforce mode attach throws BpfError EPERM when LSM is refused', () => {
     const p = probe();
     const e = new BpfEnforcer({ mode: 'enforce' });

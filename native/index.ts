@@ -35,6 +35,10 @@ export interface ProbeResult {
   /** The kernel has the bpf_rdonly_cast kfunc (6.2+): the path pre-filter reads above a file's
    *  mount by direct loads; without it (6.1), by probe reads. */
   directMountWalk: boolean;
+  /** The kernel has every function the path-fact cache's fentry/fexit programs attach to
+   *  (__d_move, __d_free, __d_free_external, namespace_unlock): enforce mode keeps each task's
+   *  last directory's path facts; without them every open walks its path. */
+  pathCache: boolean;
 }
 
 export interface BindOptions {

@@ -189,6 +189,14 @@ struct vt_state {
 	__u64 policy_gen;
 };
 
+/* vt_path_gen: key 0 -> this. The generation the path-fact cache is checked against (bumped by
+ * the BPF object's fentry/fexit programs); the loader sets `enabled` once they are attached. */
+struct vt_path_gen_val {
+	__u64 gen;
+	__u32 enabled;
+	__u32 pad;
+};
+
 /* vt_policies: key __u32 policy_id -> this. Replacing it flips a policy to a new generation. */
 struct vt_policy {
 	__u32 gen;          /* generation of the policy's current entries (stamped by the loader) */

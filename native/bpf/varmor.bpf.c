@@ -74,6 +74,16 @@ struct vt_task_cache {
 	__u32 policy_id;  /* 0: not protected */
 	__u32 valid;
 	struct vt_policy pol; /* copy of the policy (its gen selects the table entries) */
+	/* path_facts' facts of the directory it last walked up from (see path_facts): kernel
+	 * addresses as numbers, compared only, never followed */
+	__u64 pf_dir;  /* the directory's dentry */
+	__u64 pf_mnt;  /* the vfsmount the file was reached through */
+	__u64 pf_root_d, pf_root_m; /* the task's root then */
+	__u64 pf_gen;  /* vt_path_gen when the walk began */
+	__u32 pf_len;  /* bytes of the directory's path as d_path gives it, without a trailing '/' */
+	__u8 pf_c1;    /* first byte of its top component */
+	__u8 pf_top_is_file; /* the directory is the root: the file's own name is the top component */
+	__u8 pf_valid;
 };
 
 struct {
@@ -82,6 +92,21 @@ struct {
 	__type(key, int);
 	__type(value, struct vt_task_cache);
 } vt_task_cache SEC(".maps");
+
+/*
+ * Generation of the dentry tree and the mount tree, for the path facts cached per task: bumped
+ * by the tracing programs at the end of this file after every dentry move (rename, exchange, a
+ * directory found elsewhere by lookup), before every dentry is freed (so a cached address
+ * cannot come back as another directory) and after every change of a mount namespace. Alone
+ * in its map: every protected open reads it, and renames on any CPU write it. Value: struct
+ * vt_path_gen_val (../varmor_tables.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vt_path_gen_val);
+} vt_path_gen SEC(".maps");
 
 /* Set by the loader from /proc/1/ns/mnt: tracers in the host's mount namespace may always
  * ptrace (as vArmor allows), so node agents and debuggers keep working. */
@@ -214,6 +239,7 @@ struct prot {
 	__u32 audit_only; /* program family: 1 = tp_btf (cannot deny) */
 	struct vt_policy *pol;
 	struct task_struct *task; /* current, kept so later steps need not ask the helper again */
+	struct vt_task_cache *cache; /* the task's cache entry, when it has one */
 };
 
 static __always_inline struct scratch *scratch(void)
@@ -268,6 +294,7 @@ static __always_inline int protected_cg(struct prot *p, int is_exec, int audit_o
 	policy_gen = READ_ONCE(st->policy_gen);
 	p->task = bpf_get_current_task_btf();
 	c = bpf_task_storage_get(&vt_task_cache, p->task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p->cache = c;
 	p->audit_only = audit_only;
 	if (c && c->valid && c->cgid == cg && c->bind_gen == bind_gen && c->policy_gen == policy_gen) {
 		if (!c->policy_id)
@@ -816,8 +843,9 @@ static __always_inline int dentry_step(__u64 md, __u64 *parent, __u32 *len, __u8
  * found from a vfsmount by a negative offset, which plain typed loads do not allow, so this walks
  * through cast pointers (6.2+) or by probe reads; a separate (global) function, verified once
  * instead of once per way into it, so it takes plain numbers. Returns the bytes added, the first
- * byte of the top component and the number of components as len | first << 32 | n << 40, or
- * bit 63 set when the answer might differ from d_path's.
+ * byte of the top component and the number of components as len | first << 32 | n << 40, with
+ * bit 48 set when the walk ended at the task's root (not at the top of another tree), or bit 63
+ * set when the answer might differ from d_path's.
  */
 static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d, __u64 root_m, __u64 root_mroot,
 						const int cast)
@@ -827,6 +855,7 @@ static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d,
 	__u64 mmroot = 0, parent;
 	__u32 len = 0, n = 0, l;
 	__u8 first = 0;
+	__u64 at_root = 0;
 	int entered = 1; /* mm is a mount just entered: its root dentry is still to learn */
 
 	for (int i = 0; i < FACTS_MOUNT_DEPTH; i++) {
@@ -839,8 +868,10 @@ static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d,
 				return FAIL;
 			entered = 0;
 		}
-		if (md == root_d && mm + vfs == root_m)
+		if (md == root_d && mm + vfs == root_m) {
+			at_root = 1ULL << 48;
 			goto done;
+		}
 		if (md == mmroot) {
 			int top = mount_up_by(mm, &mm, &md, cast);
 			if (top < 0)
@@ -860,7 +891,7 @@ static __always_inline __u64 facts_above_mount(__u64 md, __u64 mm, __u64 root_d,
 	}
 	return FAIL;
 done:
-	return (__u64)len | (__u64)first << 32 | (__u64)n << 40;
+	return (__u64)len | (__u64)first << 32 | (__u64)n << 40 | at_root;
 }
 
 /* The two instances, each its own global function: clang drops the other variant's code from
@@ -885,6 +916,17 @@ static __always_inline int name_inline(struct dentry *d)
 	return (__u64)d->d_name.name == iname_addr(d);
 }
 
+/* The dentry/mount generation (vt_path_gen) now, or 0 when path facts are not cached (the
+ * kernel lacks a function the invalidating programs attach to). */
+static __always_inline __u64 path_gen_now(void)
+{
+	__u32 zero = 0;
+	struct vt_path_gen_val *g = bpf_map_lookup_elem(&vt_path_gen, &zero);
+	if (!g || !READ_ONCE(g->enabled))
+		return 0;
+	return READ_ONCE(g->gen) | 1ULL << 63; /* bit 63: never 0 */
+}
+
 /*
  * Length, second byte and last byte of the path d_path would give for `file`, for the pre-filters
  * in match_path. Inside the file's own mount the walk uses direct loads: two per component (its
@@ -894,15 +936,27 @@ static __always_inline int name_inline(struct dentry *d)
  * at it). Returns -1 whenever the answer might differ from d_path's string (a deleted file, a
  * pseudo file named by its filesystem, a name not stored inline where a byte of it is needed, a
  * long or deep path, an unknown layout): the caller then builds the path as before.
+ *
+ * The walk's answer for the file's directory is kept in the task's cache entry, so the next file
+ * opened in the same directory (through the same mount, with the same root) costs no walk: the
+ * entry holds while vt_path_gen is unchanged. That generation is read before the walk and is
+ * bumped after any dentry moves, before any dentry is freed and after any mount tree changes, so
+ * an entry that could be stale no longer matches: the directory and every dentry above it are
+ * pinned while the file is open (each dentry holds its parent, each mount its mount point), so
+ * the path can change only by a move, and an address can name another directory only after a
+ * free. Only walks that ended at the task's root are kept (a walk that stopped at the top of
+ * another mount tree depends on mounts that are not the task's).
  */
 static __always_inline int path_facts(struct prot *p, struct file *file, struct path_facts *f)
 {
 	struct fs_struct *fs = p->task->fs;
-	struct dentry *d = file->f_path.dentry, *root_d, *mroot, *parent, *top, *stop;
+	struct dentry *d = file->f_path.dentry, *root_d, *mroot, *parent, *top, *stop, *dir, *leaf;
 	struct vfsmount *vm = file->f_path.mnt, *root_m;
+	struct vt_task_cache *c = p->cache;
 	/* 64-bit on purpose: no zero-extension in the loop, and no overflow before the final
 	 * length check (at most FACTS_DIRECT_DEPTH names of at most 2^32 bytes each) */
-	__u64 len, l, r;
+	__u64 len, l, r, gen;
+	int keep = 0; /* the walk ended at the task's root: its answer may be cached */
 
 	if (!d || !vm || !fs)
 		return -1;
@@ -938,12 +992,24 @@ static __always_inline int path_facts(struct prot *p, struct file *file, struct 
 		f->last = iname_word(d, (l - 1) >> 3) >> (((l - 1) & 7) * 8);
 	}
 	len = l + 1;
-	top = d;
-	d = parent;
+	top = leaf = d;
+	dir = d = parent;
+
+	gen = c ? path_gen_now() : 0;
+	if (gen && c && c->pf_valid && c->pf_gen == gen && c->pf_dir == (__u64)dir && c->pf_mnt == (__u64)vm &&
+	    c->pf_root_d == (__u64)root_d && c->pf_root_m == (__u64)root_m) {
+		len += c->pf_len;
+		if (c->pf_top_is_file)
+			goto top_here; /* top is the file */
+		f->c1 = c->pf_c1;
+		goto out;
+	}
 
 	for (__u64 i = 1; i < FACTS_DIRECT_DEPTH; i++) {
-		if (d == stop)
+		if (d == stop) {
+			keep = 1;
 			goto top_here;
+		}
 		if (d == mroot)
 			goto cross;
 		/* a disconnected dentry, its own parent, would loop here until the depth runs out */
@@ -974,9 +1040,11 @@ cross: {
 		r = facts_above_mount_probe(mpt, mp, rd, rm, rmr);
 	if (r >> 63)
 		return -1;
+	keep = (r >> 48) & 1;
 	len += r & 0xffffffff;
 	if ((r >> 40) & 0xff) {
 		f->c1 = r >> 32; /* components above the mount: the top one is there */
+		top = 0;
 		goto out;
 	}
 	goto top_here;
@@ -991,6 +1059,18 @@ out:
 	if (len >= VT_PATH_MAX)
 		return -1;
 	f->len = len;
+	if (keep && gen && c) {
+		c->pf_valid = 0;
+		c->pf_dir = (__u64)dir;
+		c->pf_mnt = (__u64)vm;
+		c->pf_root_d = (__u64)root_d;
+		c->pf_root_m = (__u64)root_m;
+		c->pf_gen = gen;
+		c->pf_len = len - (l + 1);
+		c->pf_c1 = f->c1;
+		c->pf_top_is_file = top == leaf;
+		c->pf_valid = 1;
+	}
 	return 0;
 }
 
@@ -1752,5 +1832,49 @@ int BPF_PROG(vt_audit_sys_exit, struct pt_regs *regs, long ret)
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[ret]);
 	if (f)
 		do_file_open(f, BPF_CORE_READ(f, f_mode), BPF_CORE_READ(f, f_flags), 1);
+	return 0;
+}
+
+/* ---- path-fact cache invalidation (loaded in enforce mode when the kernel has the functions) */
+
+static __always_inline void path_gen_bump(void)
+{
+	__u32 zero = 0;
+	struct vt_path_gen_val *g = bpf_map_lookup_elem(&vt_path_gen, &zero);
+	if (g)
+		__sync_fetch_and_add(&g->gen, 1);
+}
+
+/* Every dentry move (d_move, d_exchange, and a directory alias moved by d_splice_alias) goes
+ * through __d_move; after it returns the new name and parent are in place. */
+SEC("fexit/__d_move")
+int BPF_PROG(vt_gen_d_move, struct dentry *dentry, struct dentry *target, bool exchange)
+{
+	path_gen_bump();
+	return 0;
+}
+
+/* A dentry's memory is freed by these RCU callbacks (the direct call for never-shared dentries
+ * frees pseudo files, which path_facts never caches); this runs before the free. */
+SEC("fentry/__d_free")
+int BPF_PROG(vt_gen_d_free, struct callback_head *head)
+{
+	path_gen_bump();
+	return 0;
+}
+
+SEC("fentry/__d_free_external")
+int BPF_PROG(vt_gen_d_free_external, struct callback_head *head)
+{
+	path_gen_bump();
+	return 0;
+}
+
+/* Every change of a mount tree (mount, bind, move, umount, pivot_root, propagation, expiry,
+ * namespace teardown) is made under namespace_sem, which namespace_unlock releases. */
+SEC("fentry/namespace_unlock")
+int BPF_PROG(vt_gen_ns_unlock)
+{
+	path_gen_bump();
 	return 0;
 }

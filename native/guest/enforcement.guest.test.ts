@@ -48,12 +48,14 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
     });
 
     it('the addon reports the guest kernel able to enforce', () => {
-      const r = run.result<{ lsm: boolean; tracing: boolean; directMountWalk: boolean }>('probe: the guest kernel can enforce');
+      const r = run.result<{ lsm: boolean; tracing: boolean; directMountWalk: boolean; pathCache: boolean }>('probe: the guest kernel can enforce');
       expect(r.lsm).toBe(true);
       expect(r.tracing).toBe(true);
       // bpf_rdonly_cast came with 6.2: the pre-filter's direct walk above a mount on 6.12, probe reads on 6.1
       const [major, minor] = run.kernelRelease.split('.').map(Number);
       expect(r.directMountWalk).toBe(major > 6 || (major === 6 && minor >= 2));
+      // both Debian kernels have every function the path cache's programs attach to
+      expect(r.pathCache).toBe(true);
     });
   });
 
@@ -241,6 +243,18 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
         bind: DENIED, // by the path it is opened through
         bindSource: ALLOWED, // the same file by its own path: no rule names it
         long: DENIED,
+      });
+    });
+
+    it('path cache: a task sees a rename, an exchange and a mount move at its next open', () => {
+      const r = run.result<Record<string, unknown>>('path cache: a rename, an exchange and a mount move under a task are seen at its next open');
+      // the second open is by the new path, which the rule denies (a stale cache allows it: shown
+      // with the invalidating programs made no-ops), and the program for that change ran
+      expect(r).toEqual({
+        renamed: { opens: 'first=OK second=EPERM', vt_gen_d_move: true },
+        exchanged: { opens: 'first=OK second=EPERM', vt_gen_d_move: true },
+        moved: { opens: 'first=OK second=EPERM', vt_gen_ns_unlock: true },
+        freed: true,
       });
     });
 

@@ -281,6 +281,28 @@ static int do_loop_open(const char *path, int n, const char *stopfile) {
   return 0;
 }
 
+/* The result token of an open for read, as report() prints it. */
+static const char *open_token(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd >= 0) {
+    close(fd);
+    return "OK";
+  }
+  return strerrorname_np(errno) ? strerrorname_np(errno) : "EUNKNOWN";
+}
+
+/* Opens `first`, says so by creating the directory `ready` (mkdir: no open in between, which
+ * would replace the task's cached path facts), waits for `go` to exist, then opens `second`:
+ * the same task sees a change the test makes between the two opens. */
+static int do_open_pause(const char *first, const char *ready, const char *go, const char *second) {
+  const char *r1 = open_token(first);
+  if (mkdir(ready, 0755) < 0) return usage("cannot create the ready directory");
+  for (int i = 0; i < 6000 && access(go, F_OK) != 0; i++) usleep(10000);
+  if (access(go, F_OK) != 0) return usage("timed out waiting for the go file");
+  printf("OK first=%s second=%s\n", r1, open_token(second));
+  return 0;
+}
+
 static long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -427,6 +449,9 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "userns") && n == 0) return report(unshare(CLONE_NEWUSER));
   if (!strcmp(op, "cap") && n == 1) return do_cap(a[0]);
   if (!strcmp(op, "loop-open") && (n == 2 || n == 3)) return do_loop_open(a[0], atoi(a[1]), n == 3 ? a[2] : "");
+  if (!strcmp(op, "open-pause") && n == 4) return do_open_pause(a[0], a[1], a[2], a[3]);
+  if (!strcmp(op, "exchange") && n == 2) return report(syscall(SYS_renameat2, AT_FDCWD, a[0], AT_FDCWD, a[1], 2 /* RENAME_EXCHANGE */));
+  if (!strcmp(op, "mount-move") && n == 2) return report(mount(a[0], a[1], NULL, MS_MOVE, NULL));
   if (!strcmp(op, "sleep") && n == 1) {
     /* a ptrace target: stays alive until killed */
     printf("OK %d\n", getpid());

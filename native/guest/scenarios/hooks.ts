@@ -2,10 +2,10 @@
 // forbids it, and the very same action succeeds from an unbound cgroup. Policies go through the
 // real compiler; the actions are real syscalls made by vprobe.
 
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Fixture, tablesFor } from '../guest/bpf.js';
-import { attempt, makeCgroup, mountOverlay, probe, sh } from '../guest/lib.js';
+import { attempt, makeCgroup, mountOverlay, probe, sh, sleep } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 const G = '/tmp/g';
@@ -472,6 +472,69 @@ export const cases: GuestCase[] = [
       const out: Record<string, { inside: string; outside: string }> = {};
       for (const [k, path] of Object.entries(paths)) out[k] = await both(where[k as keyof typeof paths], ['open', path, 'r']);
       return out;
+    },
+  },
+  {
+    // Each task keeps the path facts of the directory it last opened a file in (see path_facts in
+    // varmor.bpf.c). A task opens a file, the directory is then renamed, exchanged with another,
+    // or the mount it is on moved, and the same task opens the file by its new path, which an
+    // exact rule denies: a cache that missed the change would still give the old path's length,
+    // which no rule has, and allow it. Each part also shows the invalidating program for that
+    // change running, and the last one the program that runs before each dentry is freed.
+    name: 'path cache: a rename, an exchange and a mount move under a task are seen at its next open',
+    async run() {
+      const base = `${G}/pc`;
+      mkdirSync(`${base}/a`, { recursive: true });
+      mkdirSync(`${base}/x`, { recursive: true });
+      mkdirSync(`${base}/yyyy`, { recursive: true });
+      mkdirSync(`${base}/m1`, { recursive: true });
+      mkdirSync(`${base}/moved-far`, { recursive: true });
+      file(`${base}/a/secret`);
+      file(`${base}/x/secret`);
+      const mounted = await sh(`mount -t tmpfs vt-pc ${base}/m1 && echo data > ${base}/m1/f`);
+      if (mounted.code !== 0) throw new Error(`mount: ${mounted.stderr}`);
+      // the new paths are 12 bytes after the base, the old ones 9 and 5: no rule has their length
+      const p = fx.protect('pc', {
+        bpfRawRules: {
+          files: [`${base}/bbbb/secret`, `${base}/yyyy/secret`, `${base}/moved-far/f`].map((pattern) => ({ pattern, permissions: ['read'], qualifiers: ['deny'] })),
+        },
+      });
+      // each change also shows the program that invalidates on it running (kernel run counts)
+      const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+      const runs = (prog: string) => fx.enforcer.programStats().find((st) => st.name === prog)?.runCount ?? -1n;
+      const around = async (name: string, first: string, second: string, hook: string, change: () => Promise<void>) => {
+        const ready = `${base}/${name}.ready`;
+        const go = `${base}/${name}.go`;
+        const task = probe(['open-pause', first, ready, go, second], { cgroup: p.cg.path });
+        for (let i = 0; i < 600 && !existsSync(ready); i++) await sleep(50);
+        const before = runs(hook);
+        await change();
+        const ran = before >= 0n && runs(hook) > before;
+        mkdirSync(go);
+        return { opens: (await task).detail, [hook]: ran };
+      };
+      writeFileSync(STATS, '1');
+      try {
+        const renamed = await around('rename', `${base}/a/secret`, `${base}/bbbb/secret`, 'vt_gen_d_move', async () =>
+          renameSync(`${base}/a`, `${base}/bbbb`),
+        );
+        const exchanged = await around('exchange', `${base}/x/secret`, `${base}/yyyy/secret`, 'vt_gen_d_move', async () => {
+          const r = await attempt(['exchange', `${base}/x`, `${base}/yyyy`]);
+          if (r !== 'OK') throw new Error(`exchange: ${r}`);
+        });
+        const moved = await around('move', `${base}/m1/f`, `${base}/moved-far/f`, 'vt_gen_ns_unlock', async () => {
+          const r = await attempt(['mount-move', `${base}/m1`, `${base}/moved-far`]);
+          if (r !== 'OK') throw new Error(`mount-move: ${r}`);
+        });
+        const before = runs('vt_gen_d_free');
+        // dentries of removed files are freed after an RCU grace period
+        const churn = await sh(`for i in $(seq 50); do echo x > ${base}/tmp.$i; rm ${base}/tmp.$i; done; sync; echo 2 > /proc/sys/vm/drop_caches; sleep 1`);
+        if (churn.code !== 0) throw new Error(`churn: ${churn.stderr}`);
+        const freed = before >= 0n && runs('vt_gen_d_free') > before;
+        return { renamed, exchanged, moved, freed };
+      } finally {
+        writeFileSync(STATS, '0');
+      }
     },
   },
   {
