@@ -14,7 +14,7 @@ import type { BaselineSamples, BenchSamples, ProgramCost } from './scenario.js';
 // which makes the figures repeatable. VARMOR_BENCH_CLOCK=wall measures host time instead.
 const icount = process.env.VARMOR_BENCH_CLOCK !== 'wall';
 // Quick runs while tuning: VARMOR_BENCH_KINDS=open,connect and VARMOR_BENCH_ROUNDS=1 (not for --write).
-const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,open-overlay,exec,connect').split(',');
+const kinds = (process.env.VARMOR_BENCH_KINDS ?? 'open,open-rootfs,open-overlay,open-alternating,exec,connect').split(',');
 const quick = process.env.VARMOR_BENCH_KINDS !== undefined || process.env.VARMOR_BENCH_ROUNDS !== undefined;
 if (quick && process.argv.includes('--write')) throw new Error('--write needs the full bench: unset VARMOR_BENCH_KINDS and VARMOR_BENCH_ROUNDS');
 const t0 = Date.now();
@@ -53,7 +53,9 @@ allowed ones (no rule matches them), the common case, which walks every table a 
 open+close of a file on another mount than the task's root (\`open\`, /tmp is a tmpfs), on the root
 mount itself (\`open-rootfs\`, the guest's initramfs) and on an overlay mount the loop has chrooted
 into (\`open-overlay\`, /var/lib/bench/target as in open-rootfs: a container's own files, whose root is
-an overlay mount), fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
+an overlay mount), the files of \`open\` and \`open-rootfs\` in turn (\`open-alternating\`: each open
+in another directory than the one before, so the per-task path-fact cache never hits: its worst
+case), fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
 ns/op are medians over chunks; "ratio" is the median of the per-pair ratios protected/unprotected.
 
 ## Protected cgroup against unprotected, by rules per type

@@ -31,6 +31,9 @@ const KINDS: Record<string, { chunk: number; pairs: number; args: string[]; op?:
   'open-rootfs': { chunk: 200, pairs: 120, args: ['/var/lib/bench/target'], op: 'open' },
   // the same path with an overlay mount as the task's root, as a container's own files are
   'open-overlay': { chunk: 200, pairs: 120, args: ['--root', OVERLAY_ROOT, '/var/lib/bench/target'], op: 'open' },
+  // the two files above in turn: each open is in another directory than the one before, so the
+  // per-task path-fact cache never helps (its worst case)
+  'open-alternating': { chunk: 200, pairs: 120, args: ['/tmp/bench/target', '/var/lib/bench/target'], op: 'open' },
   exec: { chunk: 2, pairs: 60, args: ['/tmp/bench/true'] },
   connect: { chunk: 50, pairs: 120, args: ['127.0.0.1', '9'] },
 };
