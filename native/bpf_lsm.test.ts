@@ -134,6 +134,9 @@ describe('audit mode on the host kernel', () => {
     const stats = e.programStats();
     expect(new Set(stats.map((p) => p.id))).toEqual(ours);
     expect(stats.map((p) => p.name)).toEqual(expect.arrayContaining(['vt_audit_sys_enter', 'vt_audit_sys_exit']));
+    // audit mode loads only the tp_btf family: the path-fact cache's fentry/fexit programs serve
+    // the LSM programs alone
+    expect(stats.map((p) => p.name).filter((n) => !n.startsWith('vt_audit_'))).toEqual([]);
     const count = (): bigint => e.programStats().find((p) => p.name === 'vt_audit_sys_enter')?.runCount ?? -1n;
     const STATS = '/proc/sys/kernel/bpf_stats_enabled';
     const before = readFileSync(STATS, 'utf8').trim();
