@@ -1042,6 +1042,39 @@ static int on_event(void *ctx, void *data, size_t size)
 	return eb->n >= eb->max ? -E2BIG : 0;
 }
 
+/*
+ * The kernel skips a tracing program that would run again on a CPU where it is already running
+ * (its recursion guard), counting a miss. For the path-fact cache's programs a skipped run is a
+ * generation bump lost: possible only when they nest, e.g. RCU callbacks freeing dentries both
+ * in an offloaded callback thread and in a softirq that interrupts it (rcu_nocbs setups). Checked
+ * each time the agent drains events: after any miss the cache is turned off for good.
+ */
+static bool link_prog_id(struct enforcer *e, int i, uint32_t *id);
+
+static void guard_path_cache(struct enforcer *e)
+{
+	if (!e->path_cache)
+		return;
+	for (int i = 0; i < e->nlinks; i++) {
+		struct bpf_prog_info pi;
+		uint32_t len = sizeof(pi), id;
+		int fd;
+		if (strncmp(e->link_names[i], "vt_gen_", 7) || !link_prog_id(e, i, &id))
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&pi, 0, sizeof(pi));
+		if (bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 && pi.recursion_misses > 0) {
+			close(fd);
+			if (set_path_cache(e, false) == 0)
+				e->path_cache = false;
+			return;
+		}
+		close(fd);
+	}
+}
+
 static napi_value js_read_events(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -1068,6 +1101,7 @@ static napi_value js_read_events(napi_env env, napi_callback_info info)
 	e->eb = NULL;
 	if (err < 0 && err != -E2BIG)
 		return throw_err(env, -err, "reading events: %s", strerror(-err));
+	guard_path_cache(e);
 	return eb.arr;
 }
 
@@ -1142,6 +1176,9 @@ static napi_value js_program_stats(napi_env env, napi_callback_info info)
 		napi_set_named_property(env, o, "runCount", v);
 		napi_create_bigint_uint64(env, pi.run_time_ns, &v);
 		napi_set_named_property(env, o, "runTimeNs", v);
+		/* runs the kernel skipped because the program was already running on that CPU */
+		napi_create_bigint_uint64(env, pi.recursion_misses, &v);
+		napi_set_named_property(env, o, "recursionMisses", v);
 		/* 0 when the kernel runs the program in its interpreter (JIT off or failed) */
 		napi_create_uint32(env, pi.jited_prog_len, &v);
 		napi_set_named_property(env, o, "jitedBytes", v);

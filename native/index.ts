@@ -63,6 +63,8 @@ export interface ProgramStats {
   id: number;
   runCount: bigint;
   runTimeNs: bigint;
+  /** runs the kernel skipped because the program was already running on that CPU */
+  recursionMisses: bigint;
   /** bytes of native code; 0 when the kernel interprets the program (JIT off or refused) */
   jitedBytes: number;
   /** BPF instructions after the verifier's rewrites */

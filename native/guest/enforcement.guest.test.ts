@@ -255,6 +255,7 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
         exchanged: { opens: 'first=OK second=EPERM', vt_gen_d_move: true },
         moved: { opens: 'first=OK second=EPERM', vt_gen_ns_unlock: true },
         freed: true,
+        recursionMisses: 0,
       });
     });
 

@@ -531,7 +531,12 @@ export const cases: GuestCase[] = [
         const churn = await sh(`for i in $(seq 50); do echo x > ${base}/tmp.$i; rm ${base}/tmp.$i; done; sync; echo 2 > /proc/sys/vm/drop_caches; sleep 1`);
         if (churn.code !== 0) throw new Error(`churn: ${churn.stderr}`);
         const freed = before >= 0n && runs('vt_gen_d_free') > before;
-        return { renamed, exchanged, moved, freed };
+        // a skipped run (the kernel's recursion guard) would turn the cache off: none here
+        const recursionMisses = fx.enforcer
+          .programStats()
+          .filter((st) => st.name.startsWith('vt_gen_'))
+          .reduce((sum, st) => sum + Number(st.recursionMisses), 0);
+        return { renamed, exchanged, moved, freed, recursionMisses };
       } finally {
         writeFileSync(STATS, '0');
       }
