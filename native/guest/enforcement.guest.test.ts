@@ -246,7 +246,7 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       });
     });
 
-    it('path cache: a task sees a rename, an exchange and a mount move at its next open', () => {
+    it('path cache: a task sees a rename, an exchange and a mount move at its next open, and a bind mount or a chroot as another path', () => {
       const r = run.result<Record<string, unknown>>('path cache: a rename, an exchange and a mount move under a task are seen at its next open');
       // the second open is by the new path, which the rule denies (a stale cache allows it: shown
       // with the invalidating programs made no-ops), and the program for that change ran
@@ -254,6 +254,8 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
         renamed: { opens: 'first=OK second=EPERM', vt_gen_d_move: true },
         exchanged: { opens: 'first=OK second=EPERM', vt_gen_d_move: true },
         moved: { opens: 'first=OK second=EPERM', vt_gen_ns_unlock: true },
+        bind: 'first=OK second=EPERM',
+        chroot: 'first=OK second=EPERM',
         freed: true,
         recursionMisses: 0,
       });

@@ -303,6 +303,14 @@ static int do_open_pause(const char *first, const char *ready, const char *go, c
   return 0;
 }
 
+/* Opens `first`, then chroots into `root` and opens `second` there: one task, two roots. */
+static int do_open_chroot(const char *first, const char *root, const char *second) {
+  const char *r1 = open_token(first);
+  if (chroot(root) < 0 || chdir("/") < 0) return usage("cannot chroot");
+  printf("OK first=%s second=%s\n", r1, open_token(second));
+  return 0;
+}
+
 static long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -456,6 +464,7 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "cap") && n == 1) return do_cap(a[0]);
   if (!strcmp(op, "loop-open") && (n == 2 || n == 3)) return do_loop_open(a[0], atoi(a[1]), n == 3 ? a[2] : "");
   if (!strcmp(op, "open-pause") && n == 4) return do_open_pause(a[0], a[1], a[2], a[3]);
+  if (!strcmp(op, "open-chroot") && n == 3) return do_open_chroot(a[0], a[1], a[2]);
   if (!strcmp(op, "exchange") && n == 2) return report(syscall(SYS_renameat2, AT_FDCWD, a[0], AT_FDCWD, a[1], 2 /* RENAME_EXCHANGE */));
   if (!strcmp(op, "mount-move") && n == 2) return report(mount(a[0], a[1], NULL, MS_MOVE, NULL));
   if (!strcmp(op, "sleep") && n == 1) {

@@ -480,7 +480,9 @@ export const cases: GuestCase[] = [
     // or the mount it is on moved, and the same task opens the file by its new path, which an
     // exact rule denies: a cache that missed the change would still give the old path's length,
     // which no rule has, and allow it. Each part also shows the invalidating program for that
-    // change running, and the last one the program that runs before each dentry is freed.
+    // change running, and the last one the program that runs before each dentry is freed. A
+    // directory opened through a bind mount, or after a chroot, has the same dentries under another
+    // path: a cache not keyed by the mount and the task's root would give the first path's length.
     name: 'path cache: a rename, an exchange and a mount move under a task are seen at its next open',
     async run() {
       const base = `${G}/pc`;
@@ -489,14 +491,24 @@ export const cases: GuestCase[] = [
       mkdirSync(`${base}/yyyy`, { recursive: true });
       mkdirSync(`${base}/m1`, { recursive: true });
       mkdirSync(`${base}/moved-far`, { recursive: true });
+      mkdirSync(`${base}/s`, { recursive: true });
+      mkdirSync(`${base}/bindmnt`, { recursive: true });
+      mkdirSync(`${base}/rt/in`, { recursive: true });
       file(`${base}/a/secret`);
       file(`${base}/x/secret`);
-      const mounted = await sh(`mount -t tmpfs vt-pc ${base}/m1 && echo data > ${base}/m1/f`);
+      file(`${base}/s/secret`);
+      file(`${base}/rt/in/secret`);
+      const mounted = await sh(`mount -t tmpfs vt-pc ${base}/m1 && echo data > ${base}/m1/f && mount --bind ${base}/s ${base}/bindmnt`);
       if (mounted.code !== 0) throw new Error(`mount: ${mounted.stderr}`);
-      // the new paths are 12 bytes after the base, the old ones 9 and 5: no rule has their length
+      // the new paths are 12 and 15 bytes after the base and 10 in all (chroot), the old ones 9, 5 and
+      // 13 after it: no rule has their length
       const p = fx.protect('pc', {
         bpfRawRules: {
-          files: [`${base}/bbbb/secret`, `${base}/yyyy/secret`, `${base}/moved-far/f`].map((pattern) => ({ pattern, permissions: ['read'], qualifiers: ['deny'] })),
+          files: [`${base}/bbbb/secret`, `${base}/yyyy/secret`, `${base}/moved-far/f`, `${base}/bindmnt/secret`, '/in/secret'].map((pattern) => ({
+            pattern,
+            permissions: ['read'],
+            qualifiers: ['deny'],
+          })),
         },
       });
       // each change also shows the program that invalidates on it running (kernel run counts)
@@ -526,6 +538,13 @@ export const cases: GuestCase[] = [
           const r = await attempt(['mount-move', `${base}/m1`, `${base}/moved-far`]);
           if (r !== 'OK') throw new Error(`mount-move: ${r}`);
         });
+        // the same directory through a bind mount: the same dentries, another mount, another path
+        // (the cache is keyed by the mount too; nothing changes in between)
+        const bind = await probe(['open-pause', `${base}/s/secret`, `${base}/bind.ready`, `${base}/bind.ready`, `${base}/bindmnt/secret`], {
+          cgroup: p.cg.path,
+        });
+        // the same directory after a chroot: the path is taken from the new root
+        const chroot = await probe(['open-chroot', `${base}/rt/in/secret`, `${base}/rt`, '/in/secret'], { cgroup: p.cg.path });
         const before = runs('vt_gen_d_free');
         // dentries of removed files are freed after an RCU grace period
         const churn = await sh(`for i in $(seq 50); do echo x > ${base}/tmp.$i; rm ${base}/tmp.$i; done; sync; echo 2 > /proc/sys/vm/drop_caches; sleep 1`);
@@ -536,7 +555,7 @@ export const cases: GuestCase[] = [
           .programStats()
           .filter((st) => st.name.startsWith('vt_gen_'))
           .reduce((sum, st) => sum + Number(st.recursionMisses), 0);
-        return { renamed, exchanged, moved, freed, recursionMisses };
+        return { renamed, exchanged, moved, bind: bind.detail, chroot: chroot.detail, freed, recursionMisses };
       } finally {
         writeFileSync(STATS, '0');
       }
