@@ -285,30 +285,28 @@ static uint32_t read_mnt_ns(void)
 	return 0;
 }
 
-/* Whether the running kernel's BTF has each of the functions `names` (kfuncs are listed there,
- * and every function a tracing program can attach to). */
-static bool kernel_has_funcs(const char *const *names, size_t n)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found = vmlinux != NULL;
-	for (size_t i = 0; found && i < n; i++)
-		found = btf__find_by_name_kind(vmlinux, names[i], BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	return found;
-}
+/* What the running kernel's BTF offers the programs (kfuncs are listed there, and every
+ * function a tracing program can attach to); one parse of it answers both. */
+struct kernel_features {
+	bool rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): direct loads above a file's mount */
+	bool path_cache;  /* every function the path-fact cache's fentry/fexit programs attach to */
+};
 
-static bool kernel_has_func(const char *name)
-{
-	return kernel_has_funcs(&name, 1);
-}
-
-/* What the fentry/fexit programs that keep the path-fact cache sound attach to (varmor.bpf.c,
- * vt_path_gen): without all of them the cache stays off. */
+/* What those programs (varmor.bpf.c, vt_path_gen) attach to: without all of them the cache stays off. */
 static const char *const path_gen_funcs[] = { "__d_move", "__d_free", "__d_free_external", "namespace_unlock" };
 
-static bool kernel_has_path_cache(void)
+static struct kernel_features kernel_features(void)
 {
-	return kernel_has_funcs(path_gen_funcs, sizeof(path_gen_funcs) / sizeof(path_gen_funcs[0]));
+	struct kernel_features f = { false, false };
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return f;
+	f.rdonly_cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	f.path_cache = true;
+	for (size_t i = 0; f.path_cache && i < sizeof(path_gen_funcs) / sizeof(path_gen_funcs[0]); i++)
+		f.path_cache = btf__find_by_name_kind(vmlinux, path_gen_funcs[i], BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return f;
 }
 
 static int mkdir_p(const char *path)
@@ -434,9 +432,12 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	if (!e->skel)
 		return throw_err(env, errno ? errno : EINVAL, "varmor__open: %s", strerror(errno));
 	e->skel->rodata->init_mnt_ns = read_mnt_ns();
-	/* 6.2+: the path pre-filter reads above a file's mount by direct loads (see varmor.bpf.c) */
-	e->skel->rodata->have_rdonly_cast = kernel_has_func("bpf_rdonly_cast");
-	e->path_cache = e->mode == MODE_ENFORCE && kernel_has_path_cache();
+	{
+		struct kernel_features kf = kernel_features();
+		/* 6.2+: the path pre-filter reads above a file's mount by direct loads (see varmor.bpf.c) */
+		e->skel->rodata->have_rdonly_cast = kf.rdonly_cast;
+		e->path_cache = e->mode == MODE_ENFORCE && kf.path_cache;
+	}
 	if (e->pin[0]) {
 		err = mkdir_p(e->pin);
 		if (err) {
@@ -1049,7 +1050,7 @@ static int on_event(void *ctx, void *data, size_t size)
  * in an offloaded callback thread and in a softirq that interrupts it (rcu_nocbs setups). Checked
  * each time the agent drains events: after any miss the cache is turned off for good.
  */
-static bool link_prog_id(struct enforcer *e, int i, uint32_t *id);
+static bool link_prog_info(struct enforcer *e, int i, uint32_t *id, struct bpf_prog_info *pi);
 
 static void guard_path_cache(struct enforcer *e)
 {
@@ -1057,21 +1058,14 @@ static void guard_path_cache(struct enforcer *e)
 		return;
 	for (int i = 0; i < e->nlinks; i++) {
 		struct bpf_prog_info pi;
-		uint32_t len = sizeof(pi), id;
-		int fd;
-		if (strncmp(e->link_names[i], "vt_gen_", 7) || !link_prog_id(e, i, &id))
+		uint32_t id;
+		if (strncmp(e->link_names[i], "vt_gen_", 7) || !link_prog_info(e, i, &id, &pi))
 			continue;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
-			continue;
-		memset(&pi, 0, sizeof(pi));
-		if (bpf_obj_get_info_by_fd(fd, &pi, &len) == 0 && pi.recursion_misses > 0) {
-			close(fd);
+		if (pi.recursion_misses > 0) {
 			if (set_path_cache(e, false) == 0)
 				e->path_cache = false;
 			return;
 		}
-		close(fd);
 	}
 }
 
@@ -1119,6 +1113,22 @@ static bool link_prog_id(struct enforcer *e, int i, uint32_t *id)
 	return true;
 }
 
+/* The program behind link i: its id and bpf_prog_info (counters, sizes). */
+static bool link_prog_info(struct enforcer *e, int i, uint32_t *id, struct bpf_prog_info *pi)
+{
+	uint32_t len = sizeof(*pi);
+	int fd, err;
+	if (!link_prog_id(e, i, id))
+		return false;
+	fd = bpf_prog_get_fd_by_id(*id);
+	if (fd < 0)
+		return false;
+	memset(pi, 0, sizeof(*pi));
+	err = bpf_obj_get_info_by_fd(fd, pi, &len);
+	close(fd);
+	return err == 0;
+}
+
 static napi_value js_program_ids(napi_env env, napi_callback_info info)
 {
 	size_t argc = 0;
@@ -1152,21 +1162,10 @@ static napi_value js_program_stats(napi_env env, napi_callback_info info)
 	napi_create_array(env, &arr);
 	for (int i = 0; i < e->nlinks; i++) {
 		struct bpf_prog_info pi;
-		uint32_t len, id;
+		uint32_t id;
 		napi_value o, v;
-		int fd;
-		if (!link_prog_id(e, i, &id))
+		if (!link_prog_info(e, i, &id, &pi))
 			continue;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
-			continue;
-		memset(&pi, 0, sizeof(pi));
-		len = sizeof(pi);
-		if (bpf_obj_get_info_by_fd(fd, &pi, &len)) {
-			close(fd);
-			continue;
-		}
-		close(fd);
 		napi_create_object(env, &o);
 		napi_create_string_utf8(env, e->link_names[i], NAPI_AUTO_LENGTH, &v);
 		napi_set_named_property(env, o, "name", v);
@@ -1237,12 +1236,14 @@ static napi_value js_probe(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "tracing", v);
 	if (err)
 		set_str(env, o, "tracingReason", strerrorname_np(-err) ? strerrorname_np(-err) : "EIO");
-	/* the same test attach() uses to pick the pre-filter's walk above a mount */
-	napi_get_boolean(env, kernel_has_func("bpf_rdonly_cast"), &v);
-	napi_set_named_property(env, o, "directMountWalk", v);
-	/* the same test attach() uses to load the path-fact cache's programs */
-	napi_get_boolean(env, kernel_has_path_cache(), &v);
-	napi_set_named_property(env, o, "pathCache", v);
+	{
+		/* the same tests attach() uses: the pre-filter's walk above a mount, the path-fact cache */
+		struct kernel_features kf = kernel_features();
+		napi_get_boolean(env, kf.rdonly_cast, &v);
+		napi_set_named_property(env, o, "directMountWalk", v);
+		napi_get_boolean(env, kf.path_cache, &v);
+		napi_set_named_property(env, o, "pathCache", v);
+	}
 	return o;
 }
 
