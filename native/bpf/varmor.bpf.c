@@ -732,6 +732,12 @@ static __always_inline __u64 iname_addr(struct dentry *d)
 	return (__u64)d + iname_off();
 }
 
+/* Whether d's name is stored inline (names shorter than 32 bytes are), where direct loads reach it. */
+static __always_inline int name_inline(struct dentry *d)
+{
+	return (__u64)d->d_name.name == iname_addr(d);
+}
+
 /* Word k (0..3) of d's inline name, by a direct load. */
 static __always_inline __u64 iname_word(struct dentry *d, __u32 k)
 {
@@ -818,7 +824,7 @@ static __always_inline int dentry_step(__u64 md, __u64 *parent, __u32 *len, __u8
 		struct dentry *d = bpf_rdonly_cast((void *)md, bpf_core_type_id_kernel(struct dentry));
 		*parent = (__u64)d->d_parent;
 		*len = d->d_name.len;
-		if ((__u64)d->d_name.name == iname_addr(d)) {
+		if (name_inline(d)) {
 			*first = iname_word(d, 0);
 			return 0;
 		}
@@ -908,12 +914,6 @@ __noinline __u64 facts_above_mount_cast(__u64 md, __u64 mm, __u64 root_d, __u64 
 	if (!have_rdonly_cast)
 		return 1ULL << 63;
 	return facts_above_mount(md, mm, root_d, root_m, root_mroot, 1);
-}
-
-/* Whether d's name is stored inline (names shorter than 32 bytes are), where direct loads reach it. */
-static __always_inline int name_inline(struct dentry *d)
-{
-	return (__u64)d->d_name.name == iname_addr(d);
 }
 
 /* The dentry/mount generation (vt_path_gen) now, or 0 when path facts are not cached (the
@@ -1059,8 +1059,7 @@ out:
 	if (len >= VT_PATH_MAX)
 		return -1;
 	f->len = len;
-	if (keep && gen && c) {
-		c->pf_valid = 0;
+	if (keep && gen && c) { /* only this task reads its entry: no half-written state to hide */
 		c->pf_dir = (__u64)dir;
 		c->pf_mnt = (__u64)vm;
 		c->pf_root_d = (__u64)root_d;
