@@ -5,7 +5,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
-import { makeCgroup, mountOverlay, probe } from '../../native/guest/guest/lib.js';
+import { makeCgroup, mountOverlay, probe, withBpfStats } from '../../native/guest/guest/lib.js';
 import type { GuestCase } from '../../native/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
@@ -161,11 +161,9 @@ const programCost: GuestCase = {
   name: 'bench: program cost',
   timeoutMs: 900_000,
   async run(): Promise<ProgramCost[]> {
-    const STATS = '/proc/sys/kernel/bpf_stats_enabled';
     const out: ProgramCost[] = [];
     const sides: [string, string][] = [['unprotected', fx.outside.path], ...RULE_COUNTS.map((n): [string, string] => [String(n), (bound.get(n) as Protected).cg.path])];
-    writeFileSync(STATS, '1');
-    try {
+    await withBpfStats(async () => {
       for (const kind of Object.keys(KINDS)) {
         const k = KINDS[kind];
         const pairs = Math.max(1, Math.round(k.pairs / 6));
@@ -182,9 +180,7 @@ const programCost: GuestCase = {
           }
         }
       }
-    } finally {
-      writeFileSync(STATS, '0');
-    }
+    });
     return out;
   },
 };

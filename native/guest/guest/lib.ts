@@ -2,7 +2,7 @@
 // inside a cgroup), cgroup creation and a few shell conveniences. Runs inside the qemu guest only.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 
 export const VPROBE = '/usr/local/bin/vprobe';
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -79,6 +79,17 @@ export async function mountOverlay(lower: string, upper: string, work: string, m
   for (const d of [lower, upper, work, merged]) mkdirSync(d, { recursive: true });
   const m = await sh(`mount -t overlay overlay -o lowerdir=${lower},upperdir=${upper},workdir=${work} ${merged}`);
   if (m.code !== 0) throw new Error(`mount -t overlay at ${merged}: ${m.stderr}`);
+}
+
+/** Runs `fn` with the kernel's per-program counters on (kernel.bpf_stats_enabled), off again after. */
+export async function withBpfStats<T>(fn: () => Promise<T>): Promise<T> {
+  const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+  writeFileSync(STATS, '1');
+  try {
+    return await fn();
+  } finally {
+    writeFileSync(STATS, '0');
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,7 +5,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Fixture, tablesFor } from '../guest/bpf.js';
-import { attempt, makeCgroup, mountOverlay, probe, sh, sleep } from '../guest/lib.js';
+import { attempt, makeCgroup, mountOverlay, probe, sh, sleep, withBpfStats } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 const G = '/tmp/g';
@@ -512,7 +512,6 @@ export const cases: GuestCase[] = [
         },
       });
       // each change also shows the program that invalidates on it running (kernel run counts)
-      const STATS = '/proc/sys/kernel/bpf_stats_enabled';
       const runs = (prog: string) => fx.enforcer.programStats().find((st) => st.name === prog)?.runCount ?? -1n;
       const around = async (name: string, first: string, second: string, hook: string, change: () => Promise<void>) => {
         const ready = `${base}/${name}.ready`;
@@ -525,8 +524,7 @@ export const cases: GuestCase[] = [
         mkdirSync(go);
         return { opens: (await task).detail, [hook]: ran };
       };
-      writeFileSync(STATS, '1');
-      try {
+      return withBpfStats(async () => {
         const renamed = await around('rename', `${base}/a/secret`, `${base}/bbbb/secret`, 'vt_gen_d_move', async () =>
           renameSync(`${base}/a`, `${base}/bbbb`),
         );
@@ -556,9 +554,7 @@ export const cases: GuestCase[] = [
           .filter((st) => st.name.startsWith('vt_gen_'))
           .reduce((sum, st) => sum + Number(st.recursionMisses), 0);
         return { renamed, exchanged, moved, bind: bind.detail, chroot: chroot.detail, freed, recursionMisses };
-      } finally {
-        writeFileSync(STATS, '0');
-      }
+      });
     },
   },
   {
