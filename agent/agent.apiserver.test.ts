@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Agent, kubeClient } from './agent.js';
 import { createLogger } from './log.js';
-import { armorProfile, DENY_MKDIR } from './testing/profiles.js';
+import { armorProfile, DENY_MKDIR } from '../testing/agent/profiles.js';
 import type { ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
 import type { ContainerSource } from './node.js';
 
@@ -90,7 +90,7 @@ d('agent with a real API server', () => {
   const coords = { group: GROUP, version: 'v1beta1', namespace: 'default', plural: 'armorprofiles' };
 
   beforeAll(async () => {
-    const { startControlPlane } = (await import('../e2e/cluster/control-plane.js')) as { startControlPlane: () => Promise<ControlPlane> };
+    const { startControlPlane } = (await import('../testing/apiserver/control-plane.js')) as { startControlPlane: () => Promise<ControlPlane> };
     cp = await startControlPlane();
     kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);

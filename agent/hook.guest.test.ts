@@ -1,10 +1,10 @@
-// In the qemu guest (native/guest harness; this host's kernel refuses BPF LSM): runc calls the
+// In the qemu guest (testing/guest harness; this host's kernel refuses BPF LSM): runc calls the
 // agent from its createRuntime hook, the agent binds the container's cgroup to its BPF policy,
 // and the container's very first action (reading a file the profile forbids) is denied. Without
 // qemu or the guest kernel the suite fails and says what is missing.
 
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { runGuest, type GuestRun } from '../native/guest/harness.js';
+import { runGuest, type GuestRun } from '../testing/guest/harness.js';
 
 interface Run {
   stdout: string;

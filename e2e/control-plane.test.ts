@@ -5,8 +5,8 @@ import { describe, expect, it, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BIN_DIR } from './cluster/components.js';
-import { startControlPlane } from './cluster/control-plane.js';
+import { BIN_DIR } from '../testing/apiserver/components.js';
+import { startControlPlane } from '../testing/apiserver/control-plane.js';
 
 jest.setTimeout(120_000);
 

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { KUBERNETES_SERVICE_IP, SERVICE_CIDR } from './cluster/components.js';
+import { KUBERNETES_SERVICE_IP, SERVICE_CIDR } from '../testing/apiserver/components.js';
 import { POD_ANNOTATIONS, writeContainerdConfig } from './cluster/containerd.js';
 import { CriRuntime } from './cluster/cri.js';
 import { cniConflist, NODE_IP } from './cluster/network.js';
-import { writeClusterPki } from './cluster/pki.js';
+import { writeClusterPki } from '../testing/apiserver/pki.js';
 
 jest.setTimeout(60_000);
 const tmp = mkdtempSync(join(tmpdir(), 'harness-'));

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 name="${KIND_CLUSTER_NAME:-varmor-e2e}"
 work="$root/e2e/cluster/.work/kind"
-TS="node --import ./e2e/cluster/ts-loader.mjs"
+TS="node --import ./testing/ts-loader.mjs"
 node_image="$(sed -n 's/^ *image: *\(kindest\/node:[^ ]*\).*/\1/p' kind-config.yaml | head -1)"
 
 for tool in docker kind; do

@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .reports
-TS="node --import ./e2e/cluster/ts-loader.mjs"
+TS="node --import ./testing/ts-loader.mjs"
 # The running cluster's containerd snapshots (under e2e/cluster/.work) hold a copy of the repo: keep jest out.
 JEST="node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e --runInBand --json --outputFile=.reports/e2e.json --modulePathIgnorePatterns <rootDir>/e2e/cluster/.work/"
 t0=$(date +%s)

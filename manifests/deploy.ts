@@ -2,7 +2,7 @@
 // profiler's schema), namespace, RBAC, a fresh webhook serving certificate from the project's certs/ code
 // (Secret varmor-webhook-tls, CA into both webhook configurations' caBundle), the manager Deployment and
 // the agent DaemonSet; then waits for them to be ready. Server-side apply: re-running is an update.
-// Usage: node --import ./e2e/cluster/ts-loader.mjs manifests/deploy.ts [--image REF] [--containerd-socket P]
+// Usage: node --import ./testing/ts-loader.mjs manifests/deploy.ts [--image REF] [--containerd-socket P]
 //        [--seccomp-root DIR] [--crds DIR] [--timeout SECONDS] [--delete]
 
 import * as k8s from '@kubernetes/client-node';

@@ -10,7 +10,7 @@ import { encodeTables, emptyTables } from '../profiler/bpf/encode.js';
 import type { CompileInput } from '../profiler/compiled.js';
 import type { BpfRawRules, EnhanceProtect } from '../profiler/api/types.js';
 import { BpfEnforcer, BpfError, addonPath, probe, type BpfEvent } from './index.js';
-import { bpfProgIds, makeCgroup, waitProgsGone, type TestCgroup } from './testing.js';
+import { bpfProgIds, makeCgroup, waitProgsGone, type TestCgroup } from '../testing/native.js';
 
 const POLICY = 0x5eed0001;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTables, emptyTables } from '../profiler/bpf/encode.js';
 import { BpfEnforcer } from './index.js';
-import { bpfProgIds, makeCgroup, waitProgsGone } from './testing.js';
+import { bpfProgIds, makeCgroup, waitProgsGone } from '../testing/native.js';
 
 describe('pinPath: survive a restart, adopt, unpin', () => {
   let fs: string;

@@ -29,7 +29,7 @@ if ((${#missing[@]})); then
 fi
 
 # The kernel image and the one module the guest loads (overlayfs, for the containers' root file
-# systems); native/guest/kernel.ts does the same when they are missing.
+# systems); testing/guest/kernel.ts does the same when they are missing.
 mkdir -p .cache/kernel
 if ! ls .cache/kernel/vmlinuz-* >/dev/null 2>&1 || [ ! -f .cache/kernel/overlay.ko ]; then
   echo "setup: fetching guest kernel $GUEST_KERNEL_PKG"

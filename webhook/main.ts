@@ -2,7 +2,7 @@
 // - embedded (default, no cluster): policies from a folder of YAML files, a generated certificate
 //   in .varmor/certs, every namespace opted in unless --opt-in-namespaces lists them;
 // - cluster (--kubeconfig FILE or --in-cluster): policies and namespace labels from informers, and
-//   the policy controller (webhook/controller) in the same process.
+//   the policy controller (controller) in the same process.
 
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -189,7 +189,7 @@ export async function startWebhook(config: WebhookConfig): Promise<StartedWebhoo
       stops.push(() => informers.stop());
       await informers.start();
       if (config.controller) {
-        const { startController } = await import('./controller/index.js');
+        const { startController } = await import('../controller/index.js');
         const controller = await startController({
           kubeConfig: kc,
           namespace: config.productNamespace,

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { decodeArmorProfile } from './decode.js';
-import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE } from '../testing/profiles.js';
+import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE } from '../../testing/agent/profiles.js';
 import { bpfPolicyId } from '../../profiler/names.js';
 
 describe('decodeArmorProfile', () => {

@@ -15,12 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { startControlPlane } from '../../e2e/cluster/control-plane.js';
-import { startContainerd, containerdAvailable, type TestContainerd } from '../../agent/testing/containerd.js';
-import { importTestImages, PAUSE_IMAGE } from '../../agent/testing/images.js';
-import { createPod, removePod, type TestPod } from '../../agent/testing/pod.js';
-import { mountBpffs } from '../../agent/testing/bpffs.js';
-import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE } from '../../agent/testing/profiles.js';
+import { startControlPlane } from '../../testing/apiserver/control-plane.js';
+import { startContainerd, containerdAvailable, type TestContainerd } from '../../testing/agent/containerd.js';
+import { importTestImages, PAUSE_IMAGE } from '../../testing/agent/images.js';
+import { createPod, removePod, type TestPod } from '../../testing/agent/pod.js';
+import { mountBpffs } from '../../testing/agent/bpffs.js';
+import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE } from '../../testing/agent/profiles.js';
 import { buildHook } from '../../agent/hook/build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

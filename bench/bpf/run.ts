@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runGuest } from '../../native/guest/harness.js';
+import { REPO_ROOT, runGuest } from '../../testing/guest/harness.js';
 import { baselineTable, costTable, summarize, summarizeBaseline, table, type Row } from './stats.js';
 import type { BaselineSamples, BenchSamples, ProgramCost } from './scenario.js';
 
@@ -45,7 +45,7 @@ if (process.argv.includes('--write')) {
 Measured by \`npm run bench:bpf -- --write\`${kernelPkg ? ` with VARMOR_BENCH_KERNEL=${kernelPkg}` : ''} on ${when} UTC in the qemu
 guest (TCG, 1 vCPU, Debian's ${run.kernelRelease} kernel, BPF LSM on). Clock: ${clock}.
 
-Method: a C loop (vprobe \`abbench\`, native/guest/guest/probe.c) moves itself between a cgroup bound to
+Method: a C loop (vprobe \`abbench\`, testing/guest/guest/probe.c) moves itself between a cgroup bound to
 a policy with N rules per type (file paths exact and prefix, exec paths, egress IPs and CIDRs) and an
 unbound cgroup, and times a chunk of operations on each side in turn, alternating which side goes
 first; two series of 120 chunk pairs (exec: 60) per rule count. The operations are

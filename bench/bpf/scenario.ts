@@ -4,9 +4,9 @@
 // each side in turn, because TCG timing drifts with the host's load; the host takes medians.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Fixture, type Protected } from '../../native/guest/guest/bpf.js';
-import { makeCgroup, mountOverlay, probe, withBpfStats } from '../../native/guest/guest/lib.js';
-import type { GuestCase } from '../../native/guest/guest/types.js';
+import { Fixture, type Protected } from '../../testing/guest/guest/bpf.js';
+import { makeCgroup, mountOverlay, probe, withBpfStats } from '../../testing/guest/guest/lib.js';
+import type { GuestCase } from '../../testing/guest/guest/types.js';
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 
 /** A word `varmor.<name>=a,b` of the guest's kernel command line (quick runs while tuning), or undefined. */

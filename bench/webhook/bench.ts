@@ -77,7 +77,7 @@ interface Server {
 }
 
 function startServer(mode: 'real' | 'noop', certDir: string, policiesDir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', './e2e/cluster/ts-loader.mjs', 'bench/webhook/server.ts', mode, certDir, policiesDir], {
+  const child = spawn(process.execPath, ['--import', './testing/ts-loader.mjs', 'bench/webhook/server.ts', mode, certDir, policiesDir], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

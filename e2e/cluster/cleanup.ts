@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { killPid } from './process.js';
+import { killPid } from '../../testing/apiserver/process.js';
 
 /** Kubelet's cgroupfs root for pods (cgroupsPerQOS). */
 export const KUBELET_CGROUP_ROOTS = ['kubepods'];

@@ -1,5 +1,5 @@
 // `npm run cluster:up` / `cluster:down` / `cluster:status`: the local cluster from the command line.
-// Run through the TypeScript loader: node --import ./e2e/cluster/ts-loader.mjs e2e/cluster/cli.ts up
+// Run through the TypeScript loader: node --import ./testing/ts-loader.mjs e2e/cluster/cli.ts up
 
 import { down, hostProblems, readState, up } from './cluster.js';
 import { agentHook } from './hook.js';

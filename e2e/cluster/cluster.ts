@@ -12,14 +12,14 @@ import { stringify } from 'yaml';
 import { buildImages } from '../../manifests/images/build.js';
 import { PAUSE_IMAGE } from '../../manifests/images/refs.js';
 import { killShims, KUBELET_FIXED_PATHS, leftoverCgroups, removeContainerLogLinks, removeKubeletCgroups, removeKubeletIptables, unmountUnder } from './cleanup.js';
-import { apiserverArgs, etcdArgs, etcdBinary, k8sBinary, KUBERNETES_SERVICE_IP, SERVICE_CIDR, WORK_DIR } from './components.js';
+import { apiserverArgs, etcdArgs, etcdBinary, k8sBinary, KUBERNETES_SERVICE_IP, SERVICE_CIDR, WORK_DIR } from '../../testing/apiserver/components.js';
 import { containerdPaths, writeContainerdConfig, type ContainerdOptions } from './containerd.js';
 import { CriRuntime } from './cri.js';
 import { HOOK_SOCKET } from './hook.js';
-import { httpOk, httpsGet, writeKubeconfig } from './kubeconfig.js';
+import { httpOk, httpsGet, writeKubeconfig } from '../../testing/apiserver/kubeconfig.js';
 import { CNI_BIN_DIR, ensureBpffs, NODE_IP, releaseBpffs, setUpNetwork, tearDownNetwork } from './network.js';
-import { writeClusterPki } from './pki.js';
-import { ClusterError, freePort, logTail, startDaemon, stopPidDir, waitFor, type Daemon } from './process.js';
+import { writeClusterPki } from '../../testing/apiserver/pki.js';
+import { ClusterError, freePort, logTail, startDaemon, stopPidDir, waitFor, type Daemon } from '../../testing/apiserver/process.js';
 
 export const CLUSTER_WORK = join(WORK_DIR, 'cluster');
 export const KUBECONFIG = join(WORK_DIR, 'kubeconfig');

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN_DIR, CLUSTER_DIR } from './components.js';
+import { BIN_DIR, CLUSTER_DIR } from '../../testing/apiserver/components.js';
 
 export const HOOK_SOCKET = '/run/varmor/hook.sock';
 

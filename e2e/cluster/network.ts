@@ -7,8 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KUBERNETES_SERVICE_IP, SERVICE_CIDR } from './components.js';
-import { ClusterError } from './process.js';
+import { KUBERNETES_SERVICE_IP, SERVICE_CIDR } from '../../testing/apiserver/components.js';
+import { ClusterError } from '../../testing/apiserver/process.js';
 
 export const BRIDGE = 'varmor-e2e0';
 export const POD_SUBNET = '10.244.77.0/24';

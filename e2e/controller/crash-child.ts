@@ -1,13 +1,13 @@
 // A controller process for the crash tests (resilience.test.ts), run with
-// `node --import e2e/cluster/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY`.
+// `node --import testing/ts-loader.mjs e2e/controller/crash-child.ts KUBECONFIG IDENTITY`.
 // FAULT INJECTION, chosen by CRASH_PAUSE: `armorprofile` (default) stops making progress right
 // after creating an ArmorProfile, `restart` right after restarting a workload; either way it
 // says so on stdout and the test SIGKILLs it there. CRASH_LEASE_SECONDS shortens its Lease.
 
 import { KubeConfig } from '@kubernetes/client-node';
-import { startController } from '../../webhook/controller/index.js';
-import { makeKubeClient, type KubeClient } from '../../webhook/controller/kube.js';
-import { silentLogger } from '../../webhook/controller/log.js';
+import { startController } from '../../controller/index.js';
+import { makeKubeClient, type KubeClient } from '../../controller/kube.js';
+import { silentLogger } from '../../controller/log.js';
 
 const [kubeconfig, identity] = process.argv.slice(2);
 const pause = process.env.CRASH_PAUSE ?? 'armorprofile';

@@ -7,9 +7,9 @@ import type { AnyPolicy, ArmorProfile, PolicySpec } from '../../profiler/api/typ
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
 import { validatePolicyUpdate } from '../../profiler/validate/index.js';
-import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
-import { AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
-import { RESTARTED_AT_ANNOTATION } from '../../webhook/controller/kube.js';
+import { startController, type ControllerHandle } from '../../controller/index.js';
+import { AP_FINALIZER, POLICY_FINALIZER } from '../../controller/desired.js';
+import { RESTARTED_AT_ANNOTATION } from '../../controller/kube.js';
 import {
   PRODUCT_NS,
   clusterPolicy,
@@ -25,7 +25,7 @@ import {
   unavailableReason,
   waitUntil,
   type Env,
-} from './harness.js';
+} from '../../testing/apiserver/harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller e2e skipped: ${reason}`);

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Registry } from 'prom-client';
 import type { AnyPolicy, ArmorProfileModel } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
-import { ManualClock, startController, type ControllerHandle } from '../../webhook/controller/index.js';
-import { ANN_MODELING_START } from '../../webhook/controller/modeling.js';
-import { ANN_MODEL_BUILT } from '../../webhook/controller/reconcile.js';
+import { ManualClock, startController, type ControllerHandle } from '../../controller/index.js';
+import { ANN_MODELING_START } from '../../controller/modeling.js';
+import { ANN_MODEL_BUILT } from '../../controller/reconcile.js';
 import {
   PRODUCT_NS,
   editPolicy,
@@ -22,7 +22,7 @@ import {
   uploadRecordsAsAgent,
   waitUntil,
   type Env,
-} from './harness.js';
+} from '../../testing/apiserver/harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller modelling e2e skipped: ${reason}`);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyPolicy } from '../../profiler/api/types.js';
-import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
-import { RESTARTED_AT_ANNOTATION } from '../../webhook/controller/kube.js';
+import { startController, type ControllerHandle } from '../../controller/index.js';
+import { RESTARTED_AT_ANNOTATION } from '../../controller/kube.js';
 import {
   PRODUCT_NS,
   ROOT,
@@ -25,7 +25,7 @@ import {
   unavailableReason,
   waitUntil,
   type Env,
-} from './harness.js';
+} from '../../testing/apiserver/harness.js';
 
 const RBAC = join(ROOT, 'manifests', 'rbac.yaml');
 const reason = unavailableReason() ?? (existsSync(RBAC) ? undefined : `no ${RBAC}`);

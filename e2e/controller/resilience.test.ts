@@ -10,9 +10,9 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { AnyPolicy, ArmorProfile } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
-import { startController, type ControllerHandle } from '../../webhook/controller/index.js';
-import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from '../../webhook/controller/desired.js';
-import { makeKubeClient, RESTARTED_AT_ANNOTATION, type KubeClient } from '../../webhook/controller/kube.js';
+import { startController, type ControllerHandle } from '../../controller/index.js';
+import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from '../../controller/desired.js';
+import { makeKubeClient, RESTARTED_AT_ANNOTATION, type KubeClient } from '../../controller/kube.js';
 import {
   PRODUCT_NS,
   ROOT,
@@ -26,7 +26,7 @@ import {
   unavailableReason,
   waitUntil,
   type Env,
-} from './harness.js';
+} from '../../testing/apiserver/harness.js';
 
 const reason = unavailableReason();
 if (reason) console.warn(`controller resilience e2e skipped: ${reason}`);
@@ -77,7 +77,7 @@ suite(`controller resilience${reason ? ` (skipped: ${reason})` : ''}`, () => {
   ): ChildProcess {
     const args = [
       '--import',
-      join(ROOT, 'e2e/cluster/ts-loader.mjs'),
+      join(ROOT, 'testing/ts-loader.mjs'),
       join(ROOT, 'e2e/controller/crash-child.ts'),
       env.cp.kubeconfigPath,
       identity,

@@ -86,7 +86,7 @@ d('the CRDs in a real kube-apiserver', () => {
     p.kind === 'VarmorClusterPolicy' ? `/apis/crd.varmor.org/v1beta1/${plural}` : `/apis/crd.varmor.org/v1beta1/namespaces/${p.metadata.namespace}/${plural}`;
 
   beforeAll(async () => {
-    const { startControlPlane } = (await import('../../e2e/cluster/control-plane.js')) as { startControlPlane: () => Promise<ControlPlane> };
+    const { startControlPlane } = (await import('../../testing/apiserver/control-plane.js')) as { startControlPlane: () => Promise<ControlPlane> };
     cp = await startControlPlane();
     kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);

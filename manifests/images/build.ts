@@ -4,7 +4,7 @@
 //   product  varmor-ts itself: node and its shared libraries, dist/, bin/, the production node_modules,
 //            the native addon when built, apparmor_parser and its abstractions, on a busybox base (a shell
 //            for `kubectl exec` debugging)
-// Usage: node --import ./e2e/cluster/ts-loader.mjs manifests/images/build.ts [--out DIR] [pause|busybox|product ...]
+// Usage: node --import ./testing/ts-loader.mjs manifests/images/build.ts [--out DIR] [pause|busybox|product ...]
 // Prints one line per image: `<ref> <tar file>`.
 
 import { execFileSync } from 'node:child_process';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonpatch from 'fast-json-patch';
-import { podReview, startTestWebhook, type TestWebhook } from './testing.js';
+import { podReview, startTestWebhook, type TestWebhook } from '../../testing/webhook.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsonpatch from 'fast-json-patch';
 import { Pod as PodModel } from 'kubernetes-models/v1/Pod';
-import { podReview, startTestWebhook, type TestWebhook } from './testing.js';
+import { podReview, startTestWebhook, type TestWebhook } from '../../testing/webhook.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);

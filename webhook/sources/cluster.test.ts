@@ -8,11 +8,11 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { caBundle, ensureCertFiles } from '../../certs/index.js';
-import { startEnv, unavailableReason, waitUntil, type Env } from '../../e2e/controller/harness.js';
+import { startEnv, unavailableReason, waitUntil, type Env } from '../../testing/apiserver/harness.js';
 import { startWebhookServer, type RunningWebhook } from '../server/app.js';
 import { profilerValidator } from '../validator.js';
 import { parseWebhookArgs, startWebhook } from '../main.js';
-import { podReview } from '../server/testing.js';
+import { podReview } from '../../testing/webhook.js';
 import { InformerSource } from './informer.js';
 import { PolicyStore } from './store.js';
 
@@ -178,7 +178,7 @@ describe('webhook with a real API server', () => {
       try {
         const ready = await fetch(`http://127.0.0.1:${started.server.metricsPort}/readyz`);
         expect(ready.status).toBe(200);
-        // The controller (webhook/controller) compiles the policy into its ArmorProfile.
+        // The controller (controller) compiles the policy into its ArmorProfile.
         const ap = await waitUntil('the ArmorProfile of the policy', async () => {
           try {
             return await custom.getNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'armorprofiles', name: 'varmor-shop-api' });

@@ -1,0 +1,16 @@
+// The scenario sets the guest can run, by name. One initramfs holds them all (one cache
+// entry); the kernel command line picks the suite. To add a case, add it to a scenario module
+// listed here (or add a module), and assert on its result in the suite's *.guest.test.ts.
+
+export const SUITES: Record<string, string[]> = {
+  smoke: ['testing/guest/scenarios/smoke.ts'],
+  enforcement: [
+    'testing/guest/scenarios/smoke.ts',
+    'testing/guest/scenarios/hooks.ts',
+    'testing/guest/scenarios/container.ts',
+    'testing/guest/scenarios/detach.ts',
+  ],
+  bench: ['bench/bpf/scenario.ts'],
+  // The node agent's OCI hook path (agent/hook.guest.test.ts asserts on it).
+  agent: ['testing/guest/scenarios/agent-hook.ts'],
+};
