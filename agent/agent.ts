@@ -4,6 +4,7 @@
 // down; profiles are synced before the hook socket opens (so a hook never sees a half-known
 // world), pinned bindings are adopted before the first reconcile, and only then is it ready.
 
+import { ANNOTATION_PREFIX } from '../profiler/api/well-known.js';
 import type { ArmorProfile } from '../profiler/api/types.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { HookServer } from './hook/server.js';
@@ -48,7 +49,7 @@ export interface AgentOptions {
   runtime?: ContainerSource;
 }
 
-const BPF_ANNOTATION = 'container.bpf.security.beta.varmor.org/';
+const BPF_ANNOTATION = ANNOTATION_PREFIX.BPF;
 
 export class Agent {
   readonly node: NodeAgent;

@@ -31,9 +31,9 @@ import { EnforcerUnavailableError } from './errors.js';
 import { BehaviorRecorder } from './modeling/record.js';
 import type { BehaviorData } from '../profiler/api/types.js';
 import { emptyTables, encodeTables } from '../profiler/bpf/encode.js';
+// VT_MODE_RECORD: report every hooked event as allowed, deny nothing.
+import { VT_MODE_RECORD } from '../profiler/bpf/layout.js';
 
-/** VT_MODE_RECORD (native/varmor_tables.h): report every hooked event as allowed, deny nothing. */
-const VT_MODE_RECORD = 2;
 
 export interface RuntimeContainer {
   id: string;

@@ -11,21 +11,20 @@ import type {
 } from '../profiler/api/types.js';
 import { API_VERSION } from '../profiler/api/types.js';
 
-export const AP_FINALIZER = 'varmor.org/ap-protection';
-/** On the policy: deleting it waits until the controller has removed its ArmorProfile and rolled workloads. */
-export const POLICY_FINALIZER = 'varmor.org/policy-cleanup';
-export const LABEL_POLICY_KIND = 'varmor.org/policy-kind';
-export const LABEL_POLICY_NAME = 'varmor.org/policy-name';
-export const LABEL_POLICY_NAMESPACE = 'varmor.org/policy-namespace';
-/** The enforcer the ArmorProfile was built for; the basis of the immutability check. */
-export const ANN_ENFORCER = 'controller.varmor.org/enforcer';
-/** The mode the policy had when the ArmorProfile was built (not the compiled mode, which modelling changes). */
-export const ANN_MODE = 'controller.varmor.org/mode';
-/** `<generation>@<stamp>`: a restart of existing workloads is due for that policy generation. */
-export const ANN_RESTART = 'controller.varmor.org/restart';
-/** Generation whose restart has been done. */
-export const ANN_RESTARTED = 'controller.varmor.org/restarted';
-export const ANN_POLICY_GENERATION = 'controller.varmor.org/policy-generation';
+import {
+  ANN_ENFORCER,
+  ANN_MODE,
+  ANN_POLICY_GENERATION,
+  ANN_RESTART,
+  ANN_RESTARTED,
+  AP_FINALIZER,
+  LABEL_POLICY_KIND,
+  LABEL_POLICY_NAME,
+  LABEL_POLICY_NAMESPACE,
+  POLICY_FINALIZER,
+} from '../profiler/api/well-known.js';
+
+export { ANN_ENFORCER, ANN_MODE, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER };
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

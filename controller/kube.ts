@@ -3,6 +3,7 @@
 // pure and talks to this interface, so the reconcile logic is tested without a server and the
 // e2e suite tests this file against a real kube-apiserver.
 
+import { RESTARTED_AT_ANNOTATION } from '../profiler/api/well-known.js';
 import {
   ApiException,
   AppsV1Api,
@@ -27,7 +28,7 @@ export const PLURALS = {
 export type CrKind = keyof typeof PLURALS;
 
 /** Restart stamp, the same mechanism as `kubectl rollout restart` with our own key. */
-export const RESTARTED_AT_ANNOTATION = 'controller.varmor.org/restartedAt';
+export { RESTARTED_AT_ANNOTATION };
 
 /** Anything with our ObjectMeta: our API types. */
 export interface Obj {

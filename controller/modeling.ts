@@ -10,9 +10,9 @@ import type {
   Enforcer,
 } from '../profiler/api/types.js';
 
-export const ANN_MODELING_START = 'controller.varmor.org/modeling-start';
-export const LABEL_MODEL_OF = 'varmor.org/model-of';
-export const LABEL_NODE = 'varmor.org/node';
+import { ANN_MODELING_START, LABEL_MODEL_OF, LABEL_NODE } from '../profiler/api/well-known.js';
+
+export { ANN_MODELING_START, LABEL_MODEL_OF, LABEL_NODE };
 
 /**
  * When the current run started: kept while the ArmorProfile was last built in BehaviorModeling

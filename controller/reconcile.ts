@@ -52,8 +52,9 @@ import {
   type WorkloadRef,
 } from './targets.js';
 
-/** On the merged model: when the controller built it. Its presence means the run is complete. */
-export const ANN_MODEL_BUILT = 'controller.varmor.org/model-built';
+import { ANN_MODEL_BUILT, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE } from '../profiler/api/well-known.js';
+
+export { ANN_MODEL_BUILT };
 export const EVENT_COMPONENT = 'varmor-controller';
 
 export interface ReconcilerOptions {
@@ -494,8 +495,8 @@ export class Reconciler {
   ): Promise<void> {
     const ap = await this.o.client.get<ArmorProfile>('ArmorProfile', apNs, name);
     const l = ap?.metadata.labels ?? {};
-    if (!ap || l['varmor.org/policy-kind'] !== kind || l['varmor.org/policy-name'] !== policyName) return;
-    if (ns !== undefined && l['varmor.org/policy-namespace'] !== ns) return;
+    if (!ap || l[LABEL_POLICY_KIND] !== kind || l[LABEL_POLICY_NAME] !== policyName) return;
+    if (ns !== undefined && l[LABEL_POLICY_NAMESPACE] !== ns) return;
     this.o.log.info('removing the ArmorProfile of a deleted policy', {
       kind,
       namespace: ns,

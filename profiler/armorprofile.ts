@@ -7,9 +7,9 @@ import type { CompiledPolicy, SeccompProfile } from './compiled.js';
 import { bpfPolicyId as policyIdOf, DEFAULT_PRODUCT_NAMESPACE } from './names.js';
 import { formatEnforcers, isMode, parseEnforcers } from './validate/enforcer.js';
 
-export const AP_FINALIZER = 'varmor.org/ap-protection';
-export const LABEL_POLICY = 'varmor.org/policy';
-export const LABEL_POLICY_KIND = 'varmor.org/policy-kind';
+import { AP_FINALIZER, LABEL_POLICY, LABEL_POLICY_KIND } from './api/well-known.js';
+
+export { AP_FINALIZER };
 
 export class ArmorProfileDecodeError extends Error {
   readonly code = 'ARMORPROFILE_INVALID';

@@ -3,6 +3,7 @@
 // who the container is (containerd's CRI annotations). Pure.
 
 import type { Enforcer } from '../../profiler/api/types.js';
+import { ANNOTATION_PREFIX, PROFILE_REF_PREFIX } from '../../profiler/api/well-known.js';
 
 export const CRI_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 export const CRI_CONTAINER_NAME = 'io.kubernetes.cri.container-name';
@@ -11,11 +12,7 @@ export const CRI_SANDBOX_NAME = 'io.kubernetes.cri.sandbox-name';
 export const CRI_SANDBOX_NAMESPACE = 'io.kubernetes.cri.sandbox-namespace';
 export const CRI_SANDBOX_UID = 'io.kubernetes.cri.sandbox-uid';
 
-const PREFIX: Record<Enforcer, string> = {
-  BPF: 'container.bpf.security.beta.varmor.org/',
-  AppArmor: 'container.apparmor.security.beta.varmor.org/',
-  Seccomp: 'container.seccomp.security.beta.varmor.org/',
-};
+const PREFIX = ANNOTATION_PREFIX;
 
 export type ContainerTargets = Partial<Record<Enforcer, string>>;
 
@@ -31,8 +28,8 @@ export interface ContainerIdentity {
 
 /** `localhost/<profileName>` -> profileName; `unconfined` (user opt-out) and anything else -> undefined. */
 export function profileFromAnnotationValue(value: string | undefined): string | undefined {
-  if (!value || !value.startsWith('localhost/')) return undefined;
-  const name = value.slice('localhost/'.length);
+  if (!value || !value.startsWith(PROFILE_REF_PREFIX)) return undefined;
+  const name = value.slice(PROFILE_REF_PREFIX.length);
   return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) ? name : undefined;
 }
 

@@ -7,8 +7,7 @@ import { API_GROUP, API_VERSION, type ArmorProfileModel, type BehaviorData } fro
 import type { NodeProfile } from '../profiles/decode.js';
 import type { ModelSink } from '../node.js';
 
-export const LABEL_MODEL_OF = 'varmor.org/model-of';
-export const LABEL_NODE = 'varmor.org/node';
+import { LABEL_MODEL_OF, LABEL_NODE } from '../../profiler/api/well-known.js';
 
 /** The per-node model object. Pure. */
 export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: BehaviorData): ArmorProfileModel {

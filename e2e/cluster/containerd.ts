@@ -3,6 +3,7 @@
 // sandbox image, the CNI config of cni.ts, cgroupfs (no systemd here), and the varmor runtime settings:
 // pod annotations passed into the OCI spec and the agent's createRuntime hook in the base runtime spec.
 
+import { POD_ANNOTATIONS_PASSTHROUGH } from '../../profiler/api/well-known.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +30,9 @@ export interface ContainerdOptions {
 }
 
 /** The runtime annotations containerd copies from the pod into each container's OCI spec. */
-export const POD_ANNOTATIONS = ['container.*.security.beta.varmor.org/*'];
+import { POD_ANNOTATIONS_PASSTHROUGH as POD_ANNOTATIONS } from '../../profiler/api/well-known.js';
+
+export { POD_ANNOTATIONS };
 
 export function containerdPaths(dir: string): ContainerdPaths {
   return {

@@ -1,7 +1,7 @@
 // The BPF compiler's vocabulary: permission, socket, capability and mount-flag words to the
 // kernel numbers the tables hold, and path patterns to the table entry kinds they become.
 
-import { CAPABILITIES } from '../rules/catalogue.js';
+import { CAPABILITIES } from '../api/well-known.js';
 import {
   VT_ANY,
   VT_GLOB_BASENAME,

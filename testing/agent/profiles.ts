@@ -12,8 +12,7 @@ export const DENY_MKDIR = JSON.stringify({
   syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
 });
 
-export const VT_MODE_ENFORCE = 1;
-export const VT_MODE_RECORD = 2;
+export { VT_MODE_ENFORCE, VT_MODE_RECORD } from '../../profiler/bpf/layout.js';
 
 export function bpfTables(profileName: string, mode: number, edit?: (t: Tables) => void): string {
   const t = emptyTables(bpfPolicyId(profileName), mode);

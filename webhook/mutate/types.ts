@@ -62,17 +62,6 @@ export interface JsonPatchOp {
   value: unknown;
 }
 
-/** The namespace (or object) label that opts workloads in, as in vArmor. */
-export const OPT_IN_LABEL = 'sandbox.varmor.org/enable';
-
-export const ANNOTATION = {
-  bpf: (c: string) => `container.bpf.security.beta.varmor.org/${c}`,
-  appArmor: (c: string) => `container.apparmor.security.beta.varmor.org/${c}`,
-  seccomp: (c: string) => `container.seccomp.security.beta.varmor.org/${c}`,
-  /** Kubernetes' own AppArmor annotation, the only AppArmor switch before 1.30. */
-  legacyAppArmor: (c: string) => `container.apparmor.security.beta.kubernetes.io/${c}`,
-} as const;
-
-export const UNCONFINED = 'unconfined';
+export { ANNOTATION, OPT_IN_LABEL, UNCONFINED } from '../../profiler/api/well-known.js';
 
 export type { Enforcer };
