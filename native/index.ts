@@ -108,11 +108,6 @@ function load(): Addon {
   return addon;
 }
 
-/** True when the addon has been built (tests and the agent use it to explain a skip). */
-export function addonAvailable(): boolean {
-  return existsSync(addonPath());
-}
-
 function wrap<T>(fn: () => T): T {
   try {
     return fn();

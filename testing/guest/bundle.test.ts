@@ -18,7 +18,7 @@ function tree(files: Record<string, string>): string {
 describe('guest bundle', () => {
   it('follows relative imports, transpiles TypeScript and drops type-only imports', () => {
     const root = tree({
-      'a/entry.ts': "import { b } from '../../native/b/lib.js';\nimport type { T } from './types.js';\nexport const x: T = b + 1;\n",
+      'a/entry.ts': "import { b } from '../b/lib.js';\nimport type { T } from './types.js';\nexport const x: T = b + 1;\n",
       'a/types.ts': 'export type T = number;\n',
       'b/lib.ts': "import { readFileSync } from 'node:fs';\nexport const b: number = typeof readFileSync === 'function' ? 1 : 0;\n",
     });
@@ -26,7 +26,7 @@ describe('guest bundle', () => {
       const files = bundle(root, ['a/entry.ts']);
       expect(files.map((f) => f.rel).sort()).toEqual(['a/entry.js', 'b/lib.js']);
       const entry = files.find((f) => f.rel === 'a/entry.js')?.text ?? '';
-      expect(entry).toContain("from '../../native/b/lib.js'");
+      expect(entry).toContain("from '../b/lib.js'");
       expect(entry).not.toContain(': T');
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PolicyIndex } from '../mutate/policy-index.js';
-import { handleMutate, handleValidate, parseReview, ReviewError, type PolicyValidator } from './index.js';
+import { handleMutate, handleValidate, type PolicyValidator } from './handlers.js';
+import { parseReview, ReviewError } from './review.js';
 
 const state = { policies: () => PolicyIndex.empty, namespaceLabels: () => undefined, options: {} };
 const review = (request: unknown) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request });
