@@ -1,8 +1,8 @@
 // Which workloads a policy targets, and which policies overlap on a workload. Pure: the
 // caller supplies the policies and the workloads it listed.
 
-import type { AnyPolicy, LabelSelector } from '../profiler/api/types.js';
-import { matchesSelector } from './selector.js';
+import type { AnyPolicy } from '../profiler/api/types.js';
+import { canonicalSelector, matchesSelector } from '../profiler/selector.js';
 
 export type PolicyKind = 'VarmorPolicy' | 'VarmorClusterPolicy';
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
@@ -43,15 +43,6 @@ export function targetsWorkload(policy: AnyPolicy, w: WorkloadRef): boolean {
     return false;
   if (t.name) return t.name === w.name;
   return matchesSelector(t.selector, w.labels);
-}
-
-function canonicalSelector(s: LabelSelector | undefined): string {
-  if (!s) return '';
-  const labels = Object.entries(s.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  const exprs = (s.matchExpressions ?? [])
-    .map((e) => ({ key: e.key, operator: e.operator, values: [...(e.values ?? [])].sort() }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  return JSON.stringify({ labels, exprs });
 }
 
 function scopesIntersect(a: AnyPolicy, b: AnyPolicy): boolean {

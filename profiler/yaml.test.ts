@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDocuments, YamlParseError } from './yaml.js';
+import { parseDocuments, readDocuments, YamlParseError } from './yaml.js';
 
 describe('parseDocuments', () => {
   it('reads several documents, skips empty ones and expands kind: List, like kubectl', () => {
@@ -22,5 +22,27 @@ describe('parseDocuments', () => {
 
   it('refuses duplicate keys (kubectl does too)', () => {
     expect(() => parseDocuments('a: 1\na: 2\n')).toThrow(YamlParseError);
+  });
+
+  it('caps aliases: a billion-laughs document is a YamlParseError, not an exception of the library', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]'].join('\n');
+    expect(() => parseDocuments(bomb)).toThrow(YamlParseError);
+  });
+});
+
+describe('readDocuments', () => {
+  it('gives every document, a bad one as an error with its line and column, and List items with their place', () => {
+    const text = ['a: 1', '---', 'b: 1', 'b: 2', '---', 'kind: List', 'items: [{c: 1}, {c: 2}]', '---', 'd: [1, 2', ''].join('\n');
+    const entries = readDocuments(text);
+    expect(entries.map((e) => (e.ok ? { document: e.document, item: e.item, value: e.value } : { document: e.document, line: e.error.line, column: e.error.column, detail: e.error.detail }))).toEqual([
+      { document: 0, item: undefined, value: { a: 1 } },
+      { document: 1, line: 4, column: 1, detail: 'Map keys must be unique' },
+      { document: 2, item: 0, value: { c: 1 } },
+      { document: 2, item: 1, value: { c: 2 } },
+      { document: 3, line: expect.any(Number), column: expect.any(Number), detail: expect.any(String) },
+    ]);
+    const last = entries[4];
+    expect(!last.ok && last.error).toMatchObject({ code: 'YAML_INVALID', document: 3 });
+    expect(() => parseDocuments(text)).toThrow(expect.objectContaining({ document: 1, line: 4 }));
   });
 });

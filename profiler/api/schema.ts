@@ -3,7 +3,8 @@
 // as a Kubernetes *structural* schema (every node typed, no additionalProperties beside
 // properties, x-kubernetes-preserve-unknown-fields only where vArmor has free-form objects), so
 // the API server and our validator judge a policy by the same rules. Field names, required lists
-// and int64 formats follow vArmor's CRDs; ./types.ts is the compile-time twin.
+// and int64 formats follow vArmor's CRDs; ./types.ts is the compile-time twin, held to this
+// schema by ./types-schema.test.ts.
 
 export type JsonSchema = {
   type?: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'number';

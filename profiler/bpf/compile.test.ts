@@ -8,7 +8,7 @@ import { BUILTIN_RULES } from '../rules/catalogue.js';
 import { isUnsupported } from '../rules/types.js';
 import { BpfCompileError, compileBpf, permWords, policyDisposition, RUNTIME_DEFAULT_FILES } from './compile.js';
 import { BpfTablesError, computeFilters, decodeTables, emptyTables, encodeTables, type Tables } from './encode.js';
-import { parseCidr, parseIp, formatIp } from './ip.js';
+import { parseCidr, parseIp, formatIp } from '../ip.js';
 import * as L from './layout.js';
 import { planPattern } from './rules.js';
 

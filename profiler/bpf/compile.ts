@@ -13,7 +13,7 @@ import type { BpfRawRules, EnhanceProtect, LabelSelector, PortRange } from '../a
 import { findBuiltinRule } from '../rules/catalogue.js';
 import { isUnsupported, type BpfImpl } from '../rules/types.js';
 import { encodeTables, emptyTables, type Tables } from './encode.js';
-import { formatIp, parseCidr } from './ip.js';
+import { formatIp, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr } from '../ip.js';
 import {
   VT_F_BPF_PROG_LOAD,
   VT_F_SOCK_FILTER_ATTACH,
@@ -212,9 +212,16 @@ export class TableBuilder {
         }
   }
 
-  destination(cidr: string, ports: PortRange[] | undefined, d: Disposition, field: string): void {
+  /** `parse` is the text form the field allows (a toDestinations ip is no CIDR, its cidr no bare address). */
+  destination(
+    cidr: string,
+    ports: PortRange[] | undefined,
+    d: Disposition,
+    field: string,
+    parse: (s: string) => ParsedCidr | null = parseIpOrCidr,
+  ): void {
     if (!d.deny && !d.audit) return;
-    const c = parseCidr(cidr);
+    const c = parse(cidr);
     if (!c) throw new BpfCompileError(field, `"${cidr}" is not an IP address or CIDR`);
     const k = `${c.family}/${Array.from(c.bytes).join('.')}/${c.bits}`;
     const e = this.nets.get(k) ?? { family: c.family, bytes: c.bytes, bits: c.bits, deny: 0, audit: 0, portBits: 0n };
@@ -420,7 +427,7 @@ function applyRaw(b: TableBuilder, raw: BpfRawRules, ep: EnhanceProtect, selecto
     const f = `${base}.network.egress.toDestinations[${i}]`;
     const cidr = x.cidr ?? x.ip;
     if (!cidr) throw new BpfCompileError(f, 'needs ip or cidr');
-    b.destination(cidr, x.ports, rawDisposition(x.qualifiers, ep), f);
+    b.destination(cidr, x.ports, rawDisposition(x.qualifiers, ep), f, x.cidr !== undefined && x.cidr !== null ? parseCidr : parseHost);
   });
   eg?.toServices?.forEach((s, i) =>
     selectors.services.push({

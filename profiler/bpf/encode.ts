@@ -15,7 +15,7 @@ import {
   VT_VERSION,
   type StructName,
 } from './layout.js';
-import { formatIp, parseIp } from './ip.js';
+import { formatIp, parseIp } from '../ip.js';
 
 export class BpfTablesError extends Error {
   readonly code = 'EBPFTABLES';

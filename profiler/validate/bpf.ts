@@ -6,7 +6,8 @@
 
 import type { BpfRawRules, FileRule, LabelSelector, PortRange } from '../api/types.js';
 import { at, type Issues } from './issues.js';
-import { cidrVersion, ipVersion } from './net.js';
+import { cidrVersion, ipVersion } from '../ip.js';
+import { requirementProblem } from '../selector.js';
 import { BpfCompileError, DOMAINS, PROTOCOLS, SOCK_TYPES, filePerms, mountFlags, planPattern, ptracePerms, socketValues } from '../bpf/rules.js';
 
 export const QUALIFIERS = ['deny', 'audit'] as const;
@@ -136,14 +137,8 @@ function checkPorts(issues: Issues, path: string, ports: PortRange[] | undefined
 function checkSelector(issues: Issues, path: string, sel: LabelSelector | undefined): void {
   if (!sel || typeof sel !== 'object') return;
   list(sel.matchExpressions).forEach((e, i) => {
-    const p = at(at(path, 'matchExpressions'), i);
-    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e?.operator)) {
-      issues.add(at(p, 'operator'), 'invalid-selector', `operator "${e?.operator}" must be In, NotIn, Exists or DoesNotExist`);
-    } else if ((e.operator === 'In' || e.operator === 'NotIn') && !(e.values && e.values.length > 0)) {
-      issues.add(at(p, 'values'), 'invalid-selector', `operator ${e.operator} needs at least one value`);
-    } else if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && e.values && e.values.length > 0) {
-      issues.add(at(p, 'values'), 'invalid-selector', `operator ${e.operator} takes no values`);
-    }
+    const problem = requirementProblem(e);
+    if (problem) issues.add(at(at(at(path, 'matchExpressions'), i), problem.field), 'invalid-selector', problem.message);
   });
 }
 

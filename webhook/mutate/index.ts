@@ -2,7 +2,6 @@
 export { mutatePod, isOptedIn, type AppArmorStyle, type Conflict, type ContainerDecision, type MutationInput, type MutationOptions, type MutationResult } from './mutate.js';
 export { preparePolicy, type MatchPolicy, type PrepareOptions, type SecurityContextValues } from './policies.js';
 export { PolicyIndex } from './policy-index.js';
-export { compileSelector, SelectorError, type LabelPredicate } from './selector.js';
 export { podWorkloads, type Workload } from './workloads.js';
 export { escapePointer } from './pointer.js';
 export { serializePatch } from './patch-json.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import jsonpatch from 'fast-json-patch';
 import type { AnyPolicy, Enforcer, Target } from '../../profiler/api/types.js';
 import { bpfPolicyId } from '../../profiler/names.js';
-import { compileSelector, escapePointer, mutatePod, PolicyIndex, podWorkloads, preparePolicy, SelectorError, serializePatch, type MutationOptions, type Pod } from './index.js';
+import { escapePointer, mutatePod, PolicyIndex, podWorkloads, preparePolicy, serializePatch, type MutationOptions, type Pod } from './index.js';
 
 function policy(name: string, target: Target, enforcer = 'AppArmorBPFSeccomp', namespace?: string): AnyPolicy {
   const spec = { target, policy: { enforcer, mode: 'EnhanceProtect' } };
@@ -273,36 +273,5 @@ describe('mutatePod', () => {
   it('derives the BPF policy id from the same profile name the annotation carries', () => {
     const mp = preparePolicy(byPodLabel(), ALL);
     expect(mp.bpfPolicyId).toBe(bpfPolicyId('varmor-team-a-web'));
-  });
-});
-
-describe('compileSelector', () => {
-  it('implements matchLabels and the four operators', () => {
-    const sel = compileSelector({
-      matchLabels: { app: 'web' },
-      matchExpressions: [
-        { key: 'tier', operator: 'In', values: ['a', 'b'] },
-        { key: 'env', operator: 'NotIn', values: ['prod'] },
-        { key: 'team', operator: 'Exists' },
-        { key: 'legacy', operator: 'DoesNotExist' },
-      ],
-    });
-    expect(sel({ app: 'web', tier: 'a', team: 'x' })).toBe(true);
-    expect(sel({ app: 'web', tier: 'a', team: 'x', env: 'dev' })).toBe(true);
-    expect(sel({ app: 'web', tier: 'a', team: 'x', env: 'prod' })).toBe(false);
-    expect(sel({ app: 'web', tier: 'c', team: 'x' })).toBe(false);
-    expect(sel({ app: 'web', tier: 'a' })).toBe(false);
-    expect(sel({ app: 'web', tier: 'a', team: 'x', legacy: '' })).toBe(false);
-    expect(sel({ tier: 'a', team: 'x' })).toBe(false);
-    expect(compileSelector({})({})).toBe(true);
-    // Inherited properties are not labels.
-    expect(compileSelector({ matchExpressions: [{ key: 'toString', operator: 'Exists' }] })({})).toBe(false);
-  });
-
-  it('refuses unknown operators and empty value lists with the field path', () => {
-    expect(() => compileSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }, 'spec.target.selector')).toThrow(SelectorError);
-    expect(() => compileSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }, 'spec.target.selector')).toThrow(
-      expect.objectContaining({ field: 'spec.target.selector.matchExpressions[0].values' }),
-    );
   });
 });

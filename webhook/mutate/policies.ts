@@ -11,7 +11,7 @@
 
 import type { AnyPolicy, Enforcer } from '../../profiler/api/types.js';
 import { bpfPolicyId, DEFAULT_PRODUCT_NAMESPACE, profileName, seccompLocalhostProfile } from '../../profiler/names.js';
-import { compileSelector, type LabelPredicate } from './selector.js';
+import { compileSelector, type LabelPredicate } from '../../profiler/selector.js';
 import type { ProfileRef } from './types.js';
 
 /**

@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeIO, run, type CliIO } from '../../cli/main.js';
 import { profilerValidator } from '../validator.js';
 import { FolderSource } from './folder.js';
 import { PolicyStore } from './store.js';
@@ -64,6 +65,64 @@ describe('FolderSource', () => {
     } finally {
       source.stop();
     }
+  });
+});
+
+describe('FolderSource and varmor validate read a file the same way', () => {
+  const policy = (kind: string, name: string, namespace?: string) =>
+    [
+      `apiVersion: crd.varmor.org/v1beta1`,
+      `kind: ${kind}`,
+      `metadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}`,
+      `spec:`,
+      `  target: {kind: Pod, name: x}`,
+      `  policy: {enforcer: BPF, mode: AlwaysAllow}`,
+    ].join('\n');
+  const indent = (text: string) => text.replace(/^/gm, '    ').replace(/^ {4}/, '  - ');
+  const FILES: Record<string, string> = {
+    // The second metadata key would silently win in a reader without unique keys.
+    'dup.yaml': policy('VarmorPolicy', 'dup', 'team-b') + '\nmetadata: {name: other, namespace: team-b}\n',
+    'list.yaml': ['apiVersion: v1', 'kind: List', 'items:', indent(policy('VarmorPolicy', 'listed', 'team-b')), indent(policy('VarmorClusterPolicy', 'listed-cluster')), ''].join('\n'),
+    'bomb.yaml': ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', ''].join('\n'),
+  };
+  let files: string;
+  beforeAll(async () => {
+    files = await mkdtemp(path.join(os.tmpdir(), 'varmor-folder-same-'));
+    for (const [name, text] of Object.entries(FILES)) await writeFile(path.join(files, name), text);
+  });
+  afterAll(async () => {
+    await rm(files, { recursive: true, force: true });
+  });
+
+  async function validateCli(file: string): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const io: CliIO = { ...nodeIO, stdout: (t) => (out += t), stderr: (t) => (err += t) };
+    const code = await run(['validate', path.join(files, file)], io);
+    return { code, out, err };
+  }
+
+  it('a duplicate key and an alias bomb: the same error from both, the document skipped', async () => {
+    const res = await new FolderSource(files, newStore()).load();
+    const reasons = Object.fromEntries(res.ignored.map((i) => [i.source, i.reason]));
+    expect(Object.keys(reasons).sort()).toEqual(['bomb.yaml#0', 'dup.yaml#0']);
+    expect(reasons['dup.yaml#0']).toBe('line 7: Map keys must be unique');
+    expect(reasons['bomb.yaml#0']).toMatch(/^line 1: Excessive alias count/);
+    for (const [file, reason] of [['dup.yaml', reasons['dup.yaml#0']], ['bomb.yaml', reasons['bomb.yaml#0']]]) {
+      const cli = await validateCli(file);
+      expect(cli.code).toBe(1);
+      expect(cli.err).toContain(`${file}[0]: ${reason} (YAML_INVALID)`);
+    }
+  });
+
+  it('kind: List: both take its items as the policies', async () => {
+    const store = newStore();
+    await new FolderSource(files, store).load();
+    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorPolicy/team-b/listed', 'VarmorClusterPolicy/listed-cluster']);
+    const cli = await validateCli('list.yaml');
+    expect(cli).toMatchObject({ code: 0, err: '' });
+    expect(cli.out).toContain('list.yaml[0] VarmorPolicy team-b/listed: valid');
+    expect(cli.out).toContain('list.yaml[1] VarmorClusterPolicy listed-cluster: valid');
   });
 });
 

@@ -1,16 +1,19 @@
 // Policies from a folder of YAML/JSON files (the embedded mode without a cluster): every document
 // of kind VarmorPolicy or VarmorClusterPolicy is validated by the profiler; invalid ones are logged
 // with their field paths and skipped. The folder is watched and re-read as a whole on change.
+// Files are read by the profiler's reader (profiler/yaml.ts), as `varmor validate` reads them:
+// duplicate keys refused, aliases capped, `kind: List` expanded; an unreadable document is logged
+// and skipped, the rest of its file still loads.
 
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { readDocuments } from '../../profiler/yaml.js';
 import type { PolicyStore, StoreLogger } from './store.js';
 
 export interface FolderDocument {
   obj: unknown;
-  source: string; // file#index
+  source: string; // file#document, file#document[item] for an item of a `kind: List`
 }
 
 export interface FolderLoad {
@@ -35,23 +38,23 @@ export async function readPolicyFolder(dir: string): Promise<{ docs: FolderDocum
   for (const file of files) {
     const rel = path.relative(dir, file);
     const text = await readFile(file, 'utf8');
-    parseAllDocuments(text).forEach((doc, i) => {
-      const source = `${rel}#${i}`;
-      if (doc.errors.length) {
-        ignored.push({ source, reason: doc.errors[0].message });
-        return;
+    for (const entry of readDocuments(text)) {
+      const source = `${rel}#${entry.document}${entry.ok && entry.item !== undefined ? `[${entry.item}]` : ''}`;
+      if (!entry.ok) {
+        const e = entry.error;
+        ignored.push({ source, reason: `${e.line ? `line ${e.line}: ` : ''}${e.detail}` });
+        continue;
       }
-      const obj = doc.toJS() as { kind?: unknown; metadata?: { namespace?: unknown } } | null;
-      if (obj === null || obj === undefined) return; // an empty document (e.g. a trailing ---)
-      if (typeof obj !== 'object' || !POLICY_KINDS.has(obj.kind as string)) {
-        ignored.push({ source, reason: `not a VarmorPolicy or VarmorClusterPolicy (kind ${JSON.stringify((obj as { kind?: unknown }).kind ?? null)})` });
-        return;
+      const obj = entry.value as { kind?: unknown; metadata?: { namespace?: unknown } } | null;
+      if (typeof obj !== 'object' || obj === null || !POLICY_KINDS.has(obj.kind as string)) {
+        ignored.push({ source, reason: `not a VarmorPolicy or VarmorClusterPolicy (kind ${JSON.stringify((obj as { kind?: unknown } | null)?.kind ?? null)})` });
+        continue;
       }
       // kubectl's rule: a namespaced object without a namespace goes to "default".
       if (obj.kind === 'VarmorPolicy' && obj.metadata && typeof obj.metadata === 'object' && obj.metadata.namespace === undefined)
         obj.metadata.namespace = 'default';
       docs.push({ obj, source });
-    });
+    }
   }
   return { docs, files: files.length, ignored };
 }
