@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Agent, kubeClient } from './agent.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../logging/index.js';
 import { armorProfile, DENY_MKDIR } from '../testing/agent/profiles.js';
 import type { ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
-import type { ContainerSource } from './node.js';
+import type { ContainerSource } from './runtime/source.js';
 
 type ControlPlane = { kubeconfigPath: string; stop(): Promise<void> };
 
@@ -113,7 +113,7 @@ d('agent with a real API server', () => {
       appArmorDir: path.join(dir, 'apparmor.d'),
       appArmorSecurityfs: path.join(dir, 'no-securityfs'),
       runtime: emptyRuntime,
-      log: createLogger({ nodeName: 'node-a', silent: true }),
+      log: createLogger({ component: 'agent', silent: true, defaultMeta: { nodeName: 'node-a' } }),
     });
   }, 150_000);
 

@@ -11,10 +11,11 @@ import { HookServer } from './hook/server.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
 import { openBpf, type BpfHandle, type BpfModeOption, type NativeModule } from './loaders/bpf.js';
 import { SeccompLoader } from './loaders/seccomp.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../logging/index.js';
 import { AgentMetrics } from './metrics.js';
 import { AgentHttp } from './http.js';
-import { NodeAgent, type ContainerSource } from './node.js';
+import { NodeAgent } from './node.js';
+import type { ContainerSource } from './runtime/source.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { armorProfileInformer, nodePodInformer, type PodLike } from './profiles/source.js';
 import { KubeClient } from './kube/client.js';
@@ -70,7 +71,7 @@ export class Agent {
     private readonly opts: AgentOptions,
     readonly bpf: BpfHandle,
   ) {
-    this.log = opts.log ?? createLogger({ nodeName: opts.nodeName });
+    this.log = opts.log ?? createLogger({ component: 'agent', defaultMeta: { nodeName: opts.nodeName } });
     this.metrics = new AgentMetrics(opts.nodeName);
     this.status = new StatusWriter(opts.kube, opts.nodeName, (t, e) =>
       this.log.error('status write failed', { namespace: t.namespace, profile: t.name, error: e.message }),

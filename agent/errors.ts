@@ -45,3 +45,8 @@ export class EnforcerUnavailableError extends AgentError {
     super('EUNAVAILABLE', message);
   }
 }
+
+/** The message of whatever was thrown (loaders and the addon throw Errors; anything else is printed). */
+export function errMsg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -23,12 +23,12 @@ import { CgroupResolver } from './cgroup/resolve.js';
 import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './cgroup/parse.js';
 import { CriClient } from './runtime/cri.js';
 import { CriContainerSource } from './runtime/containers.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../logging/index.js';
 import { AgentMetrics } from './metrics.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { bpfPolicyId, seccompLocalhostProfile } from '../profiler/names.js';
 import type { BpfEvent } from './loaders/bpf.js';
-import type { ModelSink } from './node.js';
+import type { ModelSink } from './modeling/session.js';
 import type { BehaviorData } from '../profiler/api/types.js';
 import { PassThrough } from 'node:stream';
 import { VT_MODE_ENFORCE } from '../testing/agent/profiles.js';
@@ -63,7 +63,7 @@ function makeAgent(dir: string, bpf: BpfHandle, socket: string): NodeAgent {
     bpf,
     cgroups: new CgroupResolver(),
     runtime: new CriContainerSource(new CriClient(socket)),
-    log: createLogger({ nodeName: 'node-a', stream: logStream }),
+    log: createLogger({ component: 'agent', stream: logStream, defaultMeta: { nodeName: 'node-a' } }),
     metrics: new AgentMetrics('node-a'),
     models: modelSink,
     profileWaitMs: 2000,

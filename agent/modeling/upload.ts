@@ -5,7 +5,7 @@
 import type { KubeClient } from '../kube/client.js';
 import { API_GROUP, API_VERSION, type ArmorProfileModel, type BehaviorData } from '../../profiler/api/types.js';
 import type { NodeProfile } from '../profiles/decode.js';
-import type { ModelSink } from '../node.js';
+import type { ModelSink } from './session.js';
 
 import { LABEL_MODEL_OF, LABEL_NODE } from '../../profiler/api/well-known.js';
 

@@ -9,7 +9,7 @@ import type { ArmorProfile } from '../../profiler/api/types.js';
 import { API_GROUP } from '../../profiler/api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, type KubeObject } from '../kube/informer.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../logging/index.js';
 
 export interface PodLike extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };

@@ -3,7 +3,7 @@
 // periodic scan costs one call plus one per new container.
 
 import type { CriClient } from './cri.js';
-import type { ContainerSource, RuntimeContainer } from '../node.js';
+import type { ContainerSource, RuntimeContainer } from './source.js';
 
 export class CriContainerSource implements ContainerSource {
   private readonly cache = new Map<string, RuntimeContainer>();

@@ -1,7 +1,11 @@
-// The subset of the Kubernetes CRI (runtime.v1) that the agent and its tests speak, copied
-// field for field (same numbers) from k8s.io/cri-api v0.34 pkg/apis/runtime/v1/api.proto.
-// Fields the agent never reads are left out; protobuf skips unknown fields, so a newer
-// runtime answering with more fields is fine.
+// The subset of the Kubernetes CRI (runtime.v1) that varmor speaks, copied field for field (same
+// numbers) from k8s.io/cri-api v0.34 pkg/apis/runtime/v1/api.proto. The only copy: the agent
+// calls ListContainers and ContainerStatus (runtime/cri.ts); the tests' kubelet
+// (testing/agent/kubelet-cri.ts) and the local cluster's teardown (e2e/cluster/cri.ts) call the
+// sandbox and container RPCs. They stay in this one service because a gRPC service is declared in
+// one piece (protobufjs refuses a second declaration of RuntimeService to extend).
+// Fields nobody reads are left out; protobuf skips unknown fields, so a newer runtime answering
+// with more fields is fine.
 // Kept as a string so the built agent (dist/) carries it without a copy step.
 
 export const CRI_PROTO = `syntax = "proto3";

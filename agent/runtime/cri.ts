@@ -1,6 +1,6 @@
-// A small CRI (runtime.v1) client over gRPC on a unix socket: what the agent needs to list the
-// node's containers and learn their pid and annotations, and what the tests need to act as a
-// kubelet (sandboxes and containers) against a real containerd.
+// A small CRI (runtime.v1) client over gRPC on a unix socket: what the agent calls to list the
+// node's containers and learn their pid and annotations. The calls only tests make (acting as a
+// kubelet: sandboxes, containers) live in testing/agent/kubelet-cri.ts, which extends this.
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -31,42 +31,13 @@ export interface CriContainerInfo {
   cgroupsPath?: string;
 }
 
-export interface SecurityProfile {
-  profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
-  localhostRef?: string;
-}
-
-export interface SandboxConfig {
-  metadata: { name: string; uid: string; namespace: string; attempt?: number };
-  hostname?: string;
-  logDirectory?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  linux?: {
-    cgroupParent?: string;
-    securityContext?: {
-      namespaceOptions?: { network?: 'POD' | 'CONTAINER' | 'NODE'; pid?: 'POD' | 'CONTAINER' | 'NODE' };
-    };
-  };
-}
-
-export interface ContainerConfig {
-  metadata: { name: string; attempt?: number };
-  image: { image: string };
-  command?: string[];
-  args?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  logPath?: string;
-  linux?: { securityContext?: { seccomp?: SecurityProfile; apparmor?: SecurityProfile; noNewPrivs?: boolean } };
-}
-
 type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
 type Unary = (req: unknown, cb: Callback<unknown>) => void;
 type RuntimeClient = grpc.Client & Record<string, Unary>;
 
 let cachedCtor: grpc.ServiceClientConstructor | undefined;
-function runtimeServiceCtor(): grpc.ServiceClientConstructor {
+/** The RuntimeService client class from CRI_PROTO, built once (also used by the local cluster's teardown). */
+export function runtimeServiceCtor(): grpc.ServiceClientConstructor {
   if (cachedCtor) return cachedCtor;
   const root = protobuf.parse(CRI_PROTO, { keepCase: false }).root;
   const def = protoLoader.fromJSON(root.toJSON(), { longs: String, enums: String, defaults: true, oneofs: true });
@@ -90,7 +61,7 @@ export class CriClient {
     }) as unknown as RuntimeClient;
   }
 
-  private call<T>(method: string, req: unknown): Promise<T> {
+  protected call<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       const fn = this.client[method];
       if (!fn) return reject(new RuntimeError('ECRI', `CRI method ${method} missing`));
@@ -108,15 +79,8 @@ export class CriClient {
     });
   }
 
-  async version(): Promise<{ runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }> {
-    return this.call('Version', { version: 'v1' });
-  }
-
-  async listContainers(filter?: { state?: ContainerState; podSandboxId?: string }): Promise<CriContainer[]> {
-    const req = filter
-      ? { filter: { podSandboxId: filter.podSandboxId ?? '', state: filter.state ? { state: filter.state } : undefined } }
-      : {};
-    const res = await this.call<{ containers: CriContainer[] }>('ListContainers', req);
+  async listContainers(): Promise<CriContainer[]> {
+    const res = await this.call<{ containers: CriContainer[] }>('ListContainers', {});
     return res.containers;
   }
 
@@ -127,41 +91,6 @@ export class CriClient {
       { containerId: id, verbose: true },
     );
     return parseContainerInfo(res.status.id, res.status.state, res.info);
-  }
-
-  async listPodSandboxIds(): Promise<string[]> {
-    const res = await this.call<{ items: { id: string }[] }>('ListPodSandbox', {});
-    return res.items.map((i) => i.id);
-  }
-
-  async runPodSandbox(config: SandboxConfig): Promise<string> {
-    const res = await this.call<{ podSandboxId: string }>('RunPodSandbox', { config });
-    return res.podSandboxId;
-  }
-
-  async stopPodSandbox(id: string): Promise<void> {
-    await this.call('StopPodSandbox', { podSandboxId: id });
-  }
-
-  async removePodSandbox(id: string): Promise<void> {
-    await this.call('RemovePodSandbox', { podSandboxId: id });
-  }
-
-  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: SandboxConfig): Promise<string> {
-    const res = await this.call<{ containerId: string }>('CreateContainer', { podSandboxId, config, sandboxConfig });
-    return res.containerId;
-  }
-
-  async startContainer(id: string): Promise<void> {
-    await this.call('StartContainer', { containerId: id });
-  }
-
-  async stopContainer(id: string, timeoutSeconds = 0): Promise<void> {
-    await this.call('StopContainer', { containerId: id, timeout: String(timeoutSeconds) });
-  }
-
-  async removeContainer(id: string): Promise<void> {
-    await this.call('RemoveContainer', { containerId: id });
   }
 
   close(): void {

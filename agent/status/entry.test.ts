@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { nodeCondition, needsEntry, withNodeEntry } from './entry.js';
+import { nodeCondition, nodeEntry, needsEntry, withNodeEntry } from './entry.js';
 
 const NOW = new Date('2026-11-29T05:00:00.123Z');
 
@@ -27,6 +27,11 @@ describe('node status entry', () => {
   it('no entry for a BPF-only profile not placed here', () => {
     expect(needsEntry({ BPF: { state: 'notPlaced' } })).toBe(false);
     expect(needsEntry({ BPF: { state: 'loaded' } })).toBe(true);
+  });
+  it('nodeEntry: the condition when an entry is needed, null for a BPF-only profile not placed here', () => {
+    expect(nodeEntry('n1', { BPF: { state: 'notPlaced' } })).toBeNull();
+    expect(nodeEntry('n1', { BPF: { state: 'notPlaced' } }, 'bad')).toMatchObject({ nodeName: 'n1', status: 'False', reason: 'InvalidProfile', message: 'bad' });
+    expect(nodeEntry('n1', { Seccomp: { state: 'loaded' } })).toEqual(nodeCondition('n1', { Seccomp: { state: 'loaded' } }));
   });
   it('replaces only this node entry, counts True entries, keeps lastTransitionTime while status holds', () => {
     const other = { nodeName: 'n0', type: 'Ready', status: 'False', reason: 'LoadFailed', message: 'x', lastTransitionTime: 't0' };

@@ -50,6 +50,11 @@ export function needsEntry(results: ProfileResults, decodeError?: string): boole
   return Object.values(results).some((r) => r && r.state !== 'notPlaced');
 }
 
+/** This node's entry for a profile, or null when it needs none (what the StatusSink is handed). */
+export function nodeEntry(nodeName: string, results: ProfileResults, decodeError?: string): Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> | null {
+  return needsEntry(results, decodeError) ? nodeCondition(nodeName, results, decodeError) : null;
+}
+
 /**
  * The status with this node's entry replaced (or removed when `cond` is null); other nodes'
  * entries untouched. Returns null when nothing changes.

@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   } catch {
     // tsc still emits when other parts have type errors; what matters is that the agent's files are fresh.
-    const fresh = ['dist/agent/main.js', 'dist/cli/main.js'].every((f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).mtimeMs >= buildStart - 1000);
+    const fresh = ['dist/agent/agent.js', 'dist/cli/main.js'].every((f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).mtimeMs >= buildStart - 1000);
     if (!fresh) throw new Error('tsc -p tsconfig.build.json failed and did not emit dist/agent');
     console.log('bench:agent: tsc reported errors (see above) but emitted dist/; measuring that build');
   }
@@ -219,7 +219,7 @@ async function main(): Promise<number> {
     const hwm = memOf(agentProc.pid!).hwmKiB;
     const top = smapsTop(agentProc.pid!, 6);
     const cliImport = await importCost(path.join(ROOT, 'dist/cli/main.js'));
-    const agentImport = await importCost(path.join(ROOT, 'dist/agent/main.js'));
+    const agentImport = await importCost(path.join(ROOT, 'dist/agent/agent.js'));
     const m = await metrics();
     const gauge = (name: string): string => mib(Number(new RegExp(`^varmor_agent_${name}\\{[^}]*\\} (\\S+)`, 'm').exec(m)?.[1] ?? 0) / 1024);
     const rows = [
@@ -233,7 +233,7 @@ async function main(): Promise<number> {
     console.log('|---|---|');
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
     console.log('');
-    console.log(`import only (no work): dist/agent/main.js ${mib(agentImport)} MiB; dist/cli/main.js (varmor CLI, loads the profiler) ${mib(cliImport)} MiB`);
+    console.log(`import only (no work): dist/agent/agent.js ${mib(agentImport)} MiB; dist/cli/main.js (varmor CLI, loads the profiler) ${mib(cliImport)} MiB`);
     console.log(`agent RSS by mapping: ${top.map(([k, v]) => `${k.split('/').pop()} ${mib(v)}`).join(', ')}`);
     console.log(`agent V8 heap used ${gauge('nodejs_heap_size_used_bytes')} MiB of ${gauge('nodejs_heap_size_total_bytes')} MiB; external ${gauge('nodejs_external_memory_bytes')} MiB${nodeFlags.length ? `; node flags: ${nodeFlags.join(' ')}` : ''}`);
     console.log(`agent / baseline: ${(rss / base).toFixed(2)}x; agent - baseline: ${mib(rss - base)} MiB; target < ${TARGET_MIB} MiB: ${rss / 1024 < TARGET_MIB ? 'met' : 'NOT met'}`);

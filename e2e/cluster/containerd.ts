@@ -3,7 +3,6 @@
 // sandbox image, the CNI config of cni.ts, cgroupfs (no systemd here), and the varmor runtime settings:
 // pod annotations passed into the OCI spec and the agent's createRuntime hook in the base runtime spec.
 
-import { POD_ANNOTATIONS_PASSTHROUGH } from '../../profiler/api/well-known.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CriClient } from '../../agent/runtime/cri.js';
+import { KubeletCri } from './kubelet-cri.js';
 import { baseRuntimeSpec, POD_ANNOTATIONS_PASSTHROUGH } from '../../agent/hook/spec.js';
 
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ export const CRI_NAMESPACE = 'k8s.io';
 export interface TestContainerd {
   dir: string;
   socket: string;
-  cri: CriClient;
+  cri: KubeletCri;
   /** The cgroup parent the test pods use (cgroupfs driver), so leftovers are easy to find. */
   cgroupParent: string;
   ctr(args: string[]): Promise<string>;
@@ -110,7 +110,7 @@ export async function startContainerd(opts: ContainerdOptions): Promise<TestCont
   fs.closeSync(log);
   const socket = path.join(dir, 'containerd.sock');
   await waitForSocket(socket, child, logPath);
-  const cri = new CriClient(socket);
+  const cri = new KubeletCri(socket);
   // The CRI plugin registers a moment after the socket appears.
   for (let i = 0; ; i++) {
     try {
@@ -163,7 +163,7 @@ export async function startContainerd(opts: ContainerdOptions): Promise<TestCont
   };
 }
 
-async function removeAllSandboxes(cri: CriClient): Promise<void> {
+async function removeAllSandboxes(cri: KubeletCri): Promise<void> {
   for (const id of await cri.listPodSandboxIds().catch(() => [] as string[])) {
     await cri.stopPodSandbox(id).catch(() => undefined);
     await cri.removePodSandbox(id).catch(() => undefined);

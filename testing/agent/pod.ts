@@ -2,7 +2,7 @@
 // then containers with the seccomp profile the webhook referenced), so the runtime path under
 // test is the production one: containerd's CRI plugin, the base runtime spec, runc.
 
-import type { SandboxConfig, SecurityProfile } from '../../agent/runtime/cri.js';
+import type { SandboxConfig, SecurityProfile } from './kubelet-cri.js';
 import type { TestContainerd } from './containerd.js';
 import { BUSYBOX_IMAGE } from './images.js';
 import { randomUUID } from 'node:crypto';

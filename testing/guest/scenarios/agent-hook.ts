@@ -14,12 +14,13 @@ import { tablesFor } from '../guest/bpf.js';
 import type { GuestCase } from '../guest/types.js';
 import { HookServer } from '../../../agent/hook/server.js';
 import { baseRuntimeSpec } from '../../../agent/hook/spec.js';
-import { NodeAgent, type ContainerRecord } from '../../../agent/node.js';
+import { NodeAgent } from '../../../agent/node.js';
+import type { ContainerRecord } from '../../../agent/binding/registry.js';
 import { SeccompLoader } from '../../../agent/loaders/seccomp.js';
 import { AppArmorLoader } from '../../../agent/loaders/apparmor.js';
 import { openBpf, type BpfHandle } from '../../../agent/loaders/bpf.js';
 import { CgroupResolver } from '../../../agent/cgroup/resolve.js';
-import type { Logger } from '../../../agent/log.js';
+import type { Logger } from '../../../logging/index.js';
 import type { AgentMetrics } from '../../../agent/metrics.js';
 
 const SOCKET = '/run/varmor/hook.sock';

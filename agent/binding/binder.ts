@@ -1,0 +1,172 @@
+// Container binding: a workload container's cgroup id -> the BPF policy of its profile. The OCI
+// hook binds at createRuntime (the container waits for the answer; the bind is armed at its first
+// execve) and unbinds at poststop; the runtime scan (reconcile.ts) and pin adoption (adopt.ts)
+// bind what the hook did not see. When the last container of a policy goes, its tables go too.
+
+import type { HookDecision } from '../hook/server.js';
+import type { HookRequest, OciState } from '../hook/request.js';
+import type { CgroupResolver } from '../cgroup/resolve.js';
+import type { BpfHandle } from '../loaders/bpf.js';
+import type { Logger } from '../../logging/index.js';
+import type { AgentMetrics } from '../metrics.js';
+import type { ProfileStore } from '../profiles/store.js';
+import type { BpfPlacement } from '../profiles/placement.js';
+import type { NodeReport } from '../status/report.js';
+import type { ContainerRecord, ContainerRegistry } from './registry.js';
+import { bpfTargetOf, containerRecordOf } from './plan.js';
+import { errMsg } from '../errors.js';
+
+/** Where the container's cgroup is named: the hook's cgroup path, or the OCI spec's cgroupsPath. */
+export type CgroupHint = { path?: string; cgroupsPath?: string };
+
+export interface ContainerBinderDeps {
+  nodeName: string;
+  bpf: BpfHandle;
+  cgroups: Pick<CgroupResolver, 'ofPid'>;
+  log: Logger;
+  metrics: Pick<AgentMetrics, 'hookSeconds' | 'hookRequests'>;
+  profiles: ProfileStore;
+  containers: ContainerRegistry;
+  placement: BpfPlacement;
+  report: NodeReport;
+  /** How long the hook waits for an ArmorProfile the informer has not delivered yet. */
+  profileWaitMs?: number;
+}
+
+export class ContainerBinder {
+  constructor(private readonly d: ContainerBinderDeps) {}
+
+  /** The OCI hook: bind before the first instruction (createRuntime), unbind at poststop. */
+  async handleHook(req: HookRequest): Promise<HookDecision> {
+    const started = process.hrtime.bigint();
+    let decision: HookDecision;
+    try {
+      decision = req.stage === 'createRuntime' ? await this.onCreate(req.state, req.cgroupPath) : this.onStop(req.state);
+    } catch (e) {
+      decision = { ok: false, reason: errMsg(e) };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.d.metrics.hookSeconds.observe({ stage: req.stage }, seconds);
+    this.d.metrics.hookRequests.inc({ stage: req.stage, result: decision.ok ? 'ok' : 'deny' });
+    if (!decision.ok) this.d.log.error('hook refused container', { containerId: req.state.id, stage: req.stage, reason: decision.reason });
+    return decision;
+  }
+
+  private async onCreate(state: OciState, cgroupPath?: string): Promise<HookDecision> {
+    const rec = await this.admit(state.id, state.pid, state.annotations, { path: cgroupPath });
+    if (!rec) return { ok: true };
+    return this.bind(rec, true);
+  }
+
+  private onStop(state: OciState): HookDecision {
+    const rec = this.d.containers.get(state.id);
+    if (rec) this.forget(rec);
+    return { ok: true };
+  }
+
+  /** Records a workload container that carries a varmor annotation; null for anything else. */
+  async admit(id: string, pid: number, annotations: Record<string, string>, hint?: CgroupHint): Promise<ContainerRecord | null> {
+    const rec = containerRecordOf(id, pid, annotations, Date.now());
+    if (!rec) return null;
+    const existing = this.d.containers.get(id);
+    if (existing && existing.pid === pid) return existing;
+    if (pid > 0) rec.cgroupId = this.d.cgroups.ofPid(pid, hint).id;
+    if (existing) this.forget(existing);
+    this.d.containers.add(rec);
+    this.d.log.info('container seen', {
+      containerId: id,
+      container: rec.containerName,
+      pod: rec.podName,
+      namespace: rec.podNamespace,
+      cgroupId: rec.cgroupId?.toString(),
+      profile: rec.profileName,
+    });
+    return rec;
+  }
+
+  /** The profile whose BPF policy the container is bound to, if any (see bpfTargetOf). */
+  bpfTarget(rec: ContainerRecord): string | undefined {
+    return bpfTargetOf(rec.targets, (name) => !!this.d.profiles.get(name)?.recorder);
+  }
+
+  /** Binds the container's cgroup to its policy, placing the tables first; from the hook, armed at the next execve. */
+  async bind(rec: ContainerRecord, fromHook: boolean): Promise<HookDecision> {
+    const name = this.bpfTarget(rec);
+    if (!name || rec.cgroupId === undefined) return { ok: true };
+    const bpf = this.d.bpf.backend;
+    if (!bpf) {
+      // This kernel cannot run our BPF at all; the profile's status says so. Refusing every
+      // container here would take the node down for a protection it cannot give.
+      return { ok: true };
+    }
+    const st = await this.d.profiles.waitFor(name, fromHook && rec.targets.BPF ? (this.d.profileWaitMs ?? 5000) : 0);
+    if (!st?.profile || (!st.profile.bpfTables && !st.recorder)) {
+      return { ok: false, reason: `ArmorProfile for ${name} (BPF) is not known on node ${this.d.nodeName}` };
+    }
+    const p = st.profile;
+    try {
+      this.d.placement.loadBpfTables(st);
+    } catch (e) {
+      st.results.BPF = { state: 'failed', message: errMsg(e) };
+      this.d.report.publish(st);
+      return { ok: false, reason: `loading BPF policy ${name}: ${errMsg(e)}` };
+    }
+    try {
+      // From the hook: armed at the container's next execve, so runc's own setup (mounts,
+      // pivot_root, capability drop) is not judged by the workload's rules; the entrypoint is.
+      bpf.bindCgroup(rec.cgroupId, p.bpfPolicyId, fromHook ? { armOnExec: true } : undefined);
+    } catch (e) {
+      return { ok: false, reason: `binding cgroup ${rec.cgroupId} to ${name}: ${errMsg(e)}` };
+    }
+    rec.boundPolicy = p.bpfPolicyId;
+    this.d.log.info('container bound', {
+      containerId: rec.containerId,
+      container: rec.containerName,
+      pod: rec.podName,
+      namespace: rec.podNamespace,
+      profile: name,
+      policyId: p.bpfPolicyId,
+      cgroupId: rec.cgroupId.toString(),
+      via: fromHook ? 'hook' : 'reconcile',
+    });
+    if (st.results.BPF?.state !== 'loaded' || this.d.bpf.mode !== 'enforce') {
+      st.results.BPF = this.d.placement.placedResult();
+      this.d.report.publish(st);
+    }
+    this.d.report.gauges();
+    return { ok: true };
+  }
+
+  unbind(rec: ContainerRecord): void {
+    if (rec.boundPolicy === undefined || rec.cgroupId === undefined) return;
+    try {
+      this.d.bpf.backend?.unbindCgroup(rec.cgroupId);
+    } catch (e) {
+      this.d.log.warn('unbind failed', { containerId: rec.containerId, error: errMsg(e) });
+    }
+    rec.boundPolicy = undefined;
+  }
+
+  /** Unbinds every container bound to the policy (its profile is gone, or its modelling run ended). */
+  unbindPolicy(policyId: number): void {
+    for (const rec of this.d.containers.boundTo(policyId)) this.unbind(rec);
+  }
+
+  /** The container is gone: unbind, and withdraw its BPF policy if nothing else here uses it. */
+  forget(rec: ContainerRecord): void {
+    const policy = rec.boundPolicy;
+    this.unbind(rec);
+    this.d.containers.delete(rec);
+    this.d.log.info('container gone', { containerId: rec.containerId, container: rec.containerName, pod: rec.podName, namespace: rec.podNamespace });
+    if (policy !== undefined && this.d.containers.boundCount(policy) === 0) {
+      const st = this.d.profiles.withPolicy(policy);
+      if (st?.recorder) return; // still modelling: keep the record-mode tables until the run ends
+      this.d.placement.removeBpfPolicy(policy);
+      if (st?.profile) {
+        st.results.BPF = { state: 'notPlaced' };
+        this.d.report.publish(st);
+      }
+    }
+    this.d.report.gauges();
+  }
+}

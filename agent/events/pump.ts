@@ -1,0 +1,51 @@
+// The event pump: drains the BPF ring buffer. Events of a modelled profile go to its behaviour
+// recorder; anything not allowed is a violation, logged as a structured record and counted.
+
+import type { BpfEvent, BpfHandle } from '../loaders/bpf.js';
+import type { Logger } from '../../logging/index.js';
+import type { AgentMetrics } from '../metrics.js';
+import type { ProfileStore } from '../profiles/store.js';
+import type { ContainerRegistry } from '../binding/registry.js';
+import { violationRecord } from './violation.js';
+
+/** Where an event goes: to the recorder while its profile is modelled, to the log when not allowed. Pure. */
+export function routeEvent(decision: BpfEvent['decision'], recording: boolean): { record: boolean; report: boolean } {
+  return { record: recording, report: decision !== 'allowed' };
+}
+
+export interface EventPumpDeps {
+  bpf: BpfHandle;
+  log: Logger;
+  metrics: Pick<AgentMetrics, 'violations'>;
+  profiles: ProfileStore;
+  containers: ContainerRegistry;
+}
+
+export class EventPump {
+  constructor(private readonly d: EventPumpDeps) {}
+
+  /** Whether a denied event was actually blocked (BPF LSM enforcing) or only reported (audit). */
+  get enforcing(): boolean {
+    return this.d.bpf.mode === 'enforce';
+  }
+
+  /** Drains up to `max` events; returns how many there were. */
+  pump(max = 4096): number {
+    const bpf = this.d.bpf.backend;
+    if (!bpf) return 0;
+    const events = bpf.readEvents(max);
+    for (const ev of events) this.onEvent(ev);
+    return events.length;
+  }
+
+  private onEvent(ev: BpfEvent): void {
+    const recorder = this.d.profiles.ofPolicyName(ev.policyId)?.recorder;
+    const route = routeEvent(ev.decision, !!recorder);
+    if (route.record) recorder?.add(ev);
+    if (!route.report) return;
+    const rec = this.d.containers.ofCgroup(ev.cgroupId);
+    const v = violationRecord(ev, rec, (id) => this.d.profiles.policyName(id), this.enforcing);
+    this.d.metrics.violations.inc({ enforcer: 'BPF', action: v.action, namespace: v.namespace, profile: v.profileName });
+    this.d.log.warn('violation', v);
+  }
+}

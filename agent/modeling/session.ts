@@ -1,0 +1,80 @@
+// BehaviorModeling sessions on this node: a behaviour recorder per modelled profile while its
+// ArmorProfile asks for modelling. When the run ends (modelling turned off, or the profile goes)
+// the record is handed to the ModelSink (the per-node ArmorProfileModel, upload.ts) and the
+// record-only BPF tables of an AppArmor/Seccomp profile are unbound and withdrawn.
+
+import type { BehaviorData } from '../../profiler/api/types.js';
+import type { Logger } from '../../logging/index.js';
+import type { NodeProfile } from '../profiles/decode.js';
+import type { ProfileState, ProfileStore } from '../profiles/store.js';
+import type { BpfPlacement } from '../profiles/placement.js';
+import type { BoundCounter } from '../binding/registry.js';
+import type { ContainerBinder } from '../binding/binder.js';
+import { BehaviorRecorder } from './record.js';
+import { errMsg } from '../errors.js';
+
+export interface ModelSink {
+  upload(profile: NodeProfile, data: { bpf: BehaviorData; dropped: number }): Promise<void>;
+}
+
+/**
+ * What a profile update does to its modelling run: start one when modelling is asked and none is
+ * going; end the one going when it no longer is (on an update of a profile seen before). Pure.
+ */
+export function modelingStep(want: boolean, recording: boolean, seenBefore: boolean): 'start' | 'finish' | 'none' {
+  if (want && !recording) return 'start';
+  if (!want && recording && seenBefore) return 'finish';
+  return 'none';
+}
+
+export interface ModelingSessionsDeps {
+  log: Logger;
+  models?: ModelSink;
+  profiles: ProfileStore;
+  containers: BoundCounter;
+  binder: Pick<ContainerBinder, 'unbindPolicy'>;
+  placement: Pick<BpfPlacement, 'removeBpfPolicy'>;
+  /** Drains the ring buffer (the event pump) before the record is read. */
+  drainEvents: () => void;
+}
+
+export class ModelingSessions {
+  constructor(private readonly d: ModelingSessionsDeps) {}
+
+  /** The profile was applied (replacing `previous`): start or end its run as it asks. */
+  sync(st: ProfileState, previous: NodeProfile | undefined): void {
+    const p = st.profile!;
+    const step = modelingStep(!!p.behaviorModeling?.enable, !!st.recorder, !!previous);
+    if (step === 'start') {
+      st.recorder = new BehaviorRecorder();
+      this.d.log.info('behaviour modelling started', { profile: p.profileName });
+    } else if (step === 'finish') {
+      void this.finish(st, p);
+    }
+  }
+
+  /** Ends the profile's run, if one is going: hands the record over, withdraws record-only tables. */
+  async finish(st: ProfileState, p: NodeProfile): Promise<void> {
+    const rec = st.recorder;
+    if (!rec) return;
+    st.recorder = undefined;
+    this.d.drainEvents();
+    const data = rec.data();
+    this.d.log.info('behaviour modelling ended', {
+      profile: p.profileName,
+      files: data.files?.length,
+      executions: data.executions?.length,
+      dropped: rec.dropped,
+    });
+    try {
+      await this.d.models?.upload(p, { bpf: data, dropped: rec.dropped });
+    } catch (e) {
+      this.d.log.error('behaviour model upload failed', { profile: p.profileName, error: errMsg(e) });
+    }
+    // Record-only tables of an AppArmor/Seccomp profile: the run is over, unbind and withdraw.
+    if (!p.bpfTables) this.d.binder.unbindPolicy(p.bpfPolicyId);
+    if (this.d.containers.boundCount(p.bpfPolicyId) === 0 && st.bpfLoadedVersion !== undefined && this.d.profiles.get(p.profileName) === st) {
+      this.d.placement.removeBpfPolicy(p.bpfPolicyId);
+    }
+  }
+}
