@@ -18,14 +18,14 @@ import { systemClock, type Clock } from './clock.js';
 import { LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE } from './desired.js';
 import { API_VER, makeKubeClient, PLURALS, type CrKind, type KubeClient } from './kube.js';
 import { LeaderElector, makeLeaseStore, type LeaseStore } from './leader.js';
-import { jsonLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../logging/index.js';
 import { LABEL_MODEL_OF } from './modeling.js';
 import { controllerMetrics } from './metrics.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
 
-export { fromPino, jsonLogger, type Logger } from './log.js';
+export type { Logger } from '../logging/index.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 
 export interface ControllerOptions {
@@ -78,7 +78,7 @@ function informerFor<T extends KubernetesObject>(kc: KubeConfig, kind: CrKind): 
 }
 
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
-  const log = opts.log ?? jsonLogger('controller');
+  const log = opts.log ?? createLogger({ component: 'controller' });
   const clock = opts.clock ?? systemClock;
   const client = opts.client ?? makeKubeClient(opts.kubeConfig);
   const queue = new WorkQueue<string>(opts.backoff);

@@ -1,7 +1,8 @@
 // The controller's only door to the API server: typed reads and writes of our custom
-// resources, the workloads it restarts, Events and Leases. Everything else in this folder is
-// pure and talks to this interface, so the reconcile logic is tested without a server and the
-// e2e suite tests this file against a real kube-apiserver.
+// resources, the workloads it restarts, Events and Leases. The reconcile decides in pure code
+// (plan.ts) and writes only through this interface (execute.ts), so it is tested without a
+// server against an in-memory fake (testing/controller/memory-client.ts), and the e2e suite
+// tests this file against a real kube-apiserver.
 
 import { RESTARTED_AT_ANNOTATION } from '../profiler/api/well-known.js';
 import {
