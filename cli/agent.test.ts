@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { parseAgentArgs } from './args.js';
+import { parseAgentArgs } from './agent.js';
 
 describe('varmor agent flags', () => {
   it('defaults from the environment and the hostname', () => {
@@ -17,6 +17,6 @@ describe('varmor agent flags', () => {
     expect(() => parseAgentArgs(['--bpf-mode', 'strict'], {}, 'h')).toThrow(/--bpf-mode: strict is not one of/);
     expect(() => parseAgentArgs(['--hook-socket', 'rel.sock'], {}, 'h')).toThrow(/--hook-socket: rel.sock is not an absolute path/);
     expect(() => parseAgentArgs(['--node-name'], {}, 'h')).toThrow(/--node-name: needs a value/);
-    expect(() => parseAgentArgs([], {}, 'Bad_Host')).toThrow(expect.objectContaining({ code: 'EINVAL', field: '--node-name' }));
+    expect(() => parseAgentArgs([], {}, 'Bad_Host')).toThrow(expect.objectContaining({ code: 'USAGE', field: '--node-name' }));
   });
 });

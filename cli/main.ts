@@ -10,6 +10,7 @@ import { coverageTable } from '../profiler/rules/coverage.js';
 import { PolicyValidationError, validateObject, validatePolicy, type ValidationIssue } from '../profiler/validate/index.js';
 import { parseDocuments, YamlParseError } from '../profiler/yaml.js';
 import { DEFAULT_PRODUCT_NAMESPACE, profileName } from '../profiler/names.js';
+import { parseFlags, UsageError } from './args.js';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -26,14 +27,6 @@ export const nodeIO: CliIO = {
   writeFile: (p, d) => writeFileSync(p, d),
   mkdir: (p) => mkdirSync(p, { recursive: true }),
 };
-
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 const USAGE = `Usage: varmor <command> [options]
 
@@ -84,38 +77,19 @@ implements, with the totals.
 `,
 };
 
-interface Parsed {
-  files: string[];
-  flags: Map<string, string | true>;
-}
+const VALIDATE_FLAGS = {
+  'product-namespace': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'ignore-unknown-fields': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-function parseArgs(argv: string[], valued: string[], booleans: string[]): Parsed {
-  const files: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      files.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(0, eq) : a;
-      if (valued.includes(name)) {
-        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (value === undefined) throw new UsageError(`${name} needs a value`);
-        flags.set(name, value);
-      } else if (booleans.includes(name)) {
-        flags.set(name, true);
-      } else {
-        throw new UsageError(`unknown option ${name}`);
-      }
-    } else {
-      files.push(a);
-    }
-  }
-  return { files, flags };
-}
+const COMPILE_FLAGS = {
+  out: { type: 'string' },
+  model: { type: 'string' },
+  'product-namespace': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 interface Doc {
   file: string;
@@ -162,17 +136,17 @@ function formatErrors(file: string, index: number | null, what: string, errors: 
 }
 
 function cmdValidate(argv: string[], io: CliIO): number {
-  const { files, flags } = parseArgs(argv, ['--product-namespace', '--output', '-o'], ['--ignore-unknown-fields', '--help', '-h']);
-  if (flags.has('--help') || flags.has('-h')) {
+  const { positionals: files, values: flags } = parseFlags(argv, VALIDATE_FLAGS, { positionals: true });
+  if (flags.help) {
     io.stdout(HELP.validate);
     return 0;
   }
   if (files.length === 0) throw new UsageError('validate needs at least one FILE');
-  const output = (flags.get('--output') ?? flags.get('-o') ?? 'text') as string;
+  const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, got ${output}`);
   const opts = {
-    productNamespace: (flags.get('--product-namespace') as string | undefined) ?? DEFAULT_PRODUCT_NAMESPACE,
-    unknownFields: flags.has('--ignore-unknown-fields') ? ('ignore' as const) : ('reject' as const),
+    productNamespace: flags['product-namespace'] ?? DEFAULT_PRODUCT_NAMESPACE,
+    unknownFields: flags['ignore-unknown-fields'] ? ('ignore' as const) : ('reject' as const),
   };
   const results: { file: string; document: number | null; kind?: string; name?: string; valid: boolean; skipped?: boolean; errors: ValidationIssue[] }[] = [];
   const docs = load(io, files, (file, index, _what, errors) => results.push({ file, document: index, valid: false, errors }));
@@ -201,23 +175,23 @@ function cmdValidate(argv: string[], io: CliIO): number {
 }
 
 function cmdCompile(argv: string[], io: CliIO): number {
-  const { files, flags } = parseArgs(argv, ['--out', '--model', '--product-namespace'], ['--help', '-h']);
-  if (flags.has('--help') || flags.has('-h')) {
+  const { positionals: files, values: flags } = parseFlags(argv, COMPILE_FLAGS, { positionals: true });
+  if (flags.help) {
     io.stdout(HELP.compile);
     return 0;
   }
-  const out = flags.get('--out');
-  if (typeof out !== 'string' || out === '') throw new UsageError('compile needs --out DIR');
+  const out = flags.out;
+  if (out === undefined || out === '') throw new UsageError('compile needs --out DIR');
   if (files.length === 0) throw new UsageError('compile needs at least one FILE');
-  const productNamespace = (flags.get('--product-namespace') as string | undefined) ?? DEFAULT_PRODUCT_NAMESPACE;
+  const productNamespace = flags['product-namespace'] ?? DEFAULT_PRODUCT_NAMESPACE;
   let failed = 0;
   const report = (file: string, index: number | null, what: string, errors: ValidationIssue[]): void => {
     failed++;
     io.stderr(formatErrors(file, index, what, errors));
   };
   const models = new Map<string, ArmorProfileModel>();
-  const modelFile = flags.get('--model');
-  if (typeof modelFile === 'string') {
+  const modelFile = flags.model;
+  if (modelFile !== undefined) {
     for (const d of load(io, [modelFile], report)) {
       const m = d.value as ArmorProfileModel;
       if (m?.kind !== 'ArmorProfileModel') continue;
@@ -264,8 +238,6 @@ function cmdCompile(argv: string[], io: CliIO): number {
   return failed > 0 ? 1 : 0;
 }
 
-type SubMain = (argv: string[]) => Promise<number>;
-
 /** Runs one command; returns the exit status. Usage errors print the usage and return 2. */
 export async function run(argv: string[], io: CliIO = nodeIO): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -290,12 +262,12 @@ export async function run(argv: string[], io: CliIO = nodeIO): Promise<number> {
         io.stdout(`${coverageTable()}\n`);
         return 0;
       case 'webhook': {
-        const mod = (await import('../webhook/main.js')) as { main: SubMain };
-        return await mod.main(rest);
+        const { main } = await import('./webhook.js');
+        return await main(rest);
       }
       case 'agent': {
-        const mod = (await import('../agent/main.js')) as { main: SubMain };
-        return await mod.main(rest);
+        const { main } = await import('./agent.js');
+        return await main(rest);
       }
       default:
         throw new UsageError(`unknown command "${cmd}"`);

@@ -7,13 +7,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseWebhookArgs, startWebhook, UsageError, type StartedWebhook } from './main.js';
+import type { StartedWebhook } from '../webhook/main.js';
+import { UsageError } from './args.js';
+import { parseWebhookArgs, startManager } from './webhook.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const examples = path.join(root, 'webhook', 'examples');
 
 describe('parseWebhookArgs', () => {
   it('has the embedded defaults of npm start', () => {
@@ -71,7 +73,7 @@ const getText = (port: number, p: string) =>
     }).on('error', reject);
   });
 
-describe('startWebhook (embedded)', () => {
+describe('startManager (embedded)', () => {
   let dir: string;
   let started: StartedWebhook;
   let ca: string;
@@ -79,7 +81,7 @@ describe('startWebhook (embedded)', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-main-'));
     const cfg = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', path.join(dir, 'certs'), '--log-level', 'silent', '--opt-in-namespaces', 'shop'], root);
     if (cfg === 'help') throw new Error('unexpected');
-    started = await startWebhook(cfg);
+    started = await startManager(cfg);
     ca = await readFile(path.join(dir, 'certs', 'ca.crt'), 'utf8');
   }, 60_000);
   afterAll(async () => {
@@ -88,7 +90,7 @@ describe('startWebhook (embedded)', () => {
   });
 
   it("patches the README's web Pod by the documented priority and counts the conflict", async () => {
-    const body = await readFile(path.join(here, 'examples', 'review-web.json'), 'utf8');
+    const body = await readFile(path.join(examples, 'review-web.json'), 'utf8');
     const res = await post(started.server.port, ca, body);
     expect(res.status).toBe(200);
     const ops = JSON.parse(Buffer.from(res.json.response.patch ?? '', 'base64').toString()) as { path: string; value: unknown }[];
@@ -102,7 +104,7 @@ describe('startWebhook (embedded)', () => {
   });
 
   it('leaves namespaces outside --opt-in-namespaces alone', async () => {
-    const body = await readFile(path.join(here, 'examples', 'review-worker.json'), 'utf8');
+    const body = await readFile(path.join(examples, 'review-worker.json'), 'utf8');
     const res = await post(started.server.port, ca, body);
     expect(res.json.response).toEqual({ uid: '0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f', allowed: true });
   });

@@ -1,5 +1,5 @@
 // One server of the webhook benchmark, in its own process so the load generator does not share its
-// event loop: `real` is the product (`startWebhook`, the same code as `varmor webhook`, policies
+// event loop: `real` is the product (`startManager`, the same code as `varmor webhook`, policies
 // from a folder), `noop` is a fastify HTTPS server with the same certificate that parses the review
 // and answers "allowed" with no patch: the floor any webhook on fastify pays.
 // Prints one JSON line {"port": N} when listening; answers each line "cpu" on stdin with its CPU time
@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import inspector from 'node:inspector';
 import path from 'node:path';
-import { parseWebhookArgs, startWebhook } from '../../webhook/main.js';
+import { parseWebhookArgs, startManager } from '../../cli/webhook.js';
 
 async function noop(certDir: string): Promise<{ port: number; metricsPort?: number; stop(): Promise<void> }> {
   const [cert, key] = await Promise.all([readFile(path.join(certDir, 'tls.crt'), 'utf8'), readFile(path.join(certDir, 'tls.key'), 'utf8')]);
@@ -26,7 +26,7 @@ async function noop(certDir: string): Promise<{ port: number; metricsPort?: numb
 async function real(certDir: string, policiesDir: string): Promise<{ port: number; metricsPort?: number; stop(): Promise<void> }> {
   const config = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', certDir, '--policies', policiesDir, '--log-level', 'warn']);
   if (config === 'help') throw new Error('unreachable');
-  const started = await startWebhook(config);
+  const started = await startManager(config);
   return { port: started.server.port, metricsPort: started.server.metricsPort, stop: () => started.stop() };
 }
 

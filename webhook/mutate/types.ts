@@ -1,6 +1,6 @@
 // The shapes the mutation reads and writes: the parts of a core/v1 Pod it looks at (everything
 // else passes through untouched), the JSONPatch it emits, and the annotation and field names
-// shared with the node agent (../shared CONTRACTS "Pod annotations").
+// shared with the node agent (CONTRACTS.md "Pod annotations").
 
 import type { Enforcer } from '../../profiler/api/types.js';
 

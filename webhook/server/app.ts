@@ -2,13 +2,15 @@
 // hot reload) and a plain-HTTP operations server (/healthz, /readyz, /metrics) on another port,
 // so probes and scrapes need no client certificate handling and cannot starve admission.
 
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CertReloader, readServingFiles } from '../../certs/index.js';
 import type { MutationState, PolicyValidator } from '../admission/handlers.js';
 import { mutatePlugin, sendTimed, validatePlugin } from './admission-plugins.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
+import { fastifyLogger } from './logger.js';
+import type { StructuredLogger } from '../../logging/index.js';
 
 export class WebhookServerError extends Error {
   override readonly name = 'WebhookServerError';
@@ -38,8 +40,8 @@ export interface WebhookServerOptions {
   /** Enables /validate. */
   validator?: PolicyValidator;
   metrics?: WebhookMetrics;
-  /** A pino logger or fastify logger options; default: no logging. */
-  logger?: FastifyBaseLogger | boolean | { level: string };
+  /** The structured logger (logging/) fastify and the handlers write to; default: no logging. */
+  logger?: StructuredLogger;
   bodyLimit?: number;
   /** Readiness beyond "listening": e.g. the policy source has synced. */
   ready?: () => boolean;
@@ -56,11 +58,8 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
-function loggerOptions(logger: WebhookServerOptions['logger']) {
-  if (logger === undefined || logger === false) return { logger: false as const };
-  if (logger === true) return { logger: true };
-  if ('child' in (logger as object)) return { loggerInstance: logger as FastifyBaseLogger };
-  return { logger: logger as { level: string } };
+function loggerOptions(logger: StructuredLogger | undefined) {
+  return logger ? { loggerInstance: fastifyLogger(logger) } : { logger: false as const };
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<RunningWebhook> {

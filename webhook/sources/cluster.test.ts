@@ -11,7 +11,7 @@ import { caBundle, ensureCertFiles } from '../../certs/index.js';
 import { startEnv, unavailableReason, waitUntil, type Env } from '../../testing/apiserver/harness.js';
 import { startWebhookServer, type RunningWebhook } from '../server/app.js';
 import { profilerValidator } from '../validator.js';
-import { parseWebhookArgs, startWebhook } from '../main.js';
+import { parseWebhookArgs, startManager } from '../../cli/webhook.js';
 import { podReview } from '../../testing/webhook.js';
 import { InformerSource } from './informer.js';
 import { PolicyStore } from './store.js';
@@ -174,7 +174,7 @@ describe('webhook with a real API server', () => {
       await custom.createNamespacedCustomObject({ ...GROUP, namespace: 'shop', plural: 'varmorpolicies', body: policy('api', 'BPF') });
       const cfg = parseWebhookArgs(['--kubeconfig', env.cp.kubeconfigPath, '--port', '0', '--metrics-port', '0', '--cert-dir', dir, '--log-level', 'silent']);
       if (cfg === 'help') throw new Error('unexpected');
-      const started = await startWebhook(cfg);
+      const started = await startManager(cfg);
       try {
         const ready = await fetch(`http://127.0.0.1:${started.server.metricsPort}/readyz`);
         expect(ready.status).toBe(200);
