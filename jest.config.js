@@ -15,7 +15,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{profiler,webhook,controller,certs,agent,native,testing,bench,cli,logging,manifests,scripts}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{profiler,webhook,controller,certs,agent,native,testing,bench,cli,manifests,scripts}/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.guest\\.test\\.ts$'],
     },
     {

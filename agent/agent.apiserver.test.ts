@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Agent, kubeClient } from './agent.js';
-import { createLogger } from '../logging/index.js';
+import { createLogger } from '../cli/log.js';
 import { armorProfile, DENY_MKDIR } from '../testing/agent/profiles.js';
 import type { ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
 import type { ContainerSource } from './runtime/source.js';

@@ -11,7 +11,7 @@ import { HookServer } from './hook/server.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
 import { openBpf, type BpfHandle, type BpfModeOption, type NativeModule } from './loaders/bpf.js';
 import { SeccompLoader } from './loaders/seccomp.js';
-import { createLogger, type Logger } from '../logging/index.js';
+import { type Logger } from '../profiler/api/log.js';
 import { AgentMetrics } from './metrics.js';
 import { AgentHttp } from './http.js';
 import { NodeAgent } from './node.js';
@@ -43,7 +43,8 @@ export interface AgentOptions {
   resyncMs?: number;
   eventPollMs?: number;
   profileWaitMs?: number;
-  log?: Logger;
+  /** Where the agent logs (the process's one logger, built by cli/agent.ts). */
+  log: Logger;
   /** Test seam: the native module (so a test can open the addon once). */
   native?: NativeModule;
   /** Test seam: a container source other than CRI. */
@@ -71,7 +72,7 @@ export class Agent {
     private readonly opts: AgentOptions,
     readonly bpf: BpfHandle,
   ) {
-    this.log = opts.log ?? createLogger({ component: 'agent', defaultMeta: { nodeName: opts.nodeName } });
+    this.log = opts.log;
     this.metrics = new AgentMetrics(opts.nodeName);
     this.status = new StatusWriter(opts.kube, opts.nodeName, (t, e) =>
       this.log.error('status write failed', { namespace: t.namespace, profile: t.name, error: e.message }),

@@ -23,7 +23,7 @@ import { CgroupResolver } from './cgroup/resolve.js';
 import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './cgroup/parse.js';
 import { CriClient } from './runtime/cri.js';
 import { CriContainerSource } from './runtime/containers.js';
-import { createLogger } from '../logging/index.js';
+import { createLogger } from '../cli/log.js';
 import { AgentMetrics } from './metrics.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { bpfPolicyId, seccompLocalhostProfile } from '../profiler/names.js';

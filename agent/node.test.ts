@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { NodeAgent } from './node.js';
 import { SeccompLoader } from './loaders/seccomp.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
-import { createLogger } from '../logging/index.js';
+import { createLogger } from '../cli/log.js';
 import { AgentMetrics } from './metrics.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { bpfTablesOf } from './profiles/placement.js';

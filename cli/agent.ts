@@ -4,7 +4,8 @@
 
 import os from 'node:os';
 import { KUBELET_SECCOMP_ROOT } from '../profiler/names.js';
-import { createLogger, isLogLevel, type LogLevelOrSilent } from '../logging/index.js';
+import { createLogger } from './log.js';
+import { isLogLevel, type LogLevelOrSilent } from '../profiler/api/log.js';
 import type { BpfModeOption } from '../agent/loaders/bpf.js';
 import { parseFlags, UsageError } from './args.js';
 

@@ -9,7 +9,7 @@ import { API_VERSION } from '../profiler/api/types.js';
 import type { Clock } from './clock.js';
 import { ControllerError, isConflict, isForbidden, isNotFound } from './errors.js';
 import type { KubeClient } from './kube.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../profiler/api/log.js';
 import {
   armorProfileSteps,
   markRestarted,

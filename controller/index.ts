@@ -18,14 +18,14 @@ import { systemClock, type Clock } from './clock.js';
 import { LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE } from './desired.js';
 import { API_VER, makeKubeClient, PLURALS, type CrKind, type KubeClient } from './kube.js';
 import { LeaderElector, makeLeaseStore, type LeaseStore } from './leader.js';
-import { createLogger, type Logger } from '../logging/index.js';
+import { type Logger } from '../profiler/api/log.js';
 import { LABEL_MODEL_OF } from './modeling.js';
 import { controllerMetrics } from './metrics.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
 
-export type { Logger } from '../logging/index.js';
+export type { Logger } from '../profiler/api/log.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 
 export interface ControllerOptions {
@@ -36,7 +36,8 @@ export interface ControllerOptions {
   identity: string;
   /** Default true. false: reconcile without a Lease (a single replica, or tests). */
   leaderElection?: boolean;
-  log?: Logger;
+  /** Where the controller logs (the process's one logger, built by cli/). */
+  log: Logger;
   /** Injectable time, for BehaviorModeling runs that end in a test. */
   clock?: Clock;
   /** Re-queue every policy this often (level-triggered safety net). Default 300 s. */
@@ -78,7 +79,7 @@ function informerFor<T extends KubernetesObject>(kc: KubeConfig, kind: CrKind): 
 }
 
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
-  const log = opts.log ?? createLogger({ component: 'controller' });
+  const log = opts.log;
   const clock = opts.clock ?? systemClock;
   const client = opts.client ?? makeKubeClient(opts.kubeConfig);
   const queue = new WorkQueue<string>(opts.backoff);

@@ -8,7 +8,7 @@ import { ANN_MODEL_BUILT, RESTARTED_AT_ANNOTATION } from '../profiler/api/well-k
 import { MemoryKubeClient } from '../testing/controller/memory-client.js';
 import { ManualClock } from './clock.js';
 import { ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from './desired.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../profiler/api/log.js';
 import { LABEL_MODEL_OF, LABEL_NODE } from './modeling.js';
 import { Reconciler } from './reconcile.js';
 

@@ -9,7 +9,7 @@ import type { Clock } from './clock.js';
 import { ControllerError } from './errors.js';
 import { EVENT_COMPONENT, execute } from './execute.js';
 import type { KubeClient } from './kube.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../profiler/api/log.js';
 import { LABEL_MODEL_OF } from './modeling.js';
 import { planPolicy, profileOf, readsFor, workloadScope, type Observed, type PolicyRef } from './plan.js';
 import { isWorkloadKind, parsePolicyKey } from './targets.js';

@@ -38,3 +38,4 @@ export {
 } from './names.js';
 export { BUILTIN_RULES, findBuiltinRule } from './rules/catalogue.js';
 export { coverageTable } from './rules/coverage.js';
+export * from './api/log.js';

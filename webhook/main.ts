@@ -7,7 +7,7 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ensureCertFiles, readServingFiles } from '../certs/index.js';
-import type { StructuredLogger } from '../logging/index.js';
+import type { StructuredLogger } from '../profiler/api/log.js';
 import { OPT_IN_LABEL } from './mutate/types.js';
 import type { AppArmorStyle } from './mutate/mutate.js';
 import { fastifyLogger } from './server/logger.js';

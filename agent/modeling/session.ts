@@ -4,7 +4,7 @@
 // record-only BPF tables of an AppArmor/Seccomp profile are unbound and withdrawn.
 
 import type { BehaviorData } from '../../profiler/api/types.js';
-import type { Logger } from '../../logging/index.js';
+import type { Logger } from '../../profiler/api/log.js';
 import type { NodeProfile } from '../profiles/decode.js';
 import type { ProfileState, ProfileStore } from '../profiles/store.js';
 import type { BpfPlacement } from '../profiles/placement.js';

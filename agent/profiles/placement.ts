@@ -10,7 +10,7 @@
 import type { SeccompLoader } from '../loaders/seccomp.js';
 import type { AppArmorLoader } from '../loaders/apparmor.js';
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../logging/index.js';
+import type { Logger } from '../../profiler/api/log.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { NodeProfile } from './decode.js';
 import type { ProfileState, ProfileStore } from './store.js';

@@ -9,7 +9,7 @@ import type { ArmorProfile } from '../../profiler/api/types.js';
 import { API_GROUP } from '../../profiler/api/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, type KubeObject } from '../kube/informer.js';
-import type { Logger } from '../../logging/index.js';
+import type { Logger } from '../../profiler/api/log.js';
 
 export interface PodLike extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };

@@ -7,7 +7,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { startController } from '../../controller/index.js';
 import { makeKubeClient, type KubeClient } from '../../controller/kube.js';
-import { silentLogger } from '../../controller/log.js';
+import { silentLogger } from '../../profiler/api/log.js';
 
 const [kubeconfig, identity] = process.argv.slice(2);
 const pause = process.env.CRASH_PAUSE ?? 'armorprofile';

@@ -27,7 +27,7 @@ import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { k8sBinary } from './components.js';
 import { isConflict } from '../../controller/errors.js';
 import { makeKubeClient, type KubeClient } from '../../controller/kube.js';
-import type { Logger } from '../../controller/log.js';
+import type { Logger } from '../../profiler/api/log.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CRD_DIR = join(ROOT, 'manifests', 'crds');

@@ -10,7 +10,7 @@ import type { MutationState, PolicyValidator } from '../admission/handlers.js';
 import { mutatePlugin, sendTimed, validatePlugin } from './admission-plugins.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { fastifyLogger } from './logger.js';
-import type { StructuredLogger } from '../../logging/index.js';
+import type { StructuredLogger } from '../../profiler/api/log.js';
 
 export class WebhookServerError extends Error {
   override readonly name = 'WebhookServerError';
@@ -40,7 +40,7 @@ export interface WebhookServerOptions {
   /** Enables /validate. */
   validator?: PolicyValidator;
   metrics?: WebhookMetrics;
-  /** The structured logger (logging/) fastify and the handlers write to; default: no logging. */
+  /** The structured logger (profiler/api/log.ts) fastify and the handlers write to; default: no logging. */
   logger?: StructuredLogger;
   bodyLimit?: number;
   /** Readiness beyond "listening": e.g. the policy source has synced. */

@@ -1,11 +1,11 @@
 // fastify speaks pino: (obj, msg), (msg, ...args), (err, msg), child(bindings, { serializers }).
 // This adapter lets fastify (as `loggerInstance`) and the webhook's own (obj, msg) callers write
-// through the one structured logger (logging/), so the webhook's lines have the same shape as the
+// through the one structured logger (profiler/api/log.ts, written by cli/log.ts), so the webhook's lines have the same shape as the
 // controller's and the agent's: { level, message, timestamp, component, ...fields }.
 
 import type { FastifyBaseLogger, FastifyLogFn } from 'fastify';
 import { format } from 'node:util';
-import { LOG_LEVELS, type LogLevel, type LogLevelOrSilent, type StructuredLogger } from '../../logging/index.js';
+import { LOG_LEVELS, type LogLevel, type LogLevelOrSilent, type StructuredLogger } from '../../profiler/api/log.js';
 
 type Serializers = Record<string, (value: unknown) => unknown>;
 type Fields = Record<string, unknown>;

@@ -20,7 +20,7 @@ import { SeccompLoader } from '../../../agent/loaders/seccomp.js';
 import { AppArmorLoader } from '../../../agent/loaders/apparmor.js';
 import { openBpf, type BpfHandle } from '../../../agent/loaders/bpf.js';
 import { CgroupResolver } from '../../../agent/cgroup/resolve.js';
-import type { Logger } from '../../../logging/index.js';
+import type { Logger } from '../../../profiler/api/log.js';
 import type { AgentMetrics } from '../../../agent/metrics.js';
 
 const SOCKET = '/run/varmor/hook.sock';

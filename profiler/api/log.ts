@@ -1,5 +1,6 @@
-// The one structured logger of both processes (the manager: webhook and controller; the node
-// agent): JSON lines on winston, one shape everywhere so one query reads every component.
+// The log shape of both processes (the manager: webhook and controller; the node agent): the
+// Logger every room logs through, its levels and field names. Pure: the one writer, JSON lines on
+// winston, is cli/log.ts, which builds it and hands it to each room (CONTRACTS.md "Logs").
 //
 //   {"level":"warn","message":"violation","timestamp":"…","component":"agent","nodeName":"n1",
 //    "namespace":"shop","pod":"web-0","container":"app","profile":"varmor-shop-web","enforcer":"BPF","rule":{…}}
@@ -7,8 +8,6 @@
 // Fields about an object use the API's names (LOG_FIELDS); a call's fields win over a child's
 // bindings, which win over the logger's defaultMeta. Error values are written as
 // { type, message, code, stack }, since JSON.stringify turns an Error into {}.
-
-import winston from 'winston';
 
 /** pino's level names and order (fastify speaks them), most severe first; `silent` writes nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -48,64 +47,15 @@ export interface StructuredLogger extends Logger {
   child(fields: LogFields): StructuredLogger;
 }
 
-export interface LoggerOptions {
-  /** Which part writes: 'webhook', 'controller', 'agent', … */
-  component: string;
-  /** Default 'info'. 'silent' is the same as silent: true. */
-  level?: LogLevelOrSilent;
-  silent?: boolean;
-  /** Default: the process's stdout (winston's Console transport). */
-  stream?: NodeJS.WritableStream;
-  /** Fields on every line, e.g. { nodeName } for the agent. */
-  defaultMeta?: LogFields;
-}
-
 export function isLogLevel(value: string): value is LogLevelOrSilent {
   return value === 'silent' || (LOG_LEVELS as readonly string[]).includes(value);
 }
-
-const WINSTON_LEVELS: Record<LogLevel, number> = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
 
 /** An Error as JSON can carry it; other values unchanged. */
 export function serializeError(value: unknown): unknown {
   if (!(value instanceof Error)) return value;
   const code = (value as { code?: unknown }).code;
   return { type: value.name, message: value.message, ...(code !== undefined ? { code } : {}), stack: value.stack };
-}
-
-export function createLogger(opts: LoggerOptions): StructuredLogger {
-  const silent = opts.silent === true || opts.level === 'silent';
-  const threshold: LogLevel = opts.level === undefined || opts.level === 'silent' ? 'info' : opts.level;
-  const w = winston.createLogger({
-    levels: WINSTON_LEVELS,
-    level: threshold,
-    silent,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-    transports: [opts.stream ? new winston.transports.Stream({ stream: opts.stream }) : new winston.transports.Console()],
-  });
-  return bind(w, silent ? 'silent' : threshold, { component: opts.component, ...(opts.defaultMeta ?? {}) });
-}
-
-function bind(w: winston.Logger, level: LogLevelOrSilent, bound: LogFields): StructuredLogger {
-  const write = (lvl: LogLevel, message: string, fields?: LogFields): void => {
-    if (level === 'silent' || WINSTON_LEVELS[lvl] > WINSTON_LEVELS[level]) return;
-    const info: Record<string, unknown> = { ...bound };
-    if (fields) for (const [k, v] of Object.entries(fields)) info[k] = serializeError(v);
-    // The one-argument form: winston's (msg, meta) form drops meta when msg holds a %-token.
-    w.log({ ...info, level: lvl, message } as winston.LogEntry);
-  };
-  return {
-    level,
-    fatal: (msg, fields) => write('fatal', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    info: (msg, fields) => write('info', msg, fields),
-    debug: (msg, fields) => write('debug', msg, fields),
-    trace: (msg, fields) => write('trace', msg, fields),
-    log: write,
-    isLevelEnabled: (lvl) => level !== 'silent' && WINSTON_LEVELS[lvl] <= WINSTON_LEVELS[level],
-    child: (fields) => bind(w, level, { ...bound, ...fields }),
-  };
 }
 
 const nothing = (): void => undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
-import { createLogger, isLogLevel, silentLogger, type LoggerOptions } from './index.js';
+import { isLogLevel, silentLogger } from '../profiler/index.js';
+import { createLogger, type LoggerOptions } from './log.js';
 
 /** A logger writing into an array of parsed lines. */
 function capture(opts: Omit<LoggerOptions, 'stream'>) {
