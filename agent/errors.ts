@@ -17,7 +17,7 @@ export class ConfigError extends AgentError {
     readonly field: string,
     message: string,
   ) {
-    super('EINVAL', `${field}: ${message}`);
+    super('VARMOR_ERR_AGENT_CONFIG', `${field}: ${message}`);
   }
 }
 
@@ -42,7 +42,7 @@ export class EnforcerUnavailableError extends AgentError {
     readonly enforcer: string,
     message: string,
   ) {
-    super('EUNAVAILABLE', message);
+    super('VARMOR_ERR_ENFORCER_UNAVAILABLE', message);
   }
 }
 

@@ -76,8 +76,8 @@ describe('generateBundle', () => {
       }
     })();
     expect(err).toBeInstanceOf(CertError);
-    expect(err).toMatchObject({ code: 'CERT_INVALID_OPTION', field: 'serviceName' });
-    expect(() => generateCA({ keyBits: 1024 })).toThrow(expect.objectContaining({ code: 'CERT_INVALID_OPTION', field: 'keyBits' }));
+    expect(err).toMatchObject({ code: 'VARMOR_ERR_CERT_INVALID_OPTION', field: 'serviceName' });
+    expect(() => generateCA({ keyBits: 1024 })).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CERT_INVALID_OPTION', field: 'keyBits' }));
     expect(() => issueServingCert(bundle.ca, { validityDays: 0 })).toThrow(expect.objectContaining({ field: 'validityDays' }));
   });
 });
@@ -96,7 +96,7 @@ describe('files and Kubernetes objects', () => {
     try {
       await writeFile(path.join(other, 'tls.crt'), bundle.serving.cert);
       await writeFile(path.join(other, 'tls.key'), bundle.ca.key);
-      await expect(readServingFiles(other)).rejects.toMatchObject({ code: 'CERT_KEY_MISMATCH' });
+      await expect(readServingFiles(other)).rejects.toMatchObject({ code: 'VARMOR_ERR_CERT_KEY_MISMATCH' });
     } finally {
       await rm(other, { recursive: true, force: true });
     }

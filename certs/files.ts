@@ -39,7 +39,7 @@ export async function readServingFiles(dir: string): Promise<ServingFiles | null
       return await readFile(path.join(dir, name), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new CertError('CERT_READ_FAILED', `${path.join(dir, name)}: ${(err as Error).message}`);
+      throw new CertError('VARMOR_ERR_CERT_READ_FAILED', `${path.join(dir, name)}: ${(err as Error).message}`);
     }
   };
   const [cert, key, ca] = await Promise.all([read(FILES.cert), read(FILES.key), read(FILES.caCert)]);
@@ -48,21 +48,21 @@ export async function readServingFiles(dir: string): Promise<ServingFiles | null
   return { cert, key, ca };
 }
 
-/** Throws CERT_KEY_MISMATCH unless `key` is the private half of `cert`'s public key. */
+/** Throws VARMOR_ERR_CERT_KEY_MISMATCH unless `key` is the private half of `cert`'s public key. */
 export function checkPair(cert: string, key: string): void {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new CertError('CERT_READ_FAILED', `tls.crt: ${(err as Error).message}`);
+    throw new CertError('VARMOR_ERR_CERT_READ_FAILED', `tls.crt: ${(err as Error).message}`);
   }
   let ok: boolean;
   try {
     ok = x509.checkPrivateKey(createPrivateKey(key));
   } catch (err) {
-    throw new CertError('CERT_READ_FAILED', `tls.key: ${(err as Error).message}`);
+    throw new CertError('VARMOR_ERR_CERT_READ_FAILED', `tls.key: ${(err as Error).message}`);
   }
-  if (!ok) throw new CertError('CERT_KEY_MISMATCH', 'tls.key does not match tls.crt');
+  if (!ok) throw new CertError('VARMOR_ERR_CERT_KEY_MISMATCH', 'tls.key does not match tls.crt');
 }
 
 export interface EnsureResult {

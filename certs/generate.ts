@@ -39,9 +39,9 @@ export const DEFAULT_NAMESPACE = 'varmor';
 /** The names a Service is reachable by from inside the cluster, then localhost. */
 export function serviceDnsNames(serviceName = DEFAULT_SERVICE, namespace = DEFAULT_NAMESPACE): string[] {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(serviceName))
-    throw new CertError('CERT_INVALID_OPTION', `serviceName ${JSON.stringify(serviceName)} is not a DNS-1035 label`, 'serviceName');
+    throw new CertError('VARMOR_ERR_CERT_INVALID_OPTION', `serviceName ${JSON.stringify(serviceName)} is not a DNS-1035 label`, 'serviceName');
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
-    throw new CertError('CERT_INVALID_OPTION', `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`, 'namespace');
+    throw new CertError('VARMOR_ERR_CERT_INVALID_OPTION', `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`, 'namespace');
   return [
     serviceName,
     `${serviceName}.${namespace}`,
@@ -61,7 +61,7 @@ function serial(): string {
 function validity(cert: forge.pki.Certificate, opts: CertOptions): void {
   const days = opts.validityDays ?? 365;
   if (!Number.isFinite(days) || days <= 0)
-    throw new CertError('CERT_INVALID_OPTION', `validityDays must be a positive number, got ${days}`, 'validityDays');
+    throw new CertError('VARMOR_ERR_CERT_INVALID_OPTION', `validityDays must be a positive number, got ${days}`, 'validityDays');
   const now = opts.now ?? new Date();
   // Back-date by five minutes: clocks in a cluster are not perfectly in step.
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
@@ -70,7 +70,7 @@ function validity(cert: forge.pki.Certificate, opts: CertOptions): void {
 
 function keyPair(opts: CertOptions): forge.pki.rsa.KeyPair {
   const bits = opts.keyBits ?? 2048;
-  if (bits < 2048) throw new CertError('CERT_INVALID_OPTION', `keyBits must be at least 2048, got ${bits}`, 'keyBits');
+  if (bits < 2048) throw new CertError('VARMOR_ERR_CERT_INVALID_OPTION', `keyBits must be at least 2048, got ${bits}`, 'keyBits');
   return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
 }
 
@@ -136,7 +136,7 @@ export function describeCert(pem: string): CertInfo {
   try {
     cert = forge.pki.certificateFromPem(pem);
   } catch (err) {
-    throw new CertError('CERT_READ_FAILED', `not a PEM certificate: ${(err as Error).message}`);
+    throw new CertError('VARMOR_ERR_CERT_READ_FAILED', `not a PEM certificate: ${(err as Error).message}`);
   }
   const san = cert.getExtension('subjectAltName') as { altNames?: { type: number; value?: string; ip?: string }[] } | null;
   const alt = san?.altNames ?? [];

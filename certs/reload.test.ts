@@ -94,7 +94,7 @@ describe('CertReloader', () => {
     await writeCertFiles(dir, { ca: first.ca, serving: { cert: other.serving.cert, key: first.serving.key } });
     expect(await reloader.reload()).toBe(false);
     expect(installed).toEqual([]);
-    expect(errors[0]).toMatchObject({ code: 'CERT_KEY_MISMATCH' });
+    expect(errors[0]).toMatchObject({ code: 'VARMOR_ERR_CERT_KEY_MISMATCH' });
     await writeCertFiles(dir, other);
     expect(await reloader.reload()).toBe(true);
     expect(installed).toEqual([other.serving.cert]);

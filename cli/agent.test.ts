@@ -17,6 +17,6 @@ describe('varmor agent flags', () => {
     expect(() => parseAgentArgs(['--bpf-mode', 'strict'], {}, 'h')).toThrow(/--bpf-mode: strict is not one of/);
     expect(() => parseAgentArgs(['--hook-socket', 'rel.sock'], {}, 'h')).toThrow(/--hook-socket: rel.sock is not an absolute path/);
     expect(() => parseAgentArgs(['--node-name'], {}, 'h')).toThrow(/--node-name: needs a value/);
-    expect(() => parseAgentArgs([], {}, 'Bad_Host')).toThrow(expect.objectContaining({ code: 'USAGE', field: '--node-name' }));
+    expect(() => parseAgentArgs([], {}, 'Bad_Host')).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CLI_USAGE', field: '--node-name' }));
   });
 });

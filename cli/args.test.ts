@@ -34,7 +34,7 @@ describe('parseFlags', () => {
       [['file'], 'file', 'file: unexpected argument'],
     ];
     for (const [argv, field, message] of bad) {
-      expect(() => parseFlags(argv, SPECS)).toThrow(expect.objectContaining({ name: 'UsageError', code: 'USAGE', field, message }));
+      expect(() => parseFlags(argv, SPECS)).toThrow(expect.objectContaining({ name: 'UsageError', code: 'VARMOR_ERR_CLI_USAGE', field, message }));
     }
     expect(() => parseFlags(['--bogus'], SPECS)).toThrow(UsageError);
   });

@@ -5,7 +5,7 @@
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  readonly code = 'USAGE';
+  readonly code = 'VARMOR_ERR_CLI_USAGE';
   constructor(
     message: string,
     /** The flag or argument the error is about. */

@@ -65,7 +65,7 @@ describe('varmor validate', () => {
     const r = await cli('validate', f, join(tmp, 'nope.yaml'));
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${f}[1]: `);
-    expect(r.err).toContain('(YAML_INVALID)');
+    expect(r.err).toContain('(VARMOR_ERR_YAML_INVALID)');
     expect(r.err).toMatch(/nope\.yaml: .*ENOENT.* \(read-error\)/);
     const ok = join(tmp, 'ns.yaml');
     writeFileSync(ok, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n');

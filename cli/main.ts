@@ -229,7 +229,7 @@ function cmdCompile(argv: string[], io: CliIO): number {
     } catch (e) {
       if (!(e instanceof PolicyValidationError)) throw e;
       const errors = e.errors.map((x) =>
-        x.code === 'MODEL_REQUIRED' ? { ...x, message: `${x.message}; pass the ArmorProfileModel with --model FILE` } : x,
+        x.code === 'VARMOR_ERR_COMPILE_MODEL_REQUIRED' ? { ...x, message: `${x.message}; pass the ArmorProfileModel with --model FILE` } : x,
       );
       report(d.file, d.index, what, errors);
     }

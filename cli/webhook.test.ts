@@ -44,7 +44,7 @@ describe('parseWebhookArgs', () => {
       [['--policies', '/nonexistent/dir'], 'policies'],
       [['--kubeconfig', 'k', '--policies', '.'], 'policies'],
     ];
-    for (const [argv, field] of bad) expect(() => parseWebhookArgs(argv, root)).toThrow(expect.objectContaining({ field, code: 'USAGE' }));
+    for (const [argv, field] of bad) expect(() => parseWebhookArgs(argv, root)).toThrow(expect.objectContaining({ field, code: 'VARMOR_ERR_CLI_USAGE' }));
     expect(() => parseWebhookArgs(['--bogus'])).toThrow(UsageError);
   });
 });

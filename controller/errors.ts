@@ -15,7 +15,7 @@ export class KubeApiError extends ControllerError {
   readonly status: number;
   readonly reason?: string;
   constructor(status: number, message: string, reason?: string, options?: { cause?: unknown }) {
-    super(status === 409 ? 'CONFLICT' : status === 404 ? 'NOT_FOUND' : 'KUBE_API', message, options);
+    super(status === 409 ? 'VARMOR_ERR_KUBE_CONFLICT' : status === 404 ? 'VARMOR_ERR_KUBE_NOT_FOUND' : 'VARMOR_ERR_KUBE_API', message, options);
     this.name = 'KubeApiError';
     this.status = status;
     this.reason = reason;
@@ -26,7 +26,7 @@ export class KubeApiError extends ControllerError {
 export class PolicyRejectedError extends ControllerError {
   readonly reason: string;
   constructor(reason: string, message: string) {
-    super('POLICY_REJECTED', message);
+    super('VARMOR_ERR_POLICY_REJECTED', message);
     this.name = 'PolicyRejectedError';
     this.reason = reason;
   }

@@ -86,7 +86,7 @@ async function run(step: Step, cur: Objects, o: ExecutorOptions): Promise<void> 
     }
     case 'markRestarted':
       if (!cur.armorProfile)
-        throw new ControllerError('PLAN_INVALID', 'markRestarted without an ArmorProfile');
+        throw new ControllerError('VARMOR_ERR_PLAN_INVALID', 'markRestarted without an ArmorProfile');
       cur.armorProfile = await c.replace<ArmorProfile>(
         'ArmorProfile',
         markRestarted(cur.armorProfile, step.generation),
@@ -152,7 +152,7 @@ async function run(step: Step, cur: Objects, o: ExecutorOptions): Promise<void> 
 }
 
 function requirePolicy(cur: Objects): AnyPolicy {
-  if (!cur.policy) throw new ControllerError('PLAN_INVALID', 'a policy step without the policy');
+  if (!cur.policy) throw new ControllerError('VARMOR_ERR_PLAN_INVALID', 'a policy step without the policy');
   return cur.policy;
 }
 

@@ -533,7 +533,7 @@ export function armorProfileSteps(
         ...(released ? [{ op: 'replaceArmorProfile', object: released } as const] : []),
         {
           op: 'fail',
-          code: 'PROFILE_BEING_DELETED',
+          code: 'VARMOR_ERR_PLAN_PROFILE_BEING_DELETED',
           message: `ArmorProfile ${existing.metadata.namespace}/${existing.metadata.name} was being deleted; re-creating it`,
         },
       ],

@@ -52,7 +52,7 @@ export class Reconciler {
       if (!plan.replan)
         return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
       if (round >= MAX_ROUNDS)
-        throw new ControllerError('PLAN_LOOP', `reconcile of ${key} keeps asking to replan`);
+        throw new ControllerError('VARMOR_ERR_PLAN_LOOP', `reconcile of ${key} keeps asking to replan`);
       world = { ...world, ...written };
     }
   }

@@ -12,7 +12,7 @@ import { AP_FINALIZER, LABEL_POLICY, LABEL_POLICY_KIND } from './api/well-known.
 export { AP_FINALIZER };
 
 export class ArmorProfileDecodeError extends Error {
-  readonly code = 'ARMORPROFILE_INVALID';
+  readonly code = 'VARMOR_ERR_ARMORPROFILE_INVALID';
   readonly path: string;
   constructor(path: string, message: string) {
     super(`${path}: ${message}`);

@@ -60,17 +60,17 @@ describe('compilePolicy', () => {
     p.spec.target.kind = 'Job';
     p.spec.policy.enhanceProtect!.hardeningRules = ['disallow-flying'];
     const e = thrown(() => compilePolicy(p));
-    expect(e.code).toBe('POLICY_INVALID');
+    expect(e.code).toBe('VARMOR_ERR_POLICY_INVALID');
     expect(e.errors.map((x) => x.path).sort()).toEqual(['spec.policy.enhanceProtect.hardeningRules[0]', 'spec.target.kind']);
     expect(e.message).toContain('VarmorPolicy shop/web-hardening');
   });
 
-  it('DefenseInDepth from a behaviour model without the model: MODEL_REQUIRED for each enforcer', () => {
+  it('DefenseInDepth from a behaviour model without the model: VARMOR_ERR_COMPILE_MODEL_REQUIRED for each enforcer', () => {
     const p = examples().find((x) => x.metadata.name === 'web-did')!;
     const e = thrown(() => compilePolicy(p));
     expect(e.errors.map((x) => `${x.path} ${x.code}`)).toEqual([
-      'spec.policy.defenseInDepth.appArmor.profileType MODEL_REQUIRED',
-      'spec.policy.defenseInDepth.seccomp.profileType MODEL_REQUIRED',
+      'spec.policy.defenseInDepth.appArmor.profileType VARMOR_ERR_COMPILE_MODEL_REQUIRED',
+      'spec.policy.defenseInDepth.seccomp.profileType VARMOR_ERR_COMPILE_MODEL_REQUIRED',
     ]);
   });
 

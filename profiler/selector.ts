@@ -9,7 +9,7 @@ export type LabelPredicate = (labels: Readonly<Record<string, string>>) => boole
 
 export class SelectorError extends Error {
   override readonly name = 'SelectorError';
-  readonly code = 'SELECTOR_INVALID';
+  readonly code = 'VARMOR_ERR_SELECTOR_INVALID';
   constructor(
     message: string,
     readonly field: string,

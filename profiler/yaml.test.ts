@@ -17,7 +17,7 @@ describe('parseDocuments', () => {
     }
     expect(err).toBeInstanceOf(YamlParseError);
     expect((err as YamlParseError).document).toBe(1);
-    expect((err as YamlParseError).code).toBe('YAML_INVALID');
+    expect((err as YamlParseError).code).toBe('VARMOR_ERR_YAML_INVALID');
   });
 
   it('refuses duplicate keys (kubectl does too)', () => {
@@ -42,7 +42,7 @@ describe('readDocuments', () => {
       { document: 3, line: expect.any(Number), column: expect.any(Number), detail: expect.any(String) },
     ]);
     const last = entries[4];
-    expect(!last.ok && last.error).toMatchObject({ code: 'YAML_INVALID', document: 3 });
+    expect(!last.ok && last.error).toMatchObject({ code: 'VARMOR_ERR_YAML_INVALID', document: 3 });
     expect(() => parseDocuments(text)).toThrow(expect.objectContaining({ document: 1, line: 4 }));
   });
 });

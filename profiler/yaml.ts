@@ -10,7 +10,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 const MAX_ALIAS_COUNT = 100;
 
 export class YamlParseError extends Error {
-  readonly code = 'YAML_INVALID';
+  readonly code = 'VARMOR_ERR_YAML_INVALID';
   /** 0-based index of the document that failed. */
   readonly document: number;
   /** 1-based line and column of the error in the text, when the parser knows them. */

@@ -23,7 +23,7 @@ describe('/proc/<pid>/cgroup', () => {
     expect(unifiedPathFromProcCgroup('12:pids:/probe/c1\n1:name=systemd:/probe/c1\n0::/probe/c1\n')).toBe('/probe/c1');
   });
   it('refuses paths relative to a private cgroup namespace', () => {
-    expect(() => unifiedPathFromProcCgroup('0::/../../kubepods/pod1/c1\n', 7)).toThrow(expect.objectContaining({ code: 'ECGROUPNS' }));
+    expect(() => unifiedPathFromProcCgroup('0::/../../kubepods/pod1/c1\n', 7)).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CGROUP_NAMESPACE' }));
   });
   it('names the missing line', () => {
     expect(() => unifiedPathFromProcCgroup('3:cpu:/x\n', 42)).toThrow(/\/proc\/42\/cgroup has no 0:: line/);
@@ -39,7 +39,7 @@ describe('CgroupResolver on this host', () => {
     expect(loc.id).toBe(fs.statSync(loc.dir, { bigint: true }).ino);
   });
   it('reports a missing process with ESRCH', () => {
-    expect(() => new CgroupResolver().ofPid(2 ** 22 + 12345)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    expect(() => new CgroupResolver().ofPid(2 ** 22 + 12345)).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CGROUP_NO_PROCESS' }));
   });
 });
 
@@ -54,7 +54,7 @@ describe('OCI cgroupsPath to the unified path', () => {
     expect(unifiedPathFromCgroupsPath('-.slice:docker:abc')).toBe('/docker-abc.scope');
   });
   it('names a path it cannot read', () => {
-    expect(() => unifiedPathFromCgroupsPath('kubepods:abc')).toThrow(expect.objectContaining({ code: 'ECGROUPSPATH' }));
+    expect(() => unifiedPathFromCgroupsPath('kubepods:abc')).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CGROUP_PATH' }));
   });
 });
 

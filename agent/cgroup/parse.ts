@@ -32,11 +32,11 @@ export function unifiedPathFromProcCgroup(text: string, pid: number | string = '
     const rel = line.slice(3);
     // Read from inside a private cgroup namespace, other processes' paths are relative to ours.
     if (rel.startsWith('/..')) {
-      throw new RuntimeError('ECGROUPNS', `/proc/${pid}/cgroup path ${rel} is outside this cgroup namespace: run the agent in the host cgroup namespace`);
+      throw new RuntimeError('VARMOR_ERR_CGROUP_NAMESPACE', `/proc/${pid}/cgroup path ${rel} is outside this cgroup namespace: run the agent in the host cgroup namespace`);
     }
     return rel;
   }
-  throw new RuntimeError('ENOCGROUP2', `/proc/${pid}/cgroup has no 0:: line (process not in the unified hierarchy)`);
+  throw new RuntimeError('VARMOR_ERR_CGROUP_NO_V2', `/proc/${pid}/cgroup has no 0:: line (process not in the unified hierarchy)`);
 }
 
 /**
@@ -48,7 +48,7 @@ export function unifiedPathFromCgroupsPath(cgroupsPath: string): string {
   if (cgroupsPath.startsWith('/')) return cgroupsPath;
   const parts = cgroupsPath.split(':');
   if (parts.length !== 3 || !parts[0]!.endsWith('.slice')) {
-    throw new RuntimeError('ECGROUPSPATH', `cgroupsPath ${JSON.stringify(cgroupsPath)} is neither absolute nor slice:prefix:name`);
+    throw new RuntimeError('VARMOR_ERR_CGROUP_PATH', `cgroupsPath ${JSON.stringify(cgroupsPath)} is neither absolute nor slice:prefix:name`);
   }
   const [slice, prefix, name] = parts as [string, string, string];
   const dirs: string[] = [];

@@ -24,7 +24,7 @@ export class CgroupResolver {
     if (this.mount === undefined) {
       this.mount = cgroup2MountFromMountinfo(fs.readFileSync(path.join(this.procRoot, 'self/mountinfo'), 'utf8'));
     }
-    if (!this.mount) throw new RuntimeError('ENOCGROUP2', 'no cgroup2 mount in /proc/self/mountinfo');
+    if (!this.mount) throw new RuntimeError('VARMOR_ERR_CGROUP_NO_V2', 'no cgroup2 mount in /proc/self/mountinfo');
     return this.mount;
   }
 
@@ -38,12 +38,12 @@ export class CgroupResolver {
     try {
       text = fs.readFileSync(path.join(this.procRoot, String(pid), 'cgroup'), 'utf8');
     } catch (e) {
-      throw new RuntimeError('ESRCH', `process ${pid}: ${(e as Error).message}`);
+      throw new RuntimeError('VARMOR_ERR_CGROUP_NO_PROCESS', `process ${pid}: ${(e as Error).message}`);
     }
     try {
       return this.ofPath(unifiedPathFromProcCgroup(text, pid));
     } catch (e) {
-      if ((e as RuntimeError).code !== 'ECGROUPNS' || !hint?.cgroupsPath) throw e;
+      if ((e as RuntimeError).code !== 'VARMOR_ERR_CGROUP_NAMESPACE' || !hint?.cgroupsPath) throw e;
       return this.ofPath(unifiedPathFromCgroupsPath(hint.cgroupsPath));
     }
   }
@@ -54,7 +54,7 @@ export class CgroupResolver {
     try {
       st = fs.statSync(dir, { bigint: true });
     } catch (e) {
-      throw new RuntimeError('ENOENT', `cgroup ${dir}: ${(e as Error).message}`);
+      throw new RuntimeError('VARMOR_ERR_CGROUP_NOT_FOUND', `cgroup ${dir}: ${(e as Error).message}`);
     }
     return { path: rel, dir, id: st.ino };
   }

@@ -24,7 +24,7 @@ describe('hook request', () => {
     expect(() => parseHookRequest('prestart\n{}')).toThrow(/hook request stage: unknown stage "prestart"/);
     expect(() => parseHookRequest('createRuntime\n{')).toThrow(/hook request state: not JSON/);
     expect(() => parseHookRequest('createRuntime\n{"pid":1}')).toThrow(/state.id: missing/);
-    expect(() => parseHookRequest('createRuntime')).toThrow(expect.objectContaining({ code: 'EHOOKREQ', field: 'stage' }));
+    expect(() => parseHookRequest('createRuntime')).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_HOOK_REQUEST', field: 'stage' }));
   });
 });
 

@@ -25,7 +25,7 @@ export class HookRequestError extends AgentError {
     readonly field: string,
     message: string,
   ) {
-    super('EHOOKREQ', `hook request ${field}: ${message}`);
+    super('VARMOR_ERR_HOOK_REQUEST', `hook request ${field}: ${message}`);
   }
 }
 

@@ -54,7 +54,7 @@ export class AppArmorLoader {
     const { code, stderr } = await runParser(this.parser, ['-r', ...(complain ? ['-C'] : []), tmp]);
     if (code !== 0) {
       fs.rmSync(tmp, { force: true });
-      throw new LoadError('EAPPARMOR', profileName, 'AppArmor', `apparmor_parser -r failed (${code}): ${stderr}`);
+      throw new LoadError('VARMOR_ERR_APPARMOR_LOAD', profileName, 'AppArmor', `apparmor_parser -r failed (${code}): ${stderr}`);
     }
     fs.renameSync(tmp, file);
   }
@@ -64,7 +64,7 @@ export class AppArmorLoader {
     if (this.unavailableReason() || !fs.existsSync(file)) return;
     const { code, stderr } = await runParser(this.parser, ['-R', file]);
     if (code !== 0 && !/not found|does not exist/i.test(stderr)) {
-      throw new LoadError('EAPPARMOR', profileName, 'AppArmor', `apparmor_parser -R failed (${code}): ${stderr}`);
+      throw new LoadError('VARMOR_ERR_APPARMOR_LOAD', profileName, 'AppArmor', `apparmor_parser -R failed (${code}): ${stderr}`);
     }
     fs.rmSync(file, { force: true });
   }

@@ -37,7 +37,7 @@ describe('SeccompLoader', () => {
     try {
       // root ignores directory permissions; make the temp name a directory instead.
       fs.mkdirSync(path.join(dir, 'varmor', `.varmor-a-b.json.${process.pid}.tmp`));
-      expect(() => l.write('varmor-a-b', '{"defaultAction":"SCMP_ACT_LOG"}')).toThrow(expect.objectContaining({ code: 'ESECCOMPWRITE', profile: 'varmor-a-b' }));
+      expect(() => l.write('varmor-a-b', '{"defaultAction":"SCMP_ACT_LOG"}')).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_SECCOMP_WRITE', profile: 'varmor-a-b' }));
       expect(fs.readFileSync(l.pathOf('varmor-a-b'), 'utf8')).toBe('{"defaultAction":"SCMP_ACT_ALLOW"}');
     } finally {
       fs.chmodSync(path.join(dir, 'varmor'), 0o755);
@@ -49,7 +49,7 @@ describe('AppArmorLoader', () => {
   it('reports AppArmor unavailable where the kernel has none (this host), without running the parser', async () => {
     const l = new AppArmorLoader({ profileDir: dir, securityfs: path.join(dir, 'no-apparmor') });
     expect(l.unavailableReason()).toMatch(/kernel has no AppArmor/);
-    await expect(l.load('varmor-a', 'profile varmor-a {}', false)).rejects.toMatchObject({ code: 'EUNAVAILABLE', enforcer: 'AppArmor' });
+    await expect(l.load('varmor-a', 'profile varmor-a {}', false)).rejects.toMatchObject({ code: 'VARMOR_ERR_ENFORCER_UNAVAILABLE', enforcer: 'AppArmor' });
   });
   const parser = fs.existsSync('/usr/sbin/apparmor_parser') ? it : it.skip;
   parser('a real apparmor_parser -r failure is a LoadError with the parser output, and keeps no file', async () => {
@@ -58,7 +58,7 @@ describe('AppArmorLoader', () => {
     fs.mkdirSync(fakeSecurityfs);
     const l = new AppArmorLoader({ profileDir: path.join(dir, 'profiles'), securityfs: fakeSecurityfs });
     await expect(l.load('varmor-a', 'profile varmor-a { capability not_a_cap, }\n', false)).rejects.toMatchObject({
-      code: 'EAPPARMOR',
+      code: 'VARMOR_ERR_APPARMOR_LOAD',
       profile: 'varmor-a',
       message: expect.stringMatching(/apparmor_parser -r failed \(\d+\): .+/),
     });
@@ -111,7 +111,7 @@ describe('openBpf', () => {
     expect(h.unpinned).toMatch(/pinning under \/not-bpffs\/varmor failed/);
   });
   it('enforce refuses to fall back to audit', async () => {
-    await expect(openBpf('enforce', undefined, fake(true, true, () => { throw Object.assign(new Error('EPERM'), { code: 'EPERM' }); }))).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
+    await expect(openBpf('enforce', undefined, fake(true, true, () => { throw Object.assign(new Error('EPERM'), { code: 'EPERM' }); }))).rejects.toMatchObject({ code: 'VARMOR_ERR_ENFORCER_UNAVAILABLE' });
   });
   it('on this host: the real addon opens in audit mode (BPF LSM refused by the kernel), or says why not', async () => {
     const h = await openBpf('auto', undefined);

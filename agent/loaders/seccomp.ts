@@ -36,7 +36,7 @@ export class SeccompLoader {
       }
       fs.renameSync(tmp, file);
     } catch (e) {
-      throw new LoadError('ESECCOMPWRITE', profileName, 'Seccomp', `writing ${file}: ${(e as Error).message}`);
+      throw new LoadError('VARMOR_ERR_SECCOMP_WRITE', profileName, 'Seccomp', `writing ${file}: ${(e as Error).message}`);
     }
     return true;
   }

@@ -39,6 +39,6 @@ describe('decodeArmorProfile', () => {
     expect(bad((ap) => (ap.spec.profile.bpfContent = '!!!'))).toThrow(/spec.profile.bpfContent: is not base64/);
     expect(bad((ap) => (ap.spec.profile.bpfPolicyId = 7))).toThrow(/spec.profile.bpfPolicyId: 7 does not match/);
     expect(bad((ap) => delete ap.spec.profile.content)).toThrow(/spec.profile.content: missing for AppArmor/);
-    expect(bad((ap) => (ap.spec.profile.name = 'Bad/Name'))).toThrow(expect.objectContaining({ code: 'EPROFILE', field: 'spec.profile.name' }));
+    expect(bad((ap) => (ap.spec.profile.name = 'Bad/Name'))).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_AGENT_PROFILE_INVALID', field: 'spec.profile.name' }));
   });
 });

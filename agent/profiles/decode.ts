@@ -16,7 +16,7 @@ export class ProfileDecodeError extends AgentError {
     readonly field: string,
     message: string,
   ) {
-    super('EPROFILE', `ArmorProfile ${profile}: ${field}: ${message}`);
+    super('VARMOR_ERR_AGENT_PROFILE_INVALID', `ArmorProfile ${profile}: ${field}: ${message}`);
   }
 }
 

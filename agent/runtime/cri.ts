@@ -64,7 +64,7 @@ export class CriClient {
   protected call<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       const fn = this.client[method];
-      if (!fn) return reject(new RuntimeError('ECRI', `CRI method ${method} missing`));
+      if (!fn) return reject(new RuntimeError('VARMOR_ERR_CRI', `CRI method ${method} missing`));
       const deadline = new Date(Date.now() + this.timeoutMs);
       (fn as unknown as (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<T>) => void).call(
         this.client,
@@ -72,7 +72,7 @@ export class CriClient {
         new grpc.Metadata(),
         { deadline },
         (err, res) => {
-          if (err) reject(new RuntimeError('ECRI', `CRI ${method} (${this.socketPath}): ${err.details || err.message}`));
+          if (err) reject(new RuntimeError('VARMOR_ERR_CRI', `CRI ${method} (${this.socketPath}): ${err.details || err.message}`));
           else resolve(res);
         },
       );

@@ -212,7 +212,7 @@ describe('AppArmor profiles', () => {
     try {
       compileAppArmor(input(policy));
     } catch (e) {
-      expect((e as ProfileCompileError).code).toBe('MODEL_REQUIRED');
+      expect((e as ProfileCompileError).code).toBe('VARMOR_ERR_COMPILE_MODEL_REQUIRED');
       expect((e as ProfileCompileError).path).toBe('spec.policy.defenseInDepth.appArmor.profileType');
     }
   });

@@ -226,14 +226,14 @@ function defenseInDepth(input: CompileInput): AppArmorOutput {
   let rules: Section[];
   if (aa?.profileType === 'Custom') {
     if (!aa.customProfile) {
-      throw new ProfileCompileError('CUSTOM_PROFILE_MISSING', 'spec.policy.defenseInDepth.appArmor.customProfile', 'profileType Custom needs a customProfile');
+      throw new ProfileCompileError('VARMOR_ERR_COMPILE_CUSTOM_PROFILE_MISSING', 'spec.policy.defenseInDepth.appArmor.customProfile', 'profileType Custom needs a customProfile');
     }
     rules = [{ comment: 'customProfile', lines: customBody(aa.customProfile) }];
   } else {
     const data = input.model?.data.dynamicResult?.appArmor;
     if (!data) {
       throw new ProfileCompileError(
-        'MODEL_REQUIRED',
+        'VARMOR_ERR_COMPILE_MODEL_REQUIRED',
         'spec.policy.defenseInDepth.appArmor.profileType',
         'BehaviorModel needs the recorded ArmorProfileModel (no AppArmor behaviour recorded yet)',
       );

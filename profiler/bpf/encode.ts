@@ -18,7 +18,7 @@ import {
 import { formatIp, parseIp } from '../ip.js';
 
 export class BpfTablesError extends Error {
-  readonly code = 'EBPFTABLES';
+  readonly code = 'VARMOR_ERR_BPF_TABLES';
   constructor(
     message: string,
     readonly field?: string,

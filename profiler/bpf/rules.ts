@@ -19,7 +19,7 @@ import {
 } from './layout.js';
 
 export class BpfCompileError extends Error {
-  readonly code = 'EBPFCOMPILE';
+  readonly code = 'VARMOR_ERR_BPF_COMPILE';
   constructor(
     readonly field: string,
     message: string,

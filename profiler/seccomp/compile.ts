@@ -211,16 +211,16 @@ function enhanceProtect(ep: EnhanceProtect): SeccompProfile {
 
 function parseCustom(text: string | undefined): SeccompProfile {
   const path = 'spec.policy.defenseInDepth.seccomp.customProfile';
-  if (!text) throw new ProfileCompileError('CUSTOM_PROFILE_MISSING', path, 'profileType Custom needs a customProfile');
+  if (!text) throw new ProfileCompileError('VARMOR_ERR_COMPILE_CUSTOM_PROFILE_MISSING', path, 'profileType Custom needs a customProfile');
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ProfileCompileError('CUSTOM_PROFILE_INVALID', path, `not JSON: ${(e as Error).message}`);
+    throw new ProfileCompileError('VARMOR_ERR_COMPILE_CUSTOM_PROFILE_INVALID', path, `not JSON: ${(e as Error).message}`);
   }
   const o = v as Partial<SeccompProfile>;
   if (typeof o !== 'object' || o === null || !Array.isArray(o.syscalls ?? [])) {
-    throw new ProfileCompileError('CUSTOM_PROFILE_INVALID', path, 'expected an object with a syscalls array');
+    throw new ProfileCompileError('VARMOR_ERR_COMPILE_CUSTOM_PROFILE_INVALID', path, 'expected an object with a syscalls array');
   }
   return { defaultAction: o.defaultAction ?? ERRNO, architectures: o.architectures, syscalls: (o.syscalls ?? []).map(clean) };
 }
@@ -241,7 +241,7 @@ function defenseInDepth(input: CompileInput): SeccompProfile {
     const observed = input.model?.data.dynamicResult?.seccomp?.syscalls;
     if (!observed) {
       throw new ProfileCompileError(
-        'MODEL_REQUIRED',
+        'VARMOR_ERR_COMPILE_MODEL_REQUIRED',
         'spec.policy.defenseInDepth.seccomp.profileType',
         'BehaviorModel needs the recorded ArmorProfileModel (no seccomp syscalls recorded yet)',
       );

@@ -11,7 +11,7 @@ export interface ValidationIssue {
 }
 
 export class PolicyValidationError extends Error {
-  readonly code = 'POLICY_INVALID';
+  readonly code = 'VARMOR_ERR_POLICY_INVALID';
   readonly errors: ValidationIssue[];
   constructor(errors: ValidationIssue[], subject?: string) {
     const head = subject ? `${subject}: ` : '';

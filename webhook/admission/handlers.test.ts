@@ -9,11 +9,11 @@ const review = (request: unknown) => ({ apiVersion: 'admission.k8s.io/v1', kind:
 describe('parseReview', () => {
   it('names the field that makes a review unanswerable', () => {
     const cases: [unknown, string, string][] = [
-      [null, 'REVIEW_NOT_OBJECT', 'body'],
-      [review({ uid: 'u', kind: { kind: 'Pod' }, operation: 'CREATE', namespace: 7 }), 'REVIEW_FIELD_TYPE', 'request.namespace'],
-      [review({ uid: 'u', kind: 'Pod', operation: 'CREATE' }), 'REVIEW_FIELD_TYPE', 'request.kind'],
-      [review({ uid: 'u', kind: { kind: 'Pod' } }), 'REVIEW_FIELD_TYPE', 'request.operation'],
-      [review({ uid: 'x'.repeat(300), kind: { kind: 'Pod' }, operation: 'CREATE' }), 'REVIEW_NO_UID', 'request.uid'],
+      [null, 'VARMOR_ERR_REVIEW_NOT_OBJECT', 'body'],
+      [review({ uid: 'u', kind: { kind: 'Pod' }, operation: 'CREATE', namespace: 7 }), 'VARMOR_ERR_REVIEW_FIELD_TYPE', 'request.namespace'],
+      [review({ uid: 'u', kind: 'Pod', operation: 'CREATE' }), 'VARMOR_ERR_REVIEW_FIELD_TYPE', 'request.kind'],
+      [review({ uid: 'u', kind: { kind: 'Pod' } }), 'VARMOR_ERR_REVIEW_FIELD_TYPE', 'request.operation'],
+      [review({ uid: 'x'.repeat(300), kind: { kind: 'Pod' }, operation: 'CREATE' }), 'VARMOR_ERR_REVIEW_NO_UID', 'request.uid'],
     ];
     for (const [body, code, field] of cases) {
       let err: unknown;

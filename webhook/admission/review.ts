@@ -5,12 +5,12 @@
 export const REVIEW_API_VERSION = 'admission.k8s.io/v1';
 
 export type ReviewErrorCode =
-  | 'REVIEW_NOT_OBJECT'
-  | 'REVIEW_API_VERSION'
-  | 'REVIEW_KIND'
-  | 'REVIEW_NO_REQUEST'
-  | 'REVIEW_NO_UID'
-  | 'REVIEW_FIELD_TYPE';
+  | 'VARMOR_ERR_REVIEW_NOT_OBJECT'
+  | 'VARMOR_ERR_REVIEW_API_VERSION'
+  | 'VARMOR_ERR_REVIEW_KIND'
+  | 'VARMOR_ERR_REVIEW_NO_REQUEST'
+  | 'VARMOR_ERR_REVIEW_NO_UID'
+  | 'VARMOR_ERR_REVIEW_FIELD_TYPE';
 
 /** The body cannot be answered as an AdmissionReview at all (no uid to answer to): HTTP 400. */
 export class ReviewError extends Error {
@@ -71,25 +71,25 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function optionalString(req: Record<string, unknown>, field: string): string | undefined {
   const v = req[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new ReviewError('REVIEW_FIELD_TYPE', `request.${field}: must be a string`, `request.${field}`);
+  if (typeof v !== 'string') throw new ReviewError('VARMOR_ERR_REVIEW_FIELD_TYPE', `request.${field}: must be a string`, `request.${field}`);
   return v;
 }
 
 /** Reads an AdmissionReview; throws ReviewError for anything that cannot be answered. */
 export function parseReview(body: unknown): AdmissionRequest {
-  if (!isObject(body)) throw new ReviewError('REVIEW_NOT_OBJECT', 'body: must be a JSON object (an AdmissionReview)', 'body');
+  if (!isObject(body)) throw new ReviewError('VARMOR_ERR_REVIEW_NOT_OBJECT', 'body: must be a JSON object (an AdmissionReview)', 'body');
   if (body.apiVersion !== REVIEW_API_VERSION)
-    throw new ReviewError('REVIEW_API_VERSION', `apiVersion: must be ${REVIEW_API_VERSION}, got ${JSON.stringify(body.apiVersion ?? null)}`, 'apiVersion');
+    throw new ReviewError('VARMOR_ERR_REVIEW_API_VERSION', `apiVersion: must be ${REVIEW_API_VERSION}, got ${JSON.stringify(body.apiVersion ?? null)}`, 'apiVersion');
   if (body.kind !== 'AdmissionReview')
-    throw new ReviewError('REVIEW_KIND', `kind: must be AdmissionReview, got ${JSON.stringify(body.kind ?? null)}`, 'kind');
+    throw new ReviewError('VARMOR_ERR_REVIEW_KIND', `kind: must be AdmissionReview, got ${JSON.stringify(body.kind ?? null)}`, 'kind');
   const req = body.request;
-  if (!isObject(req)) throw new ReviewError('REVIEW_NO_REQUEST', 'request: missing (an AdmissionReview sent to a webhook carries a request)', 'request');
+  if (!isObject(req)) throw new ReviewError('VARMOR_ERR_REVIEW_NO_REQUEST', 'request: missing (an AdmissionReview sent to a webhook carries a request)', 'request');
   if (typeof req.uid !== 'string' || req.uid === '' || req.uid.length > 256)
-    throw new ReviewError('REVIEW_NO_UID', 'request.uid: must be a non-empty string', 'request.uid');
+    throw new ReviewError('VARMOR_ERR_REVIEW_NO_UID', 'request.uid: must be a non-empty string', 'request.uid');
   const kind = req.kind;
   if (!isObject(kind) || typeof kind.kind !== 'string' || typeof (kind.version ?? '') !== 'string' || typeof (kind.group ?? '') !== 'string')
-    throw new ReviewError('REVIEW_FIELD_TYPE', 'request.kind: must be {group, version, kind} strings', 'request.kind');
-  if (typeof req.operation !== 'string') throw new ReviewError('REVIEW_FIELD_TYPE', 'request.operation: must be a string', 'request.operation');
+    throw new ReviewError('VARMOR_ERR_REVIEW_FIELD_TYPE', 'request.kind: must be {group, version, kind} strings', 'request.kind');
+  if (typeof req.operation !== 'string') throw new ReviewError('VARMOR_ERR_REVIEW_FIELD_TYPE', 'request.operation: must be a string', 'request.operation');
   const resource = req.resource;
   return {
     uid: req.uid,

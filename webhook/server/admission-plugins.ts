@@ -40,12 +40,12 @@ function failOpen(
   reply: FastifyReply,
   metrics: WebhookMetrics,
 ) {
-  metrics.errors.inc({ handler, code: 'INTERNAL' });
+  metrics.errors.inc({ handler, code: 'VARMOR_ERR_SERVER_INTERNAL' });
   metrics.countRequest(handler, 'error');
   request.log.error({ err, handler }, 'admission handler failed; answering allowed without change');
   const uid = uidOf(request.body);
   const timer = metrics.duration.labels(handler);
-  if (!uid) return sendTimed(reply, timer, 500, { code: 'INTERNAL', message: 'internal error' });
+  if (!uid) return sendTimed(reply, timer, 500, { code: 'VARMOR_ERR_SERVER_INTERNAL', message: 'internal error' });
   return sendTimed(reply, timer, 200, allowWithMessage(uid, 'varmor: internal error, not mutated', 500));
 }
 
@@ -66,7 +66,7 @@ export async function mutatePlugin(app: FastifyInstance, opts: MutatePluginOptio
         const message = 'code' in answer.body ? answer.body.message : answer.body.response.status?.message;
         metrics.errors.inc({
           handler: 'mutate',
-          code: 'code' in answer.body ? answer.body.code : 'POD_MALFORMED',
+          code: 'code' in answer.body ? answer.body.code : 'VARMOR_ERR_REVIEW_POD_MALFORMED',
         });
         request.log.warn(
           { uid: req?.uid, namespace: req?.namespace, reason: message },
@@ -130,7 +130,7 @@ export async function validatePlugin(app: FastifyInstance, opts: ValidatePluginO
       if (answer.outcome === 'bad-review')
         metrics.errors.inc({
           handler: 'validate',
-          code: 'code' in answer.body ? answer.body.code : 'BAD_REVIEW',
+          code: 'code' in answer.body ? answer.body.code : 'VARMOR_ERR_REVIEW_BAD',
         });
       if (answer.outcome === 'denied' && req && !('code' in answer.body))
         request.log.info(

@@ -15,7 +15,7 @@ import type { StructuredLogger } from '../../profiler/api/log.js';
 export class WebhookServerError extends Error {
   override readonly name = 'WebhookServerError';
   constructor(
-    readonly code: 'SERVER_NO_CERT' | 'SERVER_BAD_OPTION',
+    readonly code: 'VARMOR_ERR_SERVER_NO_CERT' | 'VARMOR_ERR_SERVER_BAD_OPTION',
     message: string,
     readonly field?: string,
   ) {
@@ -67,7 +67,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
   let pair: { cert: string; key: string };
   if ('certDir' in opts.tls) {
     const files = await readServingFiles(opts.tls.certDir);
-    if (!files) throw new WebhookServerError('SERVER_NO_CERT', `no tls.crt/tls.key in ${opts.tls.certDir}`, 'certDir');
+    if (!files) throw new WebhookServerError('VARMOR_ERR_SERVER_NO_CERT', `no tls.crt/tls.key in ${opts.tls.certDir}`, 'certDir');
     pair = files;
   } else pair = opts.tls;
 
@@ -83,12 +83,12 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const route = request.routeOptions.url === '/validate' ? 'validate' : 'mutate';
-    metrics.errors.inc({ handler: route, code: err.code ?? 'INTERNAL' });
+    metrics.errors.inc({ handler: route, code: err.code ?? 'VARMOR_ERR_SERVER_INTERNAL' });
     metrics.countRequest(route, status < 500 ? 'bad-request' : 'error');
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.warn({ code: err.code, reason: err.message }, 'request refused');
     // Refusals before the handler (unparsable body, too large): timed here, as the handlers time theirs.
-    return sendTimed(reply, metrics.duration.labels(route), status, { code: err.code ?? 'INTERNAL', message: status < 500 ? err.message : 'internal error' });
+    return sendTimed(reply, metrics.duration.labels(route), status, { code: err.code ?? 'VARMOR_ERR_SERVER_INTERNAL', message: status < 500 ? err.message : 'internal error' });
   });
   await app.register(mutatePlugin, { state: opts.state, metrics });
   if (opts.validator) await app.register(validatePlugin, { validator: opts.validator, metrics });

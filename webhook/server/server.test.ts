@@ -132,11 +132,11 @@ describe('POST /mutate', () => {
   it('refuses what is not an answerable AdmissionReview with 4xx and a coded message', async () => {
     const cases: [unknown, number, string][] = [
       ['{not json', 400, 'FST_ERR_CTP_INVALID_JSON_BODY'],
-      ['[]', 400, 'REVIEW_NOT_OBJECT'],
-      [{ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }, 400, 'REVIEW_API_VERSION'],
-      [{ apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }, 400, 'REVIEW_KIND'],
-      [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 400, 'REVIEW_NO_REQUEST'],
-      [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: { kind: 'Pod' }, operation: 'CREATE' } }, 400, 'REVIEW_NO_UID'],
+      ['[]', 400, 'VARMOR_ERR_REVIEW_NOT_OBJECT'],
+      [{ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }, 400, 'VARMOR_ERR_REVIEW_API_VERSION'],
+      [{ apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }, 400, 'VARMOR_ERR_REVIEW_KIND'],
+      [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 400, 'VARMOR_ERR_REVIEW_NO_REQUEST'],
+      [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: { kind: 'Pod' }, operation: 'CREATE' } }, 400, 'VARMOR_ERR_REVIEW_NO_UID'],
       ['{"__proto__": {"x": 1}}', 400, 'FST_ERR_CTP_INVALID_JSON_BODY'],
     ];
     for (const [body, status, code] of cases) {
@@ -146,7 +146,7 @@ describe('POST /mutate', () => {
     }
     // fastify reads text/plain as a string: not an object. Other types have no parser.
     const text = await hook.post('/mutate', '{}', { 'content-type': 'text/plain' });
-    expect({ status: text.status, code: (text.json as { code: string }).code }).toEqual({ status: 400, code: 'REVIEW_NOT_OBJECT' });
+    expect({ status: text.status, code: (text.json as { code: string }).code }).toEqual({ status: 400, code: 'VARMOR_ERR_REVIEW_NOT_OBJECT' });
     const xml = await hook.post('/mutate', '<x/>', { 'content-type': 'application/xml' });
     expect(xml.status).toBe(415);
   });
@@ -266,7 +266,7 @@ describe('operations port', () => {
     expect(metrics).toMatch(/varmor_webhook_requests_total\{handler="validate",outcome="denied"\} [1-9]/);
     expect(metrics).toMatch(/varmor_webhook_request_duration_seconds_bucket\{le="0.005",handler="mutate"\} [1-9]/);
     expect(metrics).toMatch(/varmor_webhook_pods_patched_total [1-9]/);
-    expect(metrics).toMatch(/varmor_webhook_errors_total\{handler="mutate",code="REVIEW_NO_UID"\} 1/);
+    expect(metrics).toMatch(/varmor_webhook_errors_total\{handler="mutate",code="VARMOR_ERR_REVIEW_NO_UID"\} 1/);
     expect(metrics).toMatch(/varmor_webhook_enforcer_skipped_total\{enforcer="AppArmor"\} [1-9]/);
     expect(metrics).toMatch(/varmor_webhook_policies\{kind="VarmorPolicy"\} 2/);
   });

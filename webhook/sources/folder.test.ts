@@ -111,7 +111,7 @@ describe('FolderSource and varmor validate read a file the same way', () => {
     for (const [file, reason] of [['dup.yaml', reasons['dup.yaml#0']], ['bomb.yaml', reasons['bomb.yaml#0']]]) {
       const cli = await validateCli(file);
       expect(cli.code).toBe(1);
-      expect(cli.err).toContain(`${file}[0]: ${reason} (YAML_INVALID)`);
+      expect(cli.err).toContain(`${file}[0]: ${reason} (VARMOR_ERR_YAML_INVALID)`);
     }
   });
 
