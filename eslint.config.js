@@ -16,6 +16,6 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     plugins: { rooms },
-    rules: { 'rooms/import-boundaries': ['error', { requireEntry: false }] },
+    rules: { 'rooms/import-boundaries': ['error', { requireEntry: true }] },
   },
 );

@@ -4,14 +4,12 @@
 // down; profiles are synced before the hook socket opens (so a hook never sees a half-known
 // world), pinned bindings are adopted before the first reconcile, and only then is it ready.
 
-import { ANNOTATION_PREFIX } from '../profiler/api/well-known.js';
-import type { ArmorProfile } from '../profiler/api/types.js';
+import { ANNOTATION_PREFIX, type ArmorProfile, type Logger } from '../profiler/node.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { HookServer } from './hook/server.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
 import { openBpf, type BpfHandle, type BpfModeOption, type NativeModule } from './loaders/bpf.js';
 import { SeccompLoader } from './loaders/seccomp.js';
-import { type Logger } from '../profiler/api/log.js';
 import { AgentMetrics } from './metrics.js';
 import { AgentHttp } from './http.js';
 import { NodeAgent } from './node.js';

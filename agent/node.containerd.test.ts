@@ -12,13 +12,13 @@ import { containerdAvailable, startContainerd, type TestContainerd } from '../te
 import { importTestImages, PAUSE_IMAGE } from '../testing/agent/images.js';
 import { createPod, removePod, waitForOutput, type TestPod } from '../testing/agent/pod.js';
 import { mountBpffs } from '../testing/agent/bpffs.js';
-import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_RECORD } from '../testing/agent/profiles.js';
+import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE, VT_MODE_RECORD } from '../testing/agent/profiles.js';
 import { buildHook } from './hook/build.js';
 import { HookServer } from './hook/server.js';
 import { NodeAgent } from './node.js';
 import { SeccompLoader } from './loaders/seccomp.js';
 import { AppArmorLoader } from './loaders/apparmor.js';
-import { openBpf, type BpfHandle } from './loaders/bpf.js';
+import { type BpfEvent, type BpfHandle, openBpf } from './loaders/bpf.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { cgroup2MountFromMountinfo, unifiedPathFromProcCgroup } from './cgroup/parse.js';
 import { CriClient } from './runtime/cri.js';
@@ -27,11 +27,9 @@ import { createLogger } from '../cli/log.js';
 import { AgentMetrics } from './metrics.js';
 import { decodeArmorProfile } from './profiles/decode.js';
 import { bpfPolicyId, seccompLocalhostProfile } from '../profiler/names.js';
-import type { BpfEvent } from './loaders/bpf.js';
 import type { ModelSink } from './modeling/session.js';
 import type { BehaviorData } from '../profiler/api/types.js';
 import { PassThrough } from 'node:stream';
-import { VT_MODE_ENFORCE } from '../testing/agent/profiles.js';
 
 const unavailable = containerdAvailable();
 const d = unavailable ? describe.skip : describe;

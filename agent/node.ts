@@ -16,7 +16,7 @@ import type { HookDecision } from './hook/server.js';
 import type { HookRequest } from './hook/request.js';
 import type { BpfHandle } from './loaders/bpf.js';
 import type { NodeProfile } from './profiles/decode.js';
-import type { Logger } from '../profiler/api/log.js';
+import type { Logger } from '../profiler/node.js';
 import type { AgentMetrics } from './metrics.js';
 import type { ContainerSource } from './runtime/source.js';
 import { ProfileStore, type ProfileTarget } from './profiles/store.js';

@@ -3,10 +3,9 @@
 // not open a window with no protection).
 
 import os from 'node:os';
-import { KUBELET_SECCOMP_ROOT } from '../profiler/names.js';
+import { isLogLevel, KUBELET_SECCOMP_ROOT, type LogLevelOrSilent } from '../profiler/index.js';
 import { createLogger } from './log.js';
-import { isLogLevel, type LogLevelOrSilent } from '../profiler/api/log.js';
-import type { BpfModeOption } from '../agent/loaders/bpf.js';
+import type { BpfModeOption } from '../agent/index.js';
 import { parseFlags, UsageError } from './args.js';
 
 export interface AgentArgs {
@@ -104,8 +103,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // The agent's modules (and the native addon behind them) load only when it runs, not for --help.
-  const { Agent, kubeClient } = await import('../agent/agent.js');
-  const { AgentError } = await import('../agent/errors.js');
+  const { Agent, kubeClient } = await import('../agent/index.js');
+  const { AgentError } = await import('../agent/index.js');
   const log = createLogger({ component: 'agent', level: args.logLevel, defaultMeta: { nodeName: args.nodeName } });
   let agent: Awaited<ReturnType<typeof Agent.start>>;
   try {

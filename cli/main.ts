@@ -4,12 +4,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnyPolicy, ArmorProfileModel } from '../profiler/api/types.js';
-import { compilePolicy } from '../profiler/compile.js';
-import { coverageTable } from '../profiler/rules/coverage.js';
-import { PolicyValidationError, validateObject, validatePolicy, type ValidationIssue } from '../profiler/validate/index.js';
-import { parseDocuments, YamlParseError } from '../profiler/yaml.js';
-import { DEFAULT_PRODUCT_NAMESPACE, profileName } from '../profiler/names.js';
+import { type AnyPolicy, type ArmorProfileModel, compilePolicy, coverageTable, DEFAULT_PRODUCT_NAMESPACE, parseDocuments, PolicyValidationError, profileName, validateObject, validatePolicy, type ValidationIssue, YamlParseError } from '../profiler/index.js';
 import { parseFlags, UsageError } from './args.js';
 
 export interface CliIO {

@@ -6,11 +6,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_PRODUCT_NAMESPACE } from '../profiler/names.js';
+import { DEFAULT_PRODUCT_NAMESPACE, isLogLevel, type LogLevelOrSilent } from '../profiler/index.js';
 import { createLogger } from './log.js';
-import { isLogLevel, type LogLevelOrSilent } from '../profiler/api/log.js';
-import type { AppArmorStyle } from '../webhook/mutate/mutate.js';
-import { startWebhook, type Companion, type StartedWebhook } from '../webhook/main.js';
+import { type AppArmorStyle, type Companion, type StartedWebhook, startWebhook } from '../webhook/index.js';
 import { parseFlags, UsageError } from './args.js';
 
 export const WEBHOOK_USAGE = `Usage: varmor webhook [options]

@@ -1,14 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy, ArmorProfile } from '../profiler/api/types.js';
-import {
-  AP_FINALIZER,
-  convergeMeta,
-  decorateArmorProfile,
-  appliedPolicy,
-  deepEqual,
-  withFinalizer,
-  withoutFinalizer,
-} from './desired.js';
+import { AP_FINALIZER } from '../profiler/index.js';
+import { convergeMeta, decorateArmorProfile, appliedPolicy, deepEqual, withFinalizer, withoutFinalizer } from './desired.js';
 
 const policy: AnyPolicy = {
   apiVersion: 'crd.varmor.org/v1beta1',

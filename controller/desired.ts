@@ -2,29 +2,8 @@
 // how to converge an existing object to them without dropping what others own (agents'
 // status, users' labels, other finalizers). Pure.
 
-import type {
-  AnyPolicy,
-  ArmorProfile,
-  ArmorProfileModel,
-  ObjectMeta,
-  OwnerReference,
-} from '../profiler/api/types.js';
-import { API_VERSION } from '../profiler/api/types.js';
+import { ANN_ENFORCER, ANN_MODE, type AnyPolicy, AP_FINALIZER, API_VERSION, type ArmorProfile, type ArmorProfileModel, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, type ObjectMeta, type OwnerReference } from '../profiler/index.js';
 
-import {
-  ANN_ENFORCER,
-  ANN_MODE,
-  ANN_POLICY_GENERATION,
-  ANN_RESTART,
-  ANN_RESTARTED,
-  AP_FINALIZER,
-  LABEL_POLICY_KIND,
-  LABEL_POLICY_NAME,
-  LABEL_POLICY_NAMESPACE,
-  POLICY_FINALIZER,
-} from '../profiler/api/well-known.js';
-
-export { ANN_ENFORCER, ANN_MODE, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER };
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -4,12 +4,10 @@
 // an agent has reported since; 403: no permission) leaves them, a missing model status or
 // permission is not fatal, an Event is best effort. It returns the objects as it left them.
 
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
-import { API_VERSION } from '../profiler/api/types.js';
+import { type AnyPolicy, API_VERSION, type ArmorProfile, type ArmorProfileModel, type Logger } from '../profiler/index.js';
 import type { Clock } from './clock.js';
 import { ControllerError, isConflict, isForbidden, isNotFound } from './errors.js';
 import type { KubeClient } from './kube.js';
-import type { Logger } from '../profiler/api/log.js';
 import {
   armorProfileSteps,
   markRestarted,

@@ -12,20 +12,16 @@ import {
   type Informer,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
-import { API_GROUP } from '../profiler/api/types.js';
+import { type AnyPolicy, API_GROUP, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, type Logger } from '../profiler/index.js';
 import { systemClock, type Clock } from './clock.js';
-import { LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE } from './desired.js';
 import { API_VER, makeKubeClient, PLURALS, type CrKind, type KubeClient } from './kube.js';
 import { LeaderElector, makeLeaseStore, type LeaseStore } from './leader.js';
-import { type Logger } from '../profiler/api/log.js';
-import { LABEL_MODEL_OF } from './modeling.js';
 import { controllerMetrics } from './metrics.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
 
-export type { Logger } from '../profiler/api/log.js';
+export type { Logger } from '../profiler/index.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 
 export interface ControllerOptions {

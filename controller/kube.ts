@@ -4,7 +4,7 @@
 // server against an in-memory fake (testing/controller/memory-client.ts), and the e2e suite
 // tests this file against a real kube-apiserver.
 
-import { RESTARTED_AT_ANNOTATION } from '../profiler/api/well-known.js';
+import { API_GROUP, type ObjectMeta, RESTARTED_AT_ANNOTATION } from '../profiler/index.js';
 import {
   ApiException,
   AppsV1Api,
@@ -14,7 +14,6 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { API_GROUP, type ObjectMeta } from '../profiler/api/types.js';
 import { KubeApiError } from './errors.js';
 import type { WorkloadKind, WorkloadRef } from './targets.js';
 
@@ -29,8 +28,6 @@ export const PLURALS = {
 export type CrKind = keyof typeof PLURALS;
 
 /** Restart stamp, the same mechanism as `kubectl rollout restart` with our own key. */
-export { RESTARTED_AT_ANNOTATION };
-
 /** Anything with our ObjectMeta: our API types. */
 export interface Obj {
   metadata: ObjectMeta;

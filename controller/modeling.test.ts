@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AnyPolicy } from '../profiler/api/types.js';
-import type { ArmorProfile } from '../profiler/api/types.js';
+import type { AnyPolicy, ArmorProfile } from '../profiler/api/types.js';
 import {
   mergeBehaviorData,
   mergeDynamicResults,

@@ -2,17 +2,8 @@
 // and how the per-node records merge into one model. Pure; see CONTRACTS.md "BehaviorModeling
 // records" for what the agents write.
 
-import type {
-  AnyPolicy,
-  ArmorProfile,
-  ArmorProfileModel,
-  BehaviorData,
-  Enforcer,
-} from '../profiler/api/types.js';
+import { ANN_MODELING_START, type AnyPolicy, type ArmorProfile, type ArmorProfileModel, type BehaviorData, type Enforcer } from '../profiler/index.js';
 
-import { ANN_MODELING_START, LABEL_MODEL_OF, LABEL_NODE } from '../profiler/api/well-known.js';
-
-export { ANN_MODELING_START, LABEL_MODEL_OF, LABEL_NODE };
 
 /**
  * When the current run started: kept while the ArmorProfile was last built in BehaviorModeling

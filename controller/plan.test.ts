@@ -1,16 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy, ArmorProfile, ArmorProfileModel, PolicySpec } from '../profiler/api/types.js';
-import {
-  ANN_MODE,
-  ANN_RESTART,
-  ANN_RESTARTED,
-  AP_FINALIZER,
-  LABEL_POLICY_KIND,
-  LABEL_POLICY_NAME,
-  LABEL_POLICY_NAMESPACE,
-  POLICY_FINALIZER,
-} from './desired.js';
-import { ANN_MODELING_START, LABEL_MODEL_OF, LABEL_NODE } from './modeling.js';
+import { ANN_MODE, ANN_MODELING_START, ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, LABEL_MODEL_OF, LABEL_NODE, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER } from '../profiler/index.js';
+
 import { armorProfileSteps, planPolicy, readsFor, type Observed, type Plan, type Step } from './plan.js';
 import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
 

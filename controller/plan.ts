@@ -5,54 +5,9 @@
 // in two places where it says so: after adding the policy's finalizer and after creating the
 // merged model it ends with `replan`, and the reconcile plans again with what was written.
 
-import type {
-  AnyPolicy,
-  ArmorProfile,
-  ArmorProfileModel,
-  Enforcer,
-  PolicyStatus,
-} from '../profiler/api/types.js';
-import { API_VERSION } from '../profiler/api/types.js';
-import type { CompiledPolicy } from '../profiler/compiled.js';
-import { compilePolicy, type CompilePolicyOptions } from '../profiler/compile.js';
-import { toArmorProfile } from '../profiler/armorprofile.js';
-import { validatePolicy, validatePolicyUpdate } from '../profiler/validate/index.js';
-import { profileName } from '../profiler/names.js';
-import {
-  ANN_MODEL_BUILT,
-  LABEL_POLICY_KIND,
-  LABEL_POLICY_NAME,
-  LABEL_POLICY_NAMESPACE,
-} from '../profiler/api/well-known.js';
-import {
-  ANN_MODE,
-  ANN_POLICY_GENERATION,
-  ANN_RESTART,
-  ANN_RESTARTED,
-  AP_FINALIZER,
-  POLICY_FINALIZER,
-  appliedPolicy,
-  clean,
-  convergeMeta,
-  decorateArmorProfile,
-  deepEqual,
-  emptyModel,
-  withFinalizer,
-  withoutFinalizer,
-} from './desired.js';
-import {
-  ANN_MODELING_START,
-  LABEL_NODE,
-  mergeDynamicResults,
-  modelableEnforcers,
-  modelBuiltForRun,
-  modelingDecision,
-  modelingStart,
-  modelProfilePolicy,
-  usesBehaviorModel,
-  withAppArmorFallback,
-  type ModelingDecision,
-} from './modeling.js';
+import { ANN_MODE, ANN_MODEL_BUILT, ANN_MODELING_START, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, type AnyPolicy, AP_FINALIZER, API_VERSION, type ArmorProfile, type ArmorProfileModel, type CompiledPolicy, compilePolicy, type CompilePolicyOptions, type Enforcer, LABEL_NODE, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER, type PolicyStatus, profileName, toArmorProfile, validatePolicy, validatePolicyUpdate } from '../profiler/index.js';
+import { appliedPolicy, clean, convergeMeta, decorateArmorProfile, deepEqual, emptyModel, withFinalizer, withoutFinalizer } from './desired.js';
+import { mergeDynamicResults, modelableEnforcers, modelBuiltForRun, modelingDecision, modelingStart, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback, type ModelingDecision } from './modeling.js';
 import { aggregateNodes, computeStatus, statusEqual, type Outcome } from './status.js';
 import {
   findOverlaps,

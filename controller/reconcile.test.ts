@@ -7,9 +7,10 @@ import type { AnyPolicy, ArmorProfile, ArmorProfileModel, PolicySpec } from '../
 import { ANN_MODEL_BUILT, RESTARTED_AT_ANNOTATION } from '../profiler/api/well-known.js';
 import { MemoryKubeClient } from '../testing/controller/memory-client.js';
 import { ManualClock } from './clock.js';
-import { ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from './desired.js';
+import { ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, LABEL_MODEL_OF, LABEL_NODE, POLICY_FINALIZER } from '../profiler/index.js';
+
 import type { Logger } from '../profiler/api/log.js';
-import { LABEL_MODEL_OF, LABEL_NODE } from './modeling.js';
+
 import { Reconciler } from './reconcile.js';
 
 type Line = { level: string; msg: string; fields?: Record<string, unknown> };

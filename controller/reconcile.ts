@@ -3,18 +3,15 @@
 // (execute.ts). Level-triggered: whatever happened before (a crash between two writes, a missed
 // watch event), running it again reaches the same state.
 
-import type { AnyPolicy, ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
-import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
+import { type AnyPolicy, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, type Logger } from '../profiler/index.js';
 import type { Clock } from './clock.js';
 import { ControllerError } from './errors.js';
 import { EVENT_COMPONENT, execute } from './execute.js';
 import type { KubeClient } from './kube.js';
-import type { Logger } from '../profiler/api/log.js';
-import { LABEL_MODEL_OF } from './modeling.js';
 import { planPolicy, profileOf, readsFor, workloadScope, type Observed, type PolicyRef } from './plan.js';
 import { isWorkloadKind, parsePolicyKey } from './targets.js';
 
-export { ANN_MODEL_BUILT, EVENT_COMPONENT };
+export { EVENT_COMPONENT };
 
 export interface ReconcilerOptions {
   client: KubeClient;

@@ -7,7 +7,7 @@ import type {
   ArmorProfileNodeCondition,
   PolicyCondition,
   PolicyStatus,
-} from '../profiler/api/types.js';
+} from '../profiler/index.js';
 import { clean, deepEqual } from './desired.js';
 import type { Overlap } from './targets.js';
 

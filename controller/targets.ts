@@ -1,8 +1,7 @@
 // Which workloads a policy targets, and which policies overlap on a workload. Pure: the
 // caller supplies the policies and the workloads it listed.
 
-import type { AnyPolicy } from '../profiler/api/types.js';
-import { canonicalSelector, matchesSelector } from '../profiler/selector.js';
+import { type AnyPolicy, canonicalSelector, matchesSelector } from '../profiler/index.js';
 
 export type PolicyKind = 'VarmorPolicy' | 'VarmorClusterPolicy';
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy, ArmorProfile } from './api/types.js';
-import { AP_FINALIZER, ArmorProfileDecodeError, fromArmorProfile, toArmorProfile } from './armorprofile.js';
+import { AP_FINALIZER } from './api/well-known.js';
+import { ArmorProfileDecodeError, fromArmorProfile, toArmorProfile } from './armorprofile.js';
 import { compilePolicy } from './compile.js';
 
 const policy = (over: Partial<AnyPolicy['spec']['policy']> = {}, kind: AnyPolicy['kind'] = 'VarmorPolicy'): AnyPolicy => ({

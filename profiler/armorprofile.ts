@@ -9,8 +9,6 @@ import { formatEnforcers, isMode, parseEnforcers } from './validate/enforcer.js'
 
 import { AP_FINALIZER, LABEL_POLICY, LABEL_POLICY_KIND } from './api/well-known.js';
 
-export { AP_FINALIZER };
-
 export class ArmorProfileDecodeError extends Error {
   readonly code = 'VARMOR_ERR_ARMORPROFILE_INVALID';
   readonly path: string;

@@ -1,7 +1,11 @@
-// The profiler's public API: what the webhook, the controller, the agent and the CLI import.
-// Pure functions only (no I/O); see ../shared DESIGN for who may import what.
+// The profiler's public API, and the only way into it from another room (the lint rule of
+// scripts/eslint-rooms.mjs): what the webhook, the controller, the agent and the CLI import.
+// Pure functions only (no I/O); ../shared/DESIGN.md says who may import what.
 
+// The API: types, well-known names, the log shape.
 export * from './api/types.js';
+export * from './api/well-known.js';
+export * from './api/log.js';
 export { OBJECT_SCHEMAS, POLICY_SPEC_SCHEMA, TARGET_KINDS, MODES, type JsonSchema, type ObjectKind } from './api/schema.js';
 export {
   validatePolicy,
@@ -23,10 +27,9 @@ export {
   fromArmorProfile,
   armorProfileNamespace,
   ArmorProfileDecodeError,
-  AP_FINALIZER,
   type DecodedArmorProfile,
 } from './armorprofile.js';
-export { parseDocuments, YamlParseError } from './yaml.js';
+export { parseDocuments, readDocuments, YamlParseError } from './yaml.js';
 export {
   profileName,
   bpfPolicyId,
@@ -38,4 +41,8 @@ export {
 } from './names.js';
 export { BUILTIN_RULES, findBuiltinRule } from './rules/catalogue.js';
 export { coverageTable } from './rules/coverage.js';
-export * from './api/log.js';
+// The BPF table encoding the agent writes into the addon (native/varmor_tables.h).
+export { emptyTables, encodeTables } from './bpf/encode.js';
+export { VT_MODE_RECORD } from './bpf/layout.js';
+// Label selectors, as Kubernetes matches them (the webhook's policies and the controller's workloads).
+export { canonicalSelector, compileSelector, matchesSelector, SelectorError, type LabelPredicate } from './selector.js';

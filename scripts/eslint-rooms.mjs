@@ -20,6 +20,9 @@ export const PRODUCT_ROOMS = {
 /** The outside: test rigs, the end-to-end suite, benchmarks, deployment tooling and build scripts may import everything. */
 export const OUTSIDE_ROOMS = ['testing', 'e2e', 'bench', 'manifests', 'scripts'];
 
+/** The entries of each product room: index.ts, and for the profiler a light one for the node side. */
+export const ENTRIES = { profiler: ['index', 'node'] };
+
 const KNOWN = new Set([...Object.keys(PRODUCT_ROOMS), ...OUTSIDE_ROOMS]);
 
 /** The room a repository-relative path belongs to, or undefined (root files, node_modules). */
@@ -47,7 +50,10 @@ export function violation(fromFile, target, { requireEntry = true } = {}) {
   }
   if (requireEntry && !isTest) {
     const rest = target.split(path.sep).slice(1).join('/');
-    if (!/^index\.(js|ts)$/.test(rest)) return `${from}/ imports ${to}/${rest}: go through the room's entry, ${to}/index.js`;
+    const entries = ENTRIES[to] ?? ['index'];
+    if (!entries.some((e) => rest === `${e}.js` || rest === `${e}.ts`)) {
+      return `${from}/ imports ${to}/${rest}: go through the room's entry, ${entries.map((e) => `${to}/${e}.js`).join(' or ')}`;
+    }
   }
   return undefined;
 }

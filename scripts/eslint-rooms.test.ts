@@ -38,9 +38,18 @@ describe('npm run lint: the rooms table', () => {
     expect(r.out).toContain('a test in agent/ may not import e2e/');
   });
 
+  it("fails when product code reaches behind another room's entry", () => {
+    const r = lint('webhook/rooms-probe.ts', "import { profileName } from '../profiler/names.js';\nexport const n = profileName;\n");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("go through the room's entry, profiler/index.js or profiler/node.js");
+  });
+
   it('passes an import the table allows', () => {
     const r = lint('agent/rooms-probe.ts', "import { bpfPolicyId } from '../profiler/index.js';\nexport const id = bpfPolicyId;\n");
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
+    const light = lint('agent/rooms-probe.ts', "import { bpfPolicyId } from '../profiler/node.js';\nexport const id = bpfPolicyId;\n");
+    expect(light.out).toBe('');
+    expect(light.code).toBe(0);
   });
 });

@@ -7,8 +7,7 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ensureCertFiles, readServingFiles } from '../certs/index.js';
-import type { StructuredLogger } from '../profiler/api/log.js';
-import { OPT_IN_LABEL } from './mutate/types.js';
+import { OPT_IN_LABEL, type StructuredLogger } from '../profiler/index.js';
 import type { AppArmorStyle } from './mutate/mutate.js';
 import { fastifyLogger } from './server/logger.js';
 import { createMetrics, observePolicies } from './server/metrics.js';

@@ -1,8 +1,7 @@
 // The profiler's validation as the webhook uses it: one place that binds the product namespace, so
 // the validating webhook, the folder source and the informer source accept exactly the same policies.
 
-import type { AnyPolicy } from '../profiler/api/types.js';
-import { validatePolicy, validatePolicyUpdate, type ValidateOptions } from '../profiler/validate/index.js';
+import { type AnyPolicy, type ValidateOptions, validatePolicy, validatePolicyUpdate } from '../profiler/index.js';
 import type { PolicyValidator, ValidationResult } from './admission/handlers.js';
 
 export function profilerValidator(opts: ValidateOptions = {}): PolicyValidator & { validatePolicy(obj: unknown): ValidationResult } {

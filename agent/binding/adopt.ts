@@ -4,7 +4,7 @@
 // meanwhile; then reload (swap) the tables of the adopted policies from the current profiles.
 
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/api/log.js';
+import type { Logger } from '../../profiler/node.js';
 import type { ContainerSource } from '../runtime/source.js';
 import type { ProfileState, ProfileStore } from '../profiles/store.js';
 import type { BpfPlacement } from '../profiles/placement.js';

@@ -7,7 +7,7 @@ import type { HookDecision } from '../hook/server.js';
 import type { HookRequest, OciState } from '../hook/request.js';
 import type { CgroupResolver } from '../cgroup/resolve.js';
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/api/log.js';
+import type { Logger } from '../../profiler/node.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProfileStore } from '../profiles/store.js';
 import type { BpfPlacement } from '../profiles/placement.js';

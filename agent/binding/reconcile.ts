@@ -4,7 +4,7 @@
 // Level-triggered: run periodically and after adoption; each run reads the world again.
 
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/api/log.js';
+import type { Logger } from '../../profiler/node.js';
 import type { ContainerSource } from '../runtime/source.js';
 import type { NodeReport } from '../status/report.js';
 import type { ContainerBinder } from './binder.js';

@@ -2,8 +2,7 @@
 // (passed into the OCI spec by containerd's pod_annotations, or read from the Pod object), and
 // who the container is (containerd's CRI annotations). Pure.
 
-import type { Enforcer } from '../../profiler/api/types.js';
-import { ANNOTATION_PREFIX, PROFILE_REF_PREFIX } from '../../profiler/api/well-known.js';
+import { ANNOTATION_PREFIX, type Enforcer, PROFILE_REF_PREFIX } from '../../profiler/node.js';
 
 export const CRI_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 export const CRI_CONTAINER_NAME = 'io.kubernetes.cri.container-name';

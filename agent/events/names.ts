@@ -1,7 +1,7 @@
 // Names for the numbers in BPF events (native/varmor_tables.h): file permissions, capabilities,
 // socket families. Pure tables.
 
-import { CAPABILITIES } from '../../profiler/api/well-known.js';
+import { CAPABILITIES } from '../../profiler/node.js';
 
 export function capabilityName(n: number | undefined): string {
   return n !== undefined && CAPABILITIES[n] ? CAPABILITIES[n] : `cap_${n ?? '?'}`;

@@ -2,7 +2,7 @@
 // recorder; anything not allowed is a violation, logged as a structured record and counted.
 
 import type { BpfEvent, BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/api/log.js';
+import type { Logger } from '../../profiler/node.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProfileStore } from '../profiles/store.js';
 import type { ContainerRegistry } from '../binding/registry.js';

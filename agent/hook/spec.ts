@@ -4,7 +4,7 @@
 // same as shell for operators.
 
 /** containerd runtime option `pod_annotations`: pod annotations copied into the OCI spec. */
-export { POD_ANNOTATIONS_PASSTHROUGH } from '../../profiler/api/well-known.js';
+export { POD_ANNOTATIONS_PASSTHROUGH } from '../../profiler/node.js';
 
 export const HOOK_TIMEOUT_SECONDS = 10;
 

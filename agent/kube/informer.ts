@@ -2,8 +2,7 @@
 // version seen, on 410 Gone list again (emitting deletes for objects that vanished meanwhile).
 // Level-triggered consumers only need add/update/delete and the current set.
 
-import type { KubeClient, WatchEvent } from './client.js';
-import { KubeError } from './client.js';
+import { type KubeClient, KubeError, type WatchEvent } from './client.js';
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { seccompLocalhostProfile } from '../../profiler/names.js';
+import { seccompLocalhostProfile } from '../../profiler/node.js';
 import { LoadError } from '../errors.js';
 
 export class SeccompLoader {

@@ -3,7 +3,7 @@
 // files with permissions, executions, capabilities, network. Deduplicated as it goes (memory
 // stays bounded by distinct behaviours, not by event count) and sorted on output. Pure.
 
-import type { BehaviorData } from '../../profiler/api/types.js';
+import type { BehaviorData } from '../../profiler/node.js';
 import type { BpfEvent } from '../loaders/bpf.js';
 import { capabilityName, eventKind, filePermissions } from '../events/names.js';
 

@@ -3,8 +3,7 @@
 // the record is handed to the ModelSink (the per-node ArmorProfileModel, upload.ts) and the
 // record-only BPF tables of an AppArmor/Seccomp profile are unbound and withdrawn.
 
-import type { BehaviorData } from '../../profiler/api/types.js';
-import type { Logger } from '../../profiler/api/log.js';
+import type { BehaviorData, Logger } from '../../profiler/node.js';
 import type { NodeProfile } from '../profiles/decode.js';
 import type { ProfileState, ProfileStore } from '../profiles/store.js';
 import type { BpfPlacement } from '../profiles/placement.js';

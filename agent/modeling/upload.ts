@@ -3,11 +3,10 @@
 // labelled with the profile and the node; created, or replaced when it exists.
 
 import type { KubeClient } from '../kube/client.js';
-import { API_GROUP, API_VERSION, type ArmorProfileModel, type BehaviorData } from '../../profiler/api/types.js';
+import { API_GROUP, API_VERSION, type ArmorProfileModel, type BehaviorData, LABEL_MODEL_OF, LABEL_NODE } from '../../profiler/node.js';
 import type { NodeProfile } from '../profiles/decode.js';
 import type { ModelSink } from './session.js';
 
-import { LABEL_MODEL_OF, LABEL_NODE } from '../../profiler/api/well-known.js';
 
 /** The per-node model object. Pure. */
 export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: BehaviorData): ArmorProfileModel {

@@ -5,9 +5,7 @@
 // be: an enforcer listed without its content is an error, not a silently skipped loader. Pure;
 // every error names the field.
 
-import type { ArmorProfile, Enforcer } from '../../profiler/api/types.js';
-import { bpfPolicyId } from '../../profiler/names.js';
-import { ArmorProfileDecodeError, fromArmorProfile } from '../../profiler/armorprofile.js';
+import { type ArmorProfile, ArmorProfileDecodeError, bpfPolicyId, type Enforcer, fromArmorProfile } from '../../profiler/node.js';
 import { AgentError } from '../errors.js';
 
 export class ProfileDecodeError extends AgentError {

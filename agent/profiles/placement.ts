@@ -10,7 +10,7 @@
 import type { SeccompLoader } from '../loaders/seccomp.js';
 import type { AppArmorLoader } from '../loaders/apparmor.js';
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/api/log.js';
+import { emptyTables, encodeTables, type Logger, VT_MODE_RECORD } from '../../profiler/node.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { NodeProfile } from './decode.js';
 import type { ProfileState, ProfileStore } from './store.js';
@@ -18,9 +18,7 @@ import type { EnforcerResult, ProfileResults } from '../status/entry.js';
 import type { NodeReport } from '../status/report.js';
 import type { BoundCounter } from '../binding/registry.js';
 import { EnforcerUnavailableError, errMsg } from '../errors.js';
-import { emptyTables, encodeTables } from '../../profiler/bpf/encode.js';
 // VT_MODE_RECORD: report every hooked event as allowed, deny nothing.
-import { VT_MODE_RECORD } from '../../profiler/bpf/layout.js';
 
 /** The BPF tables to load for a profile: its own, or record-only ones for a modelled AppArmor/Seccomp profile. */
 export function bpfTablesOf(p: NodeProfile): Uint8Array {

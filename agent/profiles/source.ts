@@ -5,11 +5,9 @@
 //    this node's pods and nothing else; used to place a pod's BPF tables as soon as it is
 //    scheduled here (its hook then only binds).
 
-import type { ArmorProfile } from '../../profiler/api/types.js';
-import { API_GROUP } from '../../profiler/api/types.js';
+import { API_GROUP, type ArmorProfile, type Logger } from '../../profiler/node.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, type KubeObject } from '../kube/informer.js';
-import type { Logger } from '../../profiler/api/log.js';
 
 export interface PodLike extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };

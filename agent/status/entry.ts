@@ -3,7 +3,7 @@
 // False with the loader's message when a load failed. Pure: the writer only sends what this
 // computes, and an unchanged entry keeps its lastTransitionTime (no write at all).
 
-import type { ArmorProfileNodeCondition, ArmorProfileStatus, Enforcer } from '../../profiler/api/types.js';
+import type { ArmorProfileNodeCondition, ArmorProfileStatus, Enforcer } from '../../profiler/node.js';
 
 export type EnforcerResult =
   | { state: 'loaded'; detail?: string }

@@ -2,7 +2,7 @@
 // policy, BPF policies placed here, profiles by enforcer and placement state. Pure; the report
 // (report.ts) sets them on the metrics.
 
-import type { Enforcer } from '../../profiler/api/types.js';
+import type { Enforcer } from '../../profiler/node.js';
 import type { EnforcerResult, ProfileResults } from './entry.js';
 
 export interface NodeGauges {

@@ -2,8 +2,7 @@
 // our entry only, replace with the read resourceVersion, retry on 409 (another node wrote in
 // between). Writes are coalesced per profile: only the latest wanted entry is sent.
 
-import type { ArmorProfile, ArmorProfileNodeCondition } from '../../profiler/api/types.js';
-import { API_GROUP } from '../../profiler/api/types.js';
+import { API_GROUP, type ArmorProfile, type ArmorProfileNodeCondition } from '../../profiler/node.js';
 import type { KubeClient } from '../kube/client.js';
 import { withNodeEntry } from './entry.js';
 

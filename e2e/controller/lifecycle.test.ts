@@ -8,8 +8,8 @@ import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
 import { validatePolicyUpdate } from '../../profiler/validate/index.js';
 import { startController, type ControllerHandle } from '../../controller/index.js';
-import { AP_FINALIZER, POLICY_FINALIZER } from '../../controller/desired.js';
-import { RESTARTED_AT_ANNOTATION } from '../../controller/kube.js';
+import { AP_FINALIZER, POLICY_FINALIZER, RESTARTED_AT_ANNOTATION } from '../../profiler/index.js';
+
 import {
   PRODUCT_NS,
   clusterPolicy,

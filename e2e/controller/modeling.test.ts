@@ -7,8 +7,8 @@ import { Registry } from 'prom-client';
 import type { AnyPolicy, ArmorProfileModel } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { ManualClock, startController, type ControllerHandle } from '../../controller/index.js';
-import { ANN_MODELING_START } from '../../controller/modeling.js';
-import { ANN_MODEL_BUILT } from '../../controller/reconcile.js';
+import { ANN_MODELING_START, ANN_MODEL_BUILT } from '../../profiler/index.js';
+
 import {
   PRODUCT_NS,
   editPolicy,

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyPolicy } from '../../profiler/api/types.js';
 import { startController, type ControllerHandle } from '../../controller/index.js';
-import { RESTARTED_AT_ANNOTATION } from '../../controller/kube.js';
+import { RESTARTED_AT_ANNOTATION } from '../../profiler/index.js';
+
 import {
   PRODUCT_NS,
   ROOT,

@@ -11,8 +11,9 @@ import type { AnyPolicy, ArmorProfile } from '../../profiler/api/types.js';
 import { compilePolicy } from '../../profiler/compile.js';
 import { toArmorProfile } from '../../profiler/armorprofile.js';
 import { startController, type ControllerHandle } from '../../controller/index.js';
-import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER } from '../../controller/desired.js';
-import { makeKubeClient, RESTARTED_AT_ANNOTATION, type KubeClient } from '../../controller/kube.js';
+import { ANN_RESTARTED, AP_FINALIZER, POLICY_FINALIZER, RESTARTED_AT_ANNOTATION } from '../../profiler/index.js';
+
+import { makeKubeClient, type KubeClient } from '../../controller/kube.js';
 import {
   PRODUCT_NS,
   ROOT,

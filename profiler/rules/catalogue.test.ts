@@ -2,7 +2,8 @@
 // and resolves vArmor's spellings and aliases.
 
 import { describe, expect, it } from '@jest/globals';
-import { BUILTIN_RULES, CAPABILITIES, PRIVILEGED_CAPABILITIES, findBuiltinRule } from './catalogue.js';
+import { CAPABILITIES } from '../api/well-known.js';
+import { BUILTIN_RULES, PRIVILEGED_CAPABILITIES, findBuiltinRule } from './catalogue.js';
 import { coverageRows, coverageTable } from './coverage.js';
 import { isUnsupported } from './types.js';
 

@@ -9,8 +9,6 @@ import type { AppArmorImpl, BpfImpl, BuiltinRule, RuleCategory, SeccompImpl, Uns
 
 import { CAPABILITIES } from '../api/well-known.js';
 
-export { CAPABILITIES };
-
 /**
  * disable-cap-privileged: every capability outside containerd's default set (so a privileged
  * container keeps what an ordinary one has). NET_RAW stays, as in vArmor.

@@ -1,8 +1,7 @@
 // Test support: ArmorProfile objects as the controller writes them (CONTRACTS.md), built from
 // parts: a Seccomp profile JSON, BPF tables from the profiler's encoder.
 
-import type { ArmorProfile, Enforcer } from '../../profiler/api/types.js';
-import { API_VERSION } from '../../profiler/api/types.js';
+import { API_VERSION, type ArmorProfile, type Enforcer } from '../../profiler/api/types.js';
 import { bpfPolicyId } from '../../profiler/names.js';
 import { emptyTables, encodeTables, type Tables } from '../../profiler/bpf/encode.js';
 import { formatEnforcers } from '../../profiler/validate/enforcer.js';

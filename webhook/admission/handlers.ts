@@ -2,7 +2,7 @@
 // plugins stay thin and the decisions (what is refused with 400, what is allowed with a message,
 // what is patched) are tested here. Pure apart from calling the injected validator.
 
-import type { AnyPolicy, Enforcer, Mode } from '../../profiler/api/types.js';
+import type { AnyPolicy, Enforcer, Mode } from '../../profiler/index.js';
 import { mutatePod, type MutationOptions, type MutationResult } from '../mutate/mutate.js';
 import { serializePatch } from '../mutate/patch-json.js';
 import type { PolicyIndex } from '../mutate/policy-index.js';

@@ -16,12 +16,12 @@
 //   enforcer. BPF has no Pod field: only its annotation.
 // - Only our annotations and the two securityContext fields are written; nothing is removed.
 
-import type { Enforcer } from '../../profiler/api/types.js';
+import { ANNOTATION, type Enforcer, OPT_IN_LABEL, UNCONFINED } from '../../profiler/index.js';
 import { boundedMemo } from './memo.js';
 import { escapePointer } from './pointer.js';
 import type { MatchPolicy } from './policies.js';
 import type { PolicyIndex } from './policy-index.js';
-import { ANNOTATION, OPT_IN_LABEL, UNCONFINED, type Container, type ContainerList, type JsonPatchOp, type Pod, type ProfileRef } from './types.js';
+import { type Container, type ContainerList, type JsonPatchOp, type Pod, type ProfileRef } from './types.js';
 import { podWorkloads } from './workloads.js';
 
 export type AppArmorStyle = 'field' | 'annotation' | 'both';

@@ -9,9 +9,7 @@
 //   4. then by namespace and name, alphabetically.
 // The losers are reported as conflicts (log line and metric), never silently dropped.
 
-import type { AnyPolicy, Enforcer } from '../../profiler/api/types.js';
-import { bpfPolicyId, DEFAULT_PRODUCT_NAMESPACE, profileName, seccompLocalhostProfile } from '../../profiler/names.js';
-import { compileSelector, type LabelPredicate } from '../../profiler/selector.js';
+import { type AnyPolicy, bpfPolicyId, compileSelector, DEFAULT_PRODUCT_NAMESPACE, type Enforcer, type LabelPredicate, profileName, seccompLocalhostProfile } from '../../profiler/index.js';
 import type { ProfileRef } from './types.js';
 
 /**

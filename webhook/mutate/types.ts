@@ -2,7 +2,7 @@
 // else passes through untouched), the JSONPatch it emits, and the annotation and field names
 // shared with the node agent (CONTRACTS.md "Pod annotations").
 
-import type { Enforcer } from '../../profiler/api/types.js';
+import type { Enforcer } from '../../profiler/index.js';
 
 export interface ProfileRef {
   type: string; // Localhost | RuntimeDefault | Unconfined
@@ -62,6 +62,5 @@ export interface JsonPatchOp {
   value: unknown;
 }
 
-export { ANNOTATION, OPT_IN_LABEL, UNCONFINED } from '../../profiler/api/well-known.js';
 
 export type { Enforcer };

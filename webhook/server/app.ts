@@ -10,7 +10,7 @@ import type { MutationState, PolicyValidator } from '../admission/handlers.js';
 import { mutatePlugin, sendTimed, validatePlugin } from './admission-plugins.js';
 import { createMetrics, type WebhookMetrics } from './metrics.js';
 import { fastifyLogger } from './logger.js';
-import type { StructuredLogger } from '../../profiler/api/log.js';
+import type { StructuredLogger } from '../../profiler/index.js';
 
 export class WebhookServerError extends Error {
   override readonly name = 'WebhookServerError';

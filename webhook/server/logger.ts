@@ -5,7 +5,7 @@
 
 import type { FastifyBaseLogger, FastifyLogFn } from 'fastify';
 import { format } from 'node:util';
-import { LOG_LEVELS, type LogLevel, type LogLevelOrSilent, type StructuredLogger } from '../../profiler/api/log.js';
+import { LOG_LEVELS, type LogLevel, type LogLevelOrSilent, type StructuredLogger } from '../../profiler/index.js';
 
 type Serializers = Record<string, (value: unknown) => unknown>;
 type Fields = Record<string, unknown>;

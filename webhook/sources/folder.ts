@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readDocuments } from '../../profiler/yaml.js';
+import { readDocuments } from '../../profiler/index.js';
 import type { PolicyStore, StoreLogger } from './store.js';
 
 export interface FolderDocument {

@@ -4,7 +4,7 @@
 // restarted after a back-off, and readiness reports false until every informer has listed once.
 
 import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
-import { API_GROUP } from '../../profiler/api/types.js';
+import { API_GROUP } from '../../profiler/index.js';
 import type { PolicyStore, StoreLogger } from './store.js';
 
 const VERSION = 'v1beta1';

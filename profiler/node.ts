@@ -1,0 +1,13 @@
+// The profiler's second entry, for the node side (agent/): the API's types and well-known names, the
+// log shape, profile names and ids, ArmorProfile decoding and the BPF table encoding. It leaves out
+// the validator and the YAML reader (ajv, yaml), so the agent loads no package it does not use and
+// the qemu guest, which has no node_modules, can run the agent's code. Everything here is also in
+// index.ts, the room's full entry.
+
+export * from './api/types.js';
+export * from './api/well-known.js';
+export * from './api/log.js';
+export { bpfPolicyId, profileName, seccompLocalhostProfile, DEFAULT_PRODUCT_NAMESPACE, KUBELET_SECCOMP_ROOT } from './names.js';
+export { fromArmorProfile, ArmorProfileDecodeError, type DecodedArmorProfile } from './armorprofile.js';
+export { emptyTables, encodeTables, type Tables } from './bpf/encode.js';
+export { VT_MODE_ENFORCE, VT_MODE_RECORD } from './bpf/layout.js';
