@@ -1,7 +1,6 @@
 // `varmor webhook` in the embedded mode, as `npm start` runs it: the repository's example policies,
 // a certificate generated into an empty folder, and the README's example reviews over HTTPS.
 import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
-import https from 'node:https';
 import http from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { StartedWebhook } from '../webhook/main.js';
 import { UsageError } from './args.js';
 import { parseWebhookArgs, startManager } from './webhook.js';
+import { postMutate } from '../testing/webhook.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);
@@ -49,21 +49,6 @@ describe('parseWebhookArgs', () => {
   });
 });
 
-function post(port: number, ca: string, body: string): Promise<{ status: number; json: { response: { uid: string; allowed: boolean; patch?: string } } }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', servername: 'localhost', port, method: 'POST', path: '/mutate', ca, agent: false, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const getText = (port: number, p: string) =>
   new Promise<string>((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path: p }, (res) => {
@@ -91,7 +76,7 @@ describe('startManager (embedded)', () => {
 
   it("patches the README's web Pod by the documented priority and counts the conflict", async () => {
     const body = await readFile(path.join(examples, 'review-web.json'), 'utf8');
-    const res = await post(started.server.port, ca, body);
+    const res = await postMutate(started.server.port, ca, body);
     expect(res.status).toBe(200);
     const ops = JSON.parse(Buffer.from(res.json.response.patch ?? '', 'base64').toString()) as { path: string; value: unknown }[];
     // web-did (target by name) beats web-model (by name, later alphabetically) and web-hardening (by selector).
@@ -105,7 +90,7 @@ describe('startManager (embedded)', () => {
 
   it('leaves namespaces outside --opt-in-namespaces alone', async () => {
     const body = await readFile(path.join(examples, 'review-worker.json'), 'utf8');
-    const res = await post(started.server.port, ca, body);
+    const res = await postMutate(started.server.port, ca, body);
     expect(res.json.response).toEqual({ uid: '0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f', allowed: true });
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PRODUCT_NAMESPACE, isLogLevel, type LogLevelOrSilent } from '../profiler/index.js';
 import { createLogger } from './log.js';
-import { type AppArmorStyle, type Companion, type StartedWebhook, startWebhook } from '../webhook/index.js';
+import { type AppArmorStyle, type Companion, type StartedWebhook, startWebhook, type WebhookOptions } from '../webhook/index.js';
 import { parseFlags, UsageError } from './args.js';
 
 export const WEBHOOK_USAGE = `Usage: varmor webhook [options]
@@ -45,20 +45,12 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `varmor webhook`'s flags, parsed and checked. */
-export interface WebhookArgs {
-  port: number;
-  host: string;
-  metricsPort: number;
-  certDir: string;
-  service: string;
-  productNamespace: string;
-  policiesDir?: string;
-  optInNamespaces?: string[];
+/** `varmor webhook`'s flags, parsed and checked: the webhook's own options, and how to reach the cluster. */
+export interface WebhookArgs
+  extends Pick<WebhookOptions, 'port' | 'host' | 'metricsPort' | 'certDir' | 'service' | 'productNamespace' | 'policiesDir' | 'optInNamespaces' | 'appArmor'> {
   kubeconfig?: string;
   inCluster: boolean;
   controller: boolean;
-  appArmor: AppArmorStyle;
   logLevel: LogLevelOrSilent;
 }
 

@@ -4,21 +4,14 @@ import { ANN_MODE, ANN_MODELING_START, ANN_RESTART, ANN_RESTARTED, AP_FINALIZER,
 
 import { armorProfileSteps, planPolicy, readsFor, type Observed, type Plan, type Step } from './plan.js';
 import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
+import { policySpec } from '../testing/controller/policies.js';
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const opts = { productNamespace: 'varmor', modelingGraceMs: 120_000 };
 const ref = { kind: 'VarmorPolicy' as const, namespace: 'shop', name: 'web' };
 const AP_NAME = 'varmor-shop-web';
 
-const spec = (extra: Partial<PolicySpec> = {}): PolicySpec => ({
-  target: { kind: 'Deployment', name: 'web' },
-  policy: {
-    enforcer: 'AppArmorBPF',
-    mode: 'EnhanceProtect',
-    enhanceProtect: { hardeningRules: ['disallow-mount'] },
-  },
-  ...extra,
-});
+const spec = policySpec;
 
 function policy(s: PolicySpec = spec(), meta: Partial<AnyPolicy['metadata']> = {}): AnyPolicy {
   return {

@@ -12,6 +12,7 @@ import { ANN_RESTART, ANN_RESTARTED, AP_FINALIZER, LABEL_MODEL_OF, LABEL_NODE, P
 import type { Logger } from '../profiler/api/log.js';
 
 import { Reconciler } from './reconcile.js';
+import { policySpec } from '../testing/controller/policies.js';
 
 type Line = { level: string; msg: string; fields?: Record<string, unknown> };
 
@@ -19,15 +20,7 @@ const KEY = 'VarmorPolicy/shop/web';
 const AP = 'varmor-shop-web';
 const T0 = new Date('2026-12-01T10:00:00.000Z');
 
-const spec = (extra: Partial<PolicySpec> = {}): PolicySpec => ({
-  target: { kind: 'Deployment', name: 'web' },
-  policy: {
-    enforcer: 'AppArmorBPF',
-    mode: 'EnhanceProtect',
-    enhanceProtect: { hardeningRules: ['disallow-mount'] },
-  },
-  ...extra,
-});
+const spec = policySpec;
 
 let clock: ManualClock;
 let kube: MemoryKubeClient;

@@ -132,3 +132,19 @@ export function podReview(pod: object, opts: { uid?: string; namespace?: string;
     },
   };
 }
+
+/** POSTs an AdmissionReview to a webhook's /mutate over a fresh TLS connection that trusts `ca`. */
+export function postMutate(port: number, ca: string, body: string | object): Promise<{ status: number; json: { response: { uid: string; allowed: boolean; patch?: string } } }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', servername: 'localhost', port, method: 'POST', path: '/mutate', ca, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+}

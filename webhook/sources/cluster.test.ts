@@ -4,7 +4,6 @@
 import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { caBundle, ensureCertFiles } from '../../certs/index.js';
@@ -12,27 +11,12 @@ import { startEnv, unavailableReason, waitUntil, type Env } from '../../testing/
 import { startWebhookServer, type RunningWebhook } from '../server/app.js';
 import { profilerValidator } from '../validator.js';
 import { parseWebhookArgs, startManager } from '../../cli/webhook.js';
-import { podReview } from '../../testing/webhook.js';
+import { podReview, postMutate } from '../../testing/webhook.js';
 import { InformerSource } from './informer.js';
 import { PolicyStore } from './store.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);
-
-function postJson(port: number, ca: string, body: object): Promise<{ response: { patch?: string } }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', servername: 'localhost', port, method: 'POST', path: '/mutate', ca, agent: false, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve(JSON.parse(text)));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
 
 const reason = unavailableReason();
 if (reason) console.log(`webhook cluster tests skipped: ${reason}`);
@@ -189,7 +173,7 @@ describe('webhook with a real API server', () => {
         expect((ap as { spec: { profile: { name: string } } }).spec.profile.name).toBe('varmor-shop-api');
         // And the admission path sees the same policy through main's informers.
         const ca = await readFile(path.join(dir, 'ca.crt'), 'utf8');
-        const answer = await postJson(started.server.port, ca, podReview({ metadata: { name: 'w', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } }, { namespace: 'shop' }));
+        const answer = (await postMutate(started.server.port, ca, podReview({ metadata: { name: 'w', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } }, { namespace: 'shop' }))).json;
         const ops = JSON.parse(Buffer.from(answer.response.patch ?? '', 'base64').toString()) as { value: unknown }[];
         expect(ops).toEqual([{ op: 'add', path: '/metadata/annotations', value: { 'container.bpf.security.beta.varmor.org/app': 'localhost/varmor-shop-api' } }]);
       } finally {
