@@ -2,7 +2,7 @@
 // agent side. Both directions live here so the encoding (base64 AppArmor text and BPF tables,
 // Seccomp JSON as text) is defined once.
 
-import { API_VERSION, type AnyPolicy, type ArmorProfile, type Enforcer, type Mode } from './api/types.js';
+import { API_VERSION, type AnyPolicy, type ArmorProfile } from './api/types.js';
 import type { CompiledPolicy, SeccompProfile } from './compiled.js';
 import { bpfPolicyId as policyIdOf, DEFAULT_PRODUCT_NAMESPACE } from './names.js';
 import { formatEnforcers, isMode, parseEnforcers } from './validate/enforcer.js';
@@ -61,16 +61,12 @@ export function toArmorProfile(policy: AnyPolicy, compiled: CompiledPolicy, prod
   return ap;
 }
 
-export interface DecodedArmorProfile {
-  profileName: string;
-  bpfPolicyId: number;
-  enforcers: Enforcer[];
-  mode: Mode;
-  /** complain: the profile declares flags=(complain) (BehaviorModeling, DefenseInDepth with allowViolations). */
-  appArmor?: { profile: string; complain: boolean };
-  seccomp?: SeccompProfile;
-  bpfTables?: Uint8Array;
-}
+/**
+ * A compiled policy as the agent reads it back from an ArmorProfile: the same fields, with the BPF
+ * tables bare (`appArmor.complain`: the profile declares flags=(complain), as BehaviorModeling and
+ * DefenseInDepth with allowViolations compile it).
+ */
+export type DecodedArmorProfile = Omit<CompiledPolicy, 'bpf'> & { bpfTables?: Uint8Array };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

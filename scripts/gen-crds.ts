@@ -1,4 +1,4 @@
-// Generates manifests/crds/*.yaml (apiextensions.k8s.io/v1) from the one schema in
+// Generates manifests/crds/*.gen.yaml (apiextensions.k8s.io/v1) from the one schema in
 // profiler/api/schema.ts. `npm run crds:generate` writes them; manifests/crds/crds.test.ts fails
 // when the committed files differ from what this produces.
 
@@ -39,8 +39,8 @@ const POLICY_COLUMNS: PrinterColumn[] = [
 ];
 
 export const CRDS: readonly CrdDef[] = [
-  { kind: 'VarmorPolicy', plural: 'varmorpolicies', singular: 'varmorpolicy', shortNames: ['vpol'], scope: 'Namespaced', columns: POLICY_COLUMNS, file: 'crd.varmor.org_varmorpolicies.yaml' },
-  { kind: 'VarmorClusterPolicy', plural: 'varmorclusterpolicies', singular: 'varmorclusterpolicy', shortNames: ['vcpol'], scope: 'Cluster', columns: POLICY_COLUMNS, file: 'crd.varmor.org_varmorclusterpolicies.yaml' },
+  { kind: 'VarmorPolicy', plural: 'varmorpolicies', singular: 'varmorpolicy', shortNames: ['vpol'], scope: 'Namespaced', columns: POLICY_COLUMNS, file: 'crd.varmor.org_varmorpolicies.gen.yaml' },
+  { kind: 'VarmorClusterPolicy', plural: 'varmorclusterpolicies', singular: 'varmorclusterpolicy', shortNames: ['vcpol'], scope: 'Cluster', columns: POLICY_COLUMNS, file: 'crd.varmor.org_varmorclusterpolicies.gen.yaml' },
   {
     kind: 'ArmorProfile',
     plural: 'armorprofiles',
@@ -55,7 +55,7 @@ export const CRDS: readonly CrdDef[] = [
       { name: 'BPF-POLICY-ID', type: 'integer', jsonPath: '.spec.profile.bpfPolicyId', priority: 1 },
       { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-    file: 'crd.varmor.org_armorprofiles.yaml',
+    file: 'crd.varmor.org_armorprofiles.gen.yaml',
   },
   {
     kind: 'ArmorProfileModel',
@@ -70,7 +70,7 @@ export const CRDS: readonly CrdDef[] = [
       { name: 'READY', type: 'boolean', jsonPath: '.status.ready' },
       { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-    file: 'crd.varmor.org_armorprofilemodels.yaml',
+    file: 'crd.varmor.org_armorprofilemodels.gen.yaml',
   },
 ];
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Writes profiler/validate/syscalls.ts: the syscall names libseccomp knows for x86_64 and aarch64
+# Writes profiler/validate/syscalls.gen.ts: the syscall names libseccomp knows for x86_64 and aarch64
 # (the architectures varmor-ts runs on), so validation can reject a misspelt name in
 # syscallRawRules. Source: libseccomp's own tables via scmp_sys_resolver (Debian package
 # `seccomp`), which is what runc resolves names with. Run by hand when libseccomp is upgraded;
 # the output is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=profiler/validate/syscalls.ts
+out=profiler/validate/syscalls.gen.ts
 ver=$(dpkg-query -W -f='${Version}' libseccomp2 2>/dev/null || echo unknown)
 dump() { for n in $(seq 0 1023); do scmp_sys_resolver -a "$1" "$n"; done | grep -v '^UNKNOWN$' | sort -u; }
 x86=$(dump x86_64)

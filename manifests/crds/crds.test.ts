@@ -27,7 +27,7 @@ describe('generated CRDs', () => {
   });
 
   it('policies have vArmor printer columns, short names and a status subresource', () => {
-    const vpol = parse(renderCrds().get('crd.varmor.org_varmorpolicies.yaml')!);
+    const vpol = parse(renderCrds().get('crd.varmor.org_varmorpolicies.gen.yaml')!);
     const v = vpol.spec.versions[0];
     expect(v.additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual([
       'ENFORCER', 'MODE', 'TARGET-KIND', 'TARGET-NAME', 'TARGET-SELECTOR', 'PROFILE-NAME', 'READY', 'STATUS', 'AGE',

@@ -13,7 +13,7 @@ import { checkPolicyUpdate } from './update.js';
 export { PolicyValidationError, type ValidationIssue } from './issues.js';
 export { parseEnforcers, formatEnforcers, ENFORCER_STRINGS, MODE_SUPPORT } from './enforcer.js';
 export { schemaIssues, type UnknownFields } from './schema.js';
-export { KNOWN_SYSCALLS } from './syscalls.js';
+export { KNOWN_SYSCALLS } from './syscalls.gen.js';
 
 export interface ValidateOptions {
   /** Names cluster policies' profiles (and so bounds their name length). Default 'varmor'. */

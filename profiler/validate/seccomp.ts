@@ -4,7 +4,7 @@
 
 import type { SyscallRawRule } from '../api/types.js';
 import { at, type Issues } from './issues.js';
-import { KNOWN_SYSCALLS } from './syscalls.js';
+import { KNOWN_SYSCALLS } from './syscalls.gen.js';
 
 export const SCMP_ACTIONS = [
   'SCMP_ACT_KILL',
