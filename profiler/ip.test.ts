@@ -49,7 +49,7 @@ describe('what the table holds', () => {
 // this one parser; this table holds them together on the edge cases, through their public entry
 // points, so a second parser creeping back in either of them shows here.
 describe('validation and compilation agree on every destination', () => {
-  const policy = (dest: { ip?: string; cidr?: string }): AnyPolicy => ({
+  const policy = (dest: { ip?: string; cidr?: string; ports?: { port: number; endPort?: number }[] }): AnyPolicy => ({
     apiVersion: 'crd.varmor.org/v1beta1',
     kind: 'VarmorPolicy',
     metadata: { name: 'p', namespace: 'ns' },
@@ -136,6 +136,22 @@ describe('validation and compilation agree on every destination', () => {
   ];
   it.each(CIDRS)('cidr %j valid: %s', (cidr, valid) => {
     const p = policy({ cidr });
+    expect(validatePolicy(p).ok).toBe(valid);
+    expect(compiles(p)).toBe(valid);
+  });
+
+  const PORTS: [{ port: number; endPort?: number }, boolean][] = [
+    [{ port: 1 }, true],
+    [{ port: 65535 }, true],
+    [{ port: 80, endPort: 443 }, true],
+    [{ port: 0 }, false], // the compiler took 0 while the validator refused it
+    [{ port: 65536 }, false],
+    [{ port: 443, endPort: 80 }, false],
+    [{ port: 80, endPort: 65536 }, false],
+    [{ port: 1.5 }, false],
+  ];
+  it.each(PORTS)('ports %j valid: %s', (range, valid) => {
+    const p = policy({ cidr: '10.0.0.0/8', ports: [range] });
     expect(validatePolicy(p).ok).toBe(valid);
     expect(compiles(p)).toBe(valid);
   });

@@ -194,3 +194,8 @@ export function formatIp(family: number, b: Uint8Array): string {
   if (best < 0) return g.join(':');
   return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
 }
+
+/** A destination port as the API accepts it (1..65535; 0 is "any port" in the kernel, not a port to name). */
+export function isPort(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+}

@@ -89,7 +89,7 @@ export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
   }
   const bm = ap.spec.behaviorModeling;
   if (bm?.enable) {
-    out.behaviorModeling = { enable: true, durationMinutes: bm.duration, startedAt: ap.metadata.creationTimestamp };
+    out.behaviorModeling = { enable: true, durationMinutes: bm.duration ?? 0, startedAt: ap.metadata.creationTimestamp };
   }
   return out;
 }

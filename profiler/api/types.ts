@@ -250,7 +250,7 @@ export interface ArmorProfileSpec {
     bpfPolicyId?: number;
   };
   target: Target;
-  behaviorModeling?: { enable: boolean; duration: number };
+  behaviorModeling?: { enable?: boolean; duration?: number };
   updateExistingWorkloads?: boolean;
 }
 

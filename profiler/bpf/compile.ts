@@ -13,7 +13,7 @@ import type { BpfRawRules, EnhanceProtect, LabelSelector, PortRange } from '../a
 import { findBuiltinRule } from '../rules/catalogue.js';
 import { isUnsupported, type BpfImpl } from '../rules/types.js';
 import { encodeTables, emptyTables, type Tables } from './encode.js';
-import { formatIp, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr } from '../ip.js';
+import { formatIp, isPort, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr } from '../ip.js';
 import {
   VT_F_BPF_PROG_LOAD,
   VT_F_SOCK_FILTER_ATTACH,
@@ -233,7 +233,7 @@ export class TableBuilder {
     }
     const ranges = ports.map((p, i) => {
       const hi = p.endPort ?? p.port;
-      if (!(Number.isInteger(p.port) && p.port >= 0 && hi >= p.port && hi <= 65535))
+      if (!(isPort(p.port) && isPort(hi) && hi >= p.port))
         throw new BpfCompileError(`${field}.ports[${i}]`, `${p.port}-${hi} is not a port range`);
       return { lo: p.port, hi };
     });

@@ -6,7 +6,7 @@
 
 import type { BpfRawRules, FileRule, LabelSelector, PortRange } from '../api/types.js';
 import { at, type Issues } from './issues.js';
-import { cidrVersion, ipVersion } from '../ip.js';
+import { cidrVersion, ipVersion, isPort } from '../ip.js';
 import { requirementProblem } from '../selector.js';
 import { BpfCompileError, DOMAINS, PROTOCOLS, SOCK_TYPES, filePerms, mountFlags, planPattern, ptracePerms, socketValues } from '../bpf/rules.js';
 
@@ -123,7 +123,7 @@ function checkPorts(issues: Issues, path: string, ports: PortRange[] | undefined
   if (!Array.isArray(ports)) return;
   ports.forEach((pr, i) => {
     const p = at(path, i);
-    const valid = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+    const valid = isPort;
     if (typeof pr?.port === 'number' && !valid(pr.port)) issues.add(at(p, 'port'), 'invalid-port', `port ${pr.port} is outside 1..65535`);
     if (pr?.endPort !== undefined && typeof pr.endPort === 'number') {
       if (!valid(pr.endPort)) issues.add(at(p, 'endPort'), 'invalid-port', `endPort ${pr.endPort} is outside 1..65535`);
