@@ -1,6 +1,6 @@
 // Builds varmor-hook (a static C binary: runc runs it on the host for every container, where no
 // node runtime can be assumed). Used by the tests, the agent benchmark and the local cluster
-// (e2e/cluster/hook.ts, e2e/kind.sh); `npm run build:hook` runs the same cc command from package.json.
+// (e2e/cluster/hook.ts, e2e/kind.sh); `npm run build:hook` calls it after `npm run build`.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
