@@ -135,16 +135,45 @@ export async function stopPidDir(pidDir: string, order: string[], onlyListed = f
   return stopped;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the kernel picked it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago, for a daemon started shortly after. Picked below
+ * the kernel's ephemeral range (net.ipv4.ip_local_port_range), because a port the kernel hands out for
+ * listen(0) is also one it hands out to outgoing connections: between this check and the daemon's bind,
+ * any client socket on the machine could take it (etcd failed so once, "address already in use").
+ * Ports handed out by this process are never handed out again, so the ports of one cluster differ.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const high = Math.min(ephemeralLow, 32768) - 1;
+  const low = Math.max(10000, high - 12000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new ClusterError('CLUSTER_START_FAILED', `no free TCP port found in ${low}-${high} on 127.0.0.1`);
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo, hi];
+  } catch {
+    // not Linux, or no procfs: assume the kernel's default range
+  }
+  return [32768, 60999];
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
