@@ -3,7 +3,7 @@
 // through the one structured logger (profiler/api/log.ts, written by cli/log.ts), so the webhook's lines have the same shape as the
 // controller's and the agent's: { level, message, timestamp, component, ...fields }.
 
-import type { FastifyBaseLogger, FastifyLogFn } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { format } from 'node:util';
 import { LOG_LEVELS, type LogLevel, type LogLevelOrSilent, type StructuredLogger } from '../../profiler/index.js';
 
@@ -28,39 +28,62 @@ export function pinoCall(args: unknown[], serializers: Serializers = {}): { mess
   return { message: err instanceof Error ? err.message : '', fields };
 }
 
+const rank = (l: LogLevelOrSilent): number => (l === 'silent' ? -1 : LOG_LEVELS.indexOf(l));
+
 /**
  * A pino-compatible logger over a StructuredLogger. Bindings become the child's fields;
  * serializers given by fastify (req, res, err) apply to the matching fields.
+ *
+ * fastify makes a child for every request ({ reqId }), and at the usual levels most of them never
+ * write: so a child holds only its bindings, and the structured child logger is made on its first
+ * line that passes the level. The methods live on the prototype; a child costs one small object.
  */
+class PinoAdapter {
+  private bound: StructuredLogger | undefined;
+
+  constructor(
+    private readonly parent: StructuredLogger,
+    private readonly bindings: Fields | undefined,
+    private readonly serializers: Serializers,
+    public level: LogLevelOrSilent,
+  ) {}
+
+  private write(l: LogLevel, args: unknown[]): void {
+    if (rank(l) > rank(this.level)) return;
+    this.bound ??= this.bindings ? this.parent.child(this.bindings) : this.parent;
+    const { message, fields } = pinoCall(args, this.serializers);
+    this.bound.log(l, message, fields);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: Fields, options?: { serializers?: Serializers; level?: string }): PinoAdapter {
+    // Nested children bind to the structured logger lazily too, through this one.
+    const parent: StructuredLogger = this.bindings ? this.parent.child(this.bindings) : this.parent;
+    const serializers = options?.serializers ? { ...this.serializers, ...options.serializers } : this.serializers;
+    return new PinoAdapter(parent, bindings, serializers, (options?.level as LogLevelOrSilent | undefined) ?? this.level);
+  }
+}
+
 export function fastifyLogger(log: StructuredLogger, serializers: Serializers = {}): FastifyBaseLogger {
-  let level: LogLevelOrSilent = log.level;
-  const rank = (l: LogLevelOrSilent): number => (l === 'silent' ? -1 : LOG_LEVELS.indexOf(l));
-  const method = (l: LogLevel): FastifyLogFn =>
-    // pino's LogFn is an overloaded generic; one variadic function implements all its forms.
-    ((...args: unknown[]) => {
-      if (rank(l) > rank(level)) return;
-      const { message, fields } = pinoCall(args, serializers);
-      log.log(l, message, fields);
-    }) as FastifyLogFn;
-  return {
-    get level() {
-      return level;
-    },
-    set level(l: string) {
-      level = l as LogLevelOrSilent;
-    },
-    fatal: method('fatal'),
-    error: method('error'),
-    warn: method('warn'),
-    info: method('info'),
-    debug: method('debug'),
-    trace: method('trace'),
-    silent: (() => undefined) as FastifyLogFn,
-    child(bindings, options) {
-      const more = (options?.serializers ?? {}) as Serializers;
-      const child = fastifyLogger(log.child(bindings), { ...serializers, ...more });
-      child.level = options?.level ?? level;
-      return child;
-    },
-  };
+  // pino's LogFn is an overloaded generic; the variadic methods above implement all its forms.
+  return new PinoAdapter(log, undefined, serializers, log.level) as unknown as FastifyBaseLogger;
 }
