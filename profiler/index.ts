@@ -42,7 +42,11 @@ export {
 export { BUILTIN_RULES, findBuiltinRule } from './rules/catalogue.js';
 export { coverageTable } from './rules/coverage.js';
 // The BPF table encoding the agent writes into the addon (native/varmor_tables.h).
-export { emptyTables, encodeTables } from './bpf/encode.js';
+export { decodeTables, emptyTables, encodeTables } from './bpf/encode.js';
 export { VT_MODE_RECORD } from './bpf/layout.js';
 // Label selectors, as Kubernetes matches them (the webhook's policies and the controller's workloads).
 export { canonicalSelector, compileSelector, matchesSelector, SelectorError, type LabelPredicate } from './selector.js';
+export { bindingAnnotation, bindingKey, BindingKeyError, BINDING_ANNOTATION_PREFIX, hasProfileRefs, signBinding, verifyBinding, type BindingRefs } from './binding.js';
+export { BPF_TABLE_QUOTA, quotaExcess, type BpfTableKind, type QuotaExcess } from './bpf/quota.js';
+export { findCollisions, describePolicy, samePolicy, type Collision, type CollisionReason } from './validate/collision.js';
+export type { PolicyRef } from './names.js';

@@ -9,5 +9,7 @@ export * from './api/well-known.js';
 export * from './api/log.js';
 export { bpfPolicyId, profileName, seccompLocalhostProfile, DEFAULT_PRODUCT_NAMESPACE, KUBELET_SECCOMP_ROOT } from './names.js';
 export { fromArmorProfile, ArmorProfileDecodeError, type DecodedArmorProfile } from './armorprofile.js';
-export { emptyTables, encodeTables, type Tables } from './bpf/encode.js';
+export { decodeTables, emptyTables, encodeTables, type Tables } from './bpf/encode.js';
 export { VT_MODE_ENFORCE, VT_MODE_RECORD } from './bpf/layout.js';
+export { bindingAnnotation, bindingKey, BindingKeyError, BINDING_ANNOTATION_PREFIX, hasProfileRefs, signBinding, verifyBinding, type BindingRefs } from './binding.js';
+export { BPF_TABLE_QUOTA, quotaExcess, type BpfTableKind, type QuotaExcess } from './bpf/quota.js';

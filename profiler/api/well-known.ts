@@ -86,3 +86,13 @@ export const CAPABILITIES: readonly string[] = [
   'mac_override', 'mac_admin', 'syslog', 'wake_alarm', 'block_suspend', 'audit_read', 'perfmon', 'bpf',
   'checkpoint_restore',
 ];
+
+// --- Tenancy ----------------------------------------------------------------------------------
+
+/**
+ * On a VarmorClusterPolicy, set by a cluster administrator (tenants cannot write cluster policies):
+ * `"true"` makes the policy binding. For the containers it targets, neither a namespaced policy nor
+ * a pod author's opt-out annotation, `Unconfined` or other Localhost securityContext weakens it: the
+ * webhook writes its profiles over them.
+ */
+export const BINDING_POLICY_ANNOTATION = 'sandbox.varmor.org/binding';

@@ -9,6 +9,7 @@ import { Issues, type ValidationIssue } from './issues.js';
 import { checkPolicySemantics } from './policy.js';
 import { schemaIssues, type UnknownFields } from './schema.js';
 import { checkPolicyUpdate } from './update.js';
+import { checkBpfQuota } from './quota.js';
 
 export { PolicyValidationError, type ValidationIssue } from './issues.js';
 export { parseEnforcers, formatEnforcers, ENFORCER_STRINGS, MODE_SUPPORT } from './enforcer.js';
@@ -60,6 +61,8 @@ export function validatePolicy(obj: unknown, opts: ValidateOptions = {}): Valida
   }
   const { enforcers, mode } = checkPolicySemantics(issues, policy, opts.productNamespace ?? DEFAULT_PRODUCT_NAMESPACE);
   if (issues.size > 0 || !mode) return { ok: false, errors: issues.list };
+  checkBpfQuota(issues, policy, enforcers, mode, opts.productNamespace ?? DEFAULT_PRODUCT_NAMESPACE);
+  if (issues.size > 0) return { ok: false, errors: issues.list };
   return { ok: true, policy, enforcers, mode };
 }
 
