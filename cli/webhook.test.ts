@@ -2,13 +2,13 @@
 // a certificate generated into an empty folder, and the README's example reviews over HTTPS.
 import { describe, expect, it, beforeAll, afterAll, jest } from '@jest/globals';
 import http from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StartedWebhook } from '../webhook/main.js';
 import { UsageError } from './args.js';
-import { parseWebhookArgs, startManager } from './webhook.js';
+import { parseWebhookArgs, readBindingKey, startManager } from './webhook.js';
 import { postMutate } from '../testing/webhook.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
@@ -43,9 +43,24 @@ describe('parseWebhookArgs', () => {
       [['--log-level', 'loud'], 'log-level'],
       [['--policies', '/nonexistent/dir'], 'policies'],
       [['--kubeconfig', 'k', '--policies', '.'], 'policies'],
+      [['--binding-key', '/nonexistent/key'], 'binding-key'],
     ];
     for (const [argv, field] of bad) expect(() => parseWebhookArgs(argv, root)).toThrow(expect.objectContaining({ field, code: 'VARMOR_ERR_CLI_USAGE' }));
     expect(() => parseWebhookArgs(['--bogus'])).toThrow(UsageError);
+  });
+
+  it('reads --binding-key FILE, refusing a key too short to be one', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-key-'));
+    try {
+      await writeFile(path.join(dir, 'short'), 'tiny\n');
+      await writeFile(path.join(dir, 'key'), '0123456789abcdef0123456789abcdef\n');
+      const args = parseWebhookArgs(['--binding-key', 'key'], dir);
+      if (args === 'help') throw new Error('unexpected');
+      expect(readBindingKey(args.bindingKeyFile!)).toEqual(Buffer.from('0123456789abcdef0123456789abcdef'));
+      expect(() => readBindingKey(path.join(dir, 'short'))).toThrow(expect.objectContaining({ field: 'binding-key', code: 'VARMOR_ERR_CLI_USAGE' }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,11 +2,11 @@
 // in the cluster mode the policy controller (controller/) runs beside the webhook in the same
 // process, started once the webhook's policy sources have synced and stopped with it.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_PRODUCT_NAMESPACE, isLogLevel, type LogLevelOrSilent } from '../profiler/index.js';
+import { bindingKey, BindingKeyError, DEFAULT_PRODUCT_NAMESPACE, isLogLevel, type LogLevelOrSilent } from '../profiler/index.js';
 import { createLogger } from './log.js';
 import { type AppArmorStyle, type Companion, type StartedWebhook, startWebhook, type WebhookOptions } from '../webhook/index.js';
 import { parseFlags, UsageError } from './args.js';
@@ -21,9 +21,11 @@ export const WEBHOOK_USAGE = `Usage: varmor webhook [options]
   --product-namespace NS   namespace of the product and of cluster policies' profiles (default varmor)
   --policies DIR           embedded mode: VarmorPolicy/VarmorClusterPolicy YAML files (default examples/policies if present)
   --opt-in-namespaces A,B  embedded mode: only these namespaces are opted in (default: all)
-  --kubeconfig FILE        cluster mode: policies and namespace labels from the API server, and the controller
+  --kubeconfig FILE        cluster mode: policies from the API server (opt-in is its namespaceSelector), and the controller
   --in-cluster             cluster mode with the Pod's service account
   --no-controller          cluster mode without the policy controller
+  --binding-key FILE       key (>= 16 bytes, shared with the agents) that signs each container's profile references;
+                           without it references are unsigned and the agents cannot tell them from pod-authored ones
   --apparmor STYLE         field (Kubernetes >= 1.30, default), annotation (older), or both
   --log-level LEVEL        trace, debug, info (default), warn, error, silent
   -h, --help`;
@@ -40,6 +42,7 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   'in-cluster': { type: 'boolean' },
   'no-controller': { type: 'boolean' },
+  'binding-key': { type: 'string' },
   apparmor: { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -49,6 +52,8 @@ const FLAGS = {
 export interface WebhookArgs
   extends Pick<WebhookOptions, 'port' | 'host' | 'metricsPort' | 'certDir' | 'service' | 'productNamespace' | 'policiesDir' | 'optInNamespaces' | 'appArmor'> {
   kubeconfig?: string;
+  /** The binding key file (--binding-key), read when the manager starts. */
+  bindingKeyFile?: string;
   inCluster: boolean;
   controller: boolean;
   logLevel: LogLevelOrSilent;
@@ -78,6 +83,8 @@ export function parseWebhookArgs(argv: string[], cwd = process.cwd()): WebhookAr
   }
   if (policiesDir !== undefined && !existsSync(policiesDir)) throw new UsageError(`--policies: ${policiesDir} does not exist`, 'policies');
   const optIn = values['opt-in-namespaces']?.split(',').map((s) => s.trim()).filter(Boolean);
+  const keyFile = values['binding-key'] && path.resolve(cwd, values['binding-key']);
+  if (keyFile !== undefined && !existsSync(keyFile)) throw new UsageError(`--binding-key: ${keyFile} does not exist`, 'binding-key');
   return {
     port: port(values.port, 'port', 3443),
     host: values.host ?? (inCluster ? '0.0.0.0' : '127.0.0.1'),
@@ -88,6 +95,7 @@ export function parseWebhookArgs(argv: string[], cwd = process.cwd()): WebhookAr
     policiesDir: policiesDir && path.resolve(cwd, policiesDir),
     optInNamespaces: optIn && optIn.length ? optIn : undefined,
     kubeconfig: values.kubeconfig,
+    bindingKeyFile: keyFile || undefined,
     inCluster,
     controller: values['no-controller'] !== true,
     appArmor,
@@ -95,9 +103,20 @@ export function parseWebhookArgs(argv: string[], cwd = process.cwd()): WebhookAr
   };
 }
 
+/** Reads and checks the binding key file; a short or unreadable key is a usage error, never "no key". */
+export function readBindingKey(file: string): Buffer {
+  try {
+    return bindingKey(readFileSync(file));
+  } catch (err) {
+    if (err instanceof BindingKeyError) throw new UsageError(`--binding-key: ${file}: ${err.message}`, 'binding-key');
+    throw new UsageError(`--binding-key: cannot read ${file}: ${(err as Error).message}`, 'binding-key');
+  }
+}
+
 /** Starts the webhook and, in the cluster mode, the controller beside it; the caller decides how long they run. */
 export async function startManager(args: WebhookArgs): Promise<StartedWebhook> {
   const log = createLogger({ component: 'webhook', level: args.logLevel });
+  const key = args.bindingKeyFile === undefined ? undefined : readBindingKey(args.bindingKeyFile);
   let kubeConfig: KubeConfig | undefined;
   // client-node and the controller load only in the cluster mode: the embedded webhook starts without them.
   if (args.inCluster || args.kubeconfig !== undefined) {
@@ -129,6 +148,7 @@ export async function startManager(args: WebhookArgs): Promise<StartedWebhook> {
     policiesDir: args.policiesDir,
     optInNamespaces: args.optInNamespaces,
     kubeConfig,
+    bindingKey: key,
     appArmor: args.appArmor,
     log,
     companions,
@@ -151,7 +171,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${WEBHOOK_USAGE}\n`);
     return 0;
   }
-  const started = await startManager(args);
+  let started: StartedWebhook;
+  try {
+    started = await startManager(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`varmor webhook: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);

@@ -2,8 +2,11 @@
 // them and runs the policy controller beside it). Two modes:
 // - embedded (no kubeConfig): policies from a folder of YAML files, a generated certificate,
 //   every namespace opted in unless optInNamespaces lists them;
-// - cluster (kubeConfig given): policies and namespace labels from informers; the certificate
+// - cluster (kubeConfig given): policies from informers; every Pod that reaches /mutate is opted in
+//   (the webhook configuration's namespaceSelector decided in the API server); the certificate
 //   folder is a mounted Secret, generated only when missing.
+// With a binding key (a Secret shared with the agents), the webhook signs each container's profile
+// references; without one the agents cannot tell them from references a pod author wrote.
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ensureCertFiles, readServingFiles } from '../certs/index.js';
@@ -14,7 +17,7 @@ import { createMetrics, observePolicies } from './server/metrics.js';
 import { startWebhookServer, type RunningWebhook } from './server/app.js';
 import { FolderSource } from './sources/folder.js';
 import { PolicyStore } from './sources/store.js';
-import { profilerValidator } from './validator.js';
+import { admissionValidator, profilerValidator } from './validator.js';
 
 /** Something that runs beside the webhook (the manager's policy controller) and stops with it. */
 export type Companion = () => Promise<{ stop(): Promise<void> | void }>;
@@ -31,8 +34,10 @@ export interface WebhookOptions {
   policiesDir?: string;
   /** Embedded mode: only these namespaces are opted in (default: all). */
   optInNamespaces?: string[];
-  /** Cluster mode: the API server to read policies and namespace labels from. */
+  /** Cluster mode: the API server to read policies from. */
   kubeConfig?: KubeConfig;
+  /** The key that signs profile references for the agents (profiler/binding.ts bindingKey()); none: unsigned. */
+  bindingKey?: Buffer;
   appArmor: AppArmorStyle;
   log: StructuredLogger;
   /** Started once the policy sources have synced, before the webhook reports ready. */
@@ -58,7 +63,9 @@ export async function startWebhook(config: WebhookOptions): Promise<StartedWebho
   const store = new PolicyStore({
     validate: validator.validatePolicy,
     productNamespace: config.productNamespace,
-    mutation: { appArmor: config.appArmor },
+    // Cluster: the namespaceSelector has decided; a request that reaches /mutate is opted in. Asking an
+    // informer cache again would admit Pods of a namespace created a moment ago unsandboxed.
+    mutation: { appArmor: config.appArmor, bindingKey: config.bindingKey, requireOptIn: !cluster },
     // Embedded: no namespace objects to read labels from; opt in all, or the listed ones.
     defaultNamespaceLabels: cluster ? undefined : (ns) => (!optIn || optIn.has(ns) ? optedIn : undefined),
     log,
@@ -79,12 +86,15 @@ export async function startWebhook(config: WebhookOptions): Promise<StartedWebho
     metricsPort: config.metricsPort,
     tls: { certDir: config.certDir },
     state: store,
-    validator,
+    // /validate also refuses a policy whose profile name or BPF id another policy in the store has
+    validator: admissionValidator(validator, () => store.policies().list(), { productNamespace: config.productNamespace }),
     metrics,
     logger: config.log,
     ready: () => synced,
   });
   log.info({ certDir: config.certDir, generated: certs.generated, reason: certs.reason }, certs.generated ? 'serving certificate generated' : 'serving certificate reused');
+  if (!config.bindingKey)
+    log.warn({}, 'no binding key (--binding-key FILE): profile references are not signed, so the agents cannot tell webhook-written references from pod-authored ones');
 
   const stops: (() => Promise<void> | void)[] = [];
   try {

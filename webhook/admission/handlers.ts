@@ -3,11 +3,12 @@
 // what is patched) are tested here. Pure apart from calling the injected validator.
 
 import type { AnyPolicy, Enforcer, Mode } from '../../profiler/index.js';
+import { confineEphemeral } from '../mutate/ephemeral.js';
 import { mutatePod, type MutationOptions, type MutationResult } from '../mutate/mutate.js';
 import { serializePatch } from '../mutate/patch-json.js';
 import type { PolicyIndex } from '../mutate/policy-index.js';
 import { checkPod } from './pod.js';
-import { allow, allowWithMessage, deny, parseReview, ReviewError, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
+import { allow, deny, parseReview, ReviewError, type AdmissionRequest, type AdmissionReviewResponse } from './review.js';
 
 export interface ErrorBody {
   code: string;
@@ -15,7 +16,7 @@ export interface ErrorBody {
   field?: string;
 }
 
-export type MutateOutcome = 'patched' | 'unchanged' | 'ignored' | 'malformed' | 'bad-review';
+export type MutateOutcome = 'patched' | 'unchanged' | 'ignored' | 'denied' | 'malformed' | 'bad-review';
 export type ValidateOutcome = 'allowed' | 'denied' | 'ignored' | 'malformed' | 'bad-review';
 
 export interface HandlerAnswer<O extends string> {
@@ -37,6 +38,11 @@ function badReview(err: unknown): HandlerAnswer<'bad-review'> {
   throw err;
 }
 
+/** A Pod (or oldObject) the mutation cannot read: refused with 400, the field named. */
+export const POD_MALFORMED = 'VARMOR_ERR_REVIEW_POD_MALFORMED';
+/** A privileged or Unconfined ephemeral container targeting a sandboxed container: refused with 403. */
+export const EPHEMERAL_UNCONFINED = 'VARMOR_ERR_REVIEW_EPHEMERAL_UNCONFINED';
+
 export function handleMutate(body: unknown, state: MutationState): HandlerAnswer<MutateOutcome> & { mutation?: MutationResult } {
   let req: AdmissionRequest;
   try {
@@ -45,13 +51,29 @@ export function handleMutate(body: unknown, state: MutationState): HandlerAnswer
     return badReview(err);
   }
   const ok = (b: AdmissionReviewResponse, outcome: MutateOutcome, mutation?: MutationResult) => ({ statusCode: 200, body: b, outcome, request: req, mutation });
-  // Only Pod CREATE is ours; anything else the API server sends (a misconfigured rule) passes unchanged.
-  if (req.kind.kind !== 'Pod' || req.kind.group !== '' || req.operation !== 'CREATE' || (req.subResource ?? '') !== '')
-    return ok(allow(req.uid), 'ignored');
-  if (req.object === undefined) return ok(allowWithMessage(req.uid, 'request.object: missing, nothing to mutate'), 'malformed');
+  // Fail closed: a Pod we cannot read is not admitted (admitting it unmutated would start it unsandboxed).
+  const malformed = (message: string) => ok(deny(req.uid, `varmor: not admitted (${POD_MALFORMED}): ${message}`, 400, 'BadRequest'), 'malformed');
+  const sub = req.subResource ?? '';
+  // Pod CREATE and the ephemeralcontainers UPDATE are ours; anything else the API server sends (a misconfigured rule) passes unchanged.
+  const create = req.operation === 'CREATE' && sub === '';
+  const debug = req.operation === 'UPDATE' && sub === 'ephemeralcontainers';
+  if (req.kind.kind !== 'Pod' || req.kind.group !== '' || !(create || debug)) return ok(allow(req.uid), 'ignored');
+  if (req.object === undefined) return malformed('request.object: missing, nothing to mutate');
   const checked = checkPod(req.object);
-  if (!checked.ok) return ok(allowWithMessage(req.uid, `varmor: not mutated: ${checked.message}`), 'malformed');
+  if (!checked.ok) return malformed(checked.message);
   const namespace = req.namespace || checked.pod.metadata?.namespace || 'default';
+
+  if (debug) {
+    if (req.oldObject === undefined) return malformed('request.oldObject: missing, cannot tell new ephemeral containers');
+    const old = checkPod(req.oldObject, 'request.oldObject');
+    if (!old.ok) return malformed(old.message);
+    const r = confineEphemeral({ pod: checked.pod, oldPod: old.pod, namespace, appArmor: state.options.appArmor, bindingKey: state.options.bindingKey });
+    const mutation: MutationResult = { ops: r.ops, optedIn: true, decisions: r.decisions, conflicts: [] };
+    if (r.denied) return ok(deny(req.uid, `${r.denied} (${EPHEMERAL_UNCONFINED})`, 403, 'Forbidden'), 'denied', mutation);
+    if (!r.ops.length) return ok(allow(req.uid), 'unchanged', mutation);
+    return ok(allow(req.uid, serializePatch(r.ops)), 'patched', mutation);
+  }
+
   const mutation = mutatePod({
     pod: checked.pod,
     namespace,

@@ -74,13 +74,14 @@ describe('mutatePod', () => {
     expect(patched.spec.containers[0].securityContext).toBeUndefined();
   });
 
-  it('leaves existing fields, annotations and labels untouched and escapes JSON-pointer characters', () => {
+  it('leaves existing fields, other annotations and labels untouched, removes our undecided ones, and escapes JSON-pointer characters', () => {
     const p = pod({
       metadata: { annotations: { 'example.com/a~b': 'keep', 'container.bpf.security.beta.varmor.org/other': 'localhost/x' } },
       spec: { containers: [{ name: 'app', securityContext: { runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }] },
     });
     const { res, patched } = run(p, index([byPodLabel()]));
     expect(res.ops.map((o) => o.path)).toEqual([
+      '/metadata/annotations/container.bpf.security.beta.varmor.org~1other',
       '/metadata/annotations/container.apparmor.security.beta.varmor.org~1app',
       '/metadata/annotations/container.seccomp.security.beta.varmor.org~1app',
       '/metadata/annotations/container.bpf.security.beta.varmor.org~1app',
@@ -88,7 +89,9 @@ describe('mutatePod', () => {
       '/spec/containers/0/securityContext/seccompProfile',
     ]);
     expect(patched.metadata?.annotations?.['example.com/a~b']).toBe('keep');
-    expect(patched.metadata?.annotations?.['container.bpf.security.beta.varmor.org/other']).toBe('localhost/x');
+    // A pod-authored reference the webhook did not decide (container "other" is not in the Pod) is removed.
+    expect(res.ops[0].op).toBe('remove');
+    expect(patched.metadata?.annotations?.['container.bpf.security.beta.varmor.org/other']).toBeUndefined();
     expect(patched.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(patched.metadata?.labels).toEqual({ app: 'web' });
   });
@@ -172,9 +175,10 @@ describe('mutatePod', () => {
       [nsByNameA, nsByName, nsBySelector, clusterByName],
     ]) {
       const { res } = run(pod(), index(...order.map((p): [AnyPolicy, Enforcer[]] => [p, ['BPF']])));
-      expect(res.decisions[0].policy).toBe('VarmorPolicy/team-a/a');
+      // vArmor's order: the cluster policy first, then the namespace's by the tie-breaks.
+      expect(res.decisions[0].policy).toBe('VarmorClusterPolicy/c');
       expect(res.conflicts).toEqual([
-        { container: 'app', winner: 'VarmorPolicy/team-a/a', losers: ['VarmorPolicy/team-a/y', 'VarmorPolicy/team-a/z', 'VarmorClusterPolicy/c'] },
+        { container: 'app', winner: 'VarmorClusterPolicy/c', losers: ['VarmorPolicy/team-a/a', 'VarmorPolicy/team-a/y', 'VarmorPolicy/team-a/z'] },
       ]);
     }
     // Policies for different containers of one Pod do not conflict.

@@ -2,9 +2,11 @@
 // No I/O, no clock: the same input always gives the same patch, and applying the patch and calling
 // again gives no operation (the API server may reinvoke the webhook).
 //
-// Decisions (README "Admission"):
+// Decisions (README "What the mutation does"):
 // - Opt-in: the namespace label `sandbox.varmor.org/enable: "true"`, or the same label on the Pod
-//   (what vArmor users put on their workloads). `requireOptIn: false` treats every namespace as in.
+//   (what vArmor users put on their workloads). `requireOptIn: false` treats every namespace as in
+//   (the embedded mode without opt-in list, and the cluster mode, where the webhook configuration's
+//   namespaceSelector has already decided).
 // - Containers: a target without `containers` covers every regular container; init and ephemeral
 //   containers only when the target names them.
 // - A container's own explicit choice wins: an AppArmor or Seccomp profile of type Unconfined, or a
@@ -14,9 +16,28 @@
 //   keep their Seccomp setting (the runtime runs them unconfined by seccomp anyway). Windows Pods get
 //   neither. The value `unconfined` in one of our three annotations opts the container out of that
 //   enforcer. BPF has no Pod field: only its annotation.
-// - Only our annotations and the two securityContext fields are written; nothing is removed.
+// - Except under a binding VarmorClusterPolicy: none of those opt-outs keep it out; its profiles
+//   are written over them and the override is recorded in the decision.
+// - The webhook owns our annotations: in an opted-in namespace, every pod-authored annotation under
+//   our prefixes (the three enforcers and the binding signature) that the webhook did not decide is
+//   removed, apart from the opt-out value `unconfined`. A pod author cannot bind a container to
+//   another namespace's profile by writing `localhost/<its profile>`.
+// - With a binding key, each confined container's references are signed (profiler/binding.ts), so
+//   the agent can tell webhook-written references from pod-authored ones.
 
-import { ANNOTATION, type Enforcer, OPT_IN_LABEL, UNCONFINED } from '../../profiler/index.js';
+import {
+  ANNOTATION,
+  ANNOTATION_PREFIX,
+  BINDING_ANNOTATION_PREFIX,
+  bindingAnnotation,
+  type BindingRefs,
+  type Enforcer,
+  hasProfileRefs,
+  OPT_IN_LABEL,
+  PROFILE_REF_PREFIX,
+  signBinding,
+  UNCONFINED,
+} from '../../profiler/index.js';
 import { boundedMemo } from './memo.js';
 import { escapePointer } from './pointer.js';
 import type { MatchPolicy } from './policies.js';
@@ -29,8 +50,14 @@ export type AppArmorStyle = 'field' | 'annotation' | 'both';
 export interface MutationOptions {
   /** `field` (Kubernetes >= 1.30, default), `annotation` (older clusters) or `both`. */
   appArmor?: AppArmorStyle;
-  /** false: every namespace counts as opted in (the embedded mode without a cluster). Default true. */
+  /**
+   * false: every namespace counts as opted in: the embedded mode without an opt-in list, and the
+   * cluster mode (the API server only sends Pods of namespaces the namespaceSelector matched).
+   * Default true.
+   */
   requireOptIn?: boolean;
+  /** The HMAC key the agents share (profiler/binding.ts); without it, nothing is signed. */
+  bindingKey?: Buffer;
 }
 
 export interface MutationInput {
@@ -56,6 +83,8 @@ export interface ContainerDecision {
   /** Enforcers this container is (now) confined by. */
   applied: Enforcer[];
   skipped: SkippedEnforcer[];
+  /** A binding policy's overrides of the pod author's opt-outs (`<Enforcer>: <what was overridden>`). */
+  overrides?: string[];
 }
 
 export interface Conflict {
@@ -100,18 +129,31 @@ export function isOptedIn(input: Pick<MutationInput, 'pod' | 'namespaceLabels' |
 
 export function mutatePod(input: MutationInput): MutationResult {
   const result: MutationResult = { ops: [], optedIn: isOptedIn(input), decisions: [], conflicts: [] };
-  if (!result.optedIn || input.policies.size === 0) return result;
+  if (!result.optedIn) return result;
   const { pod } = input;
-  const labels = pod.metadata?.labels ?? NO_LABELS;
-  const workloads = podWorkloads(pod);
-  const matched = input.policies.match(input.namespace, workloads, labels);
-  if (matched.length === 0) return result;
-
   const annotations = pod.metadata?.annotations ?? NO_LABELS;
   const wanted = new Map<string, string>();
   const scOps: JsonPatchOp[] = [];
+  const matched = input.policies.size === 0 ? [] : input.policies.match(input.namespace, podWorkloads(pod), pod.metadata?.labels ?? NO_LABELS);
   const ctx: Ctx = { pod, annotations, wanted, appArmor: input.options?.appArmor ?? 'field' };
 
+  if (matched.length) decideAll(ctx, matched, result, scOps);
+  const key = input.options?.bindingKey;
+  if (key) for (const d of result.decisions) sign(key, input.namespace, d.container, wanted);
+  addAnnotationOps(pod, annotations, wanted, result.ops);
+  for (const op of scOps) result.ops.push(op);
+  return result;
+}
+
+/** Signs the references the patched Pod will carry for this container, when it has any. */
+function sign(key: Buffer, namespace: string, container: string, wanted: Map<string, string>): void {
+  const keys = containerKeys(container);
+  const refs: BindingRefs = { AppArmor: wanted.get(keys.appArmor), BPF: wanted.get(keys.bpf), Seccomp: wanted.get(keys.seccomp) };
+  if (hasProfileRefs(refs)) wanted.set(bindingAnnotation(container), signBinding(key, namespace, container, refs));
+}
+
+function decideAll(ctx: Ctx, matched: readonly MatchPolicy[], result: MutationResult, scOps: JsonPatchOp[]): void {
+  const { pod } = ctx;
   for (const list of LISTS) {
     const containers = pod.spec[list];
     if (!Array.isArray(containers)) continue;
@@ -128,10 +170,6 @@ export function mutatePod(input: MutationInput): MutationResult {
       result.decisions.push(decide(ctx, winner, list, index, c, scOps));
     });
   }
-
-  addAnnotationOps(pod, annotations, wanted, result.ops);
-  for (const op of scOps) result.ops.push(op);
-  return result;
 }
 
 interface Ctx {
@@ -168,21 +206,33 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
   const sc = c.securityContext && typeof c.securityContext === 'object' ? c.securityContext : undefined;
   const podSc = pod.spec.securityContext && typeof pod.spec.securityContext === 'object' ? pod.spec.securityContext : undefined;
   const windows = pod.spec.os?.name === 'windows';
+  // A binding policy overrides these opt-outs instead of being kept out by them.
+  const binding = p.binding;
+  const override = (enforcer: Enforcer, why: string | undefined) => {
+    if (why) (decision.overrides ??= []).push(`${enforcer}: ${why}`);
+  };
+  const optOut = (key: string) => (annotations[key] === UNCONFINED ? `opted out by annotation ${key}` : undefined);
   let setAppArmor = false;
   let setSeccomp = false;
 
   if (p.enforcers.has('AppArmor')) {
     const legacy = annotations[keys.legacyAppArmor];
+    const out = optOut(keys.appArmor);
     const own = ownChoice(sc?.appArmorProfile, podSc?.appArmorProfile, p.profileName);
-    if (annotations[keys.appArmor] === UNCONFINED) skipped.push({ enforcer: 'AppArmor', reason: `opted out by annotation ${keys.appArmor}` });
+    const legacyOwn =
+      legacy !== undefined && (legacy === UNCONFINED || (legacy.startsWith(PROFILE_REF_PREFIX) && legacy !== ref)) ? `annotation ${keys.legacyAppArmor} is ${legacy}` : undefined;
+    if (out && !binding) skipped.push({ enforcer: 'AppArmor', reason: out });
     else if (windows) skipped.push({ enforcer: 'AppArmor', reason: 'Windows pod' });
-    else if (own) skipped.push({ enforcer: 'AppArmor', reason: own });
-    else if (legacy !== undefined && (legacy === UNCONFINED || (legacy.startsWith('localhost/') && legacy !== ref)))
-      skipped.push({ enforcer: 'AppArmor', reason: `annotation ${keys.legacyAppArmor} is ${legacy}` });
+    else if (own && !binding) skipped.push({ enforcer: 'AppArmor', reason: own });
+    else if (legacyOwn && !binding) skipped.push({ enforcer: 'AppArmor', reason: legacyOwn });
     else {
+      override('AppArmor', out);
+      override('AppArmor', own);
+      override('AppArmor', legacyOwn);
       decision.applied.push('AppArmor');
       wanted.set(keys.appArmor, ref);
-      setAppArmor = ctx.appArmor !== 'annotation' && !sameProfile(sc?.appArmorProfile, 'Localhost', p.profileName);
+      // An explicit profile field being overridden means the cluster has the field: write it whatever the style.
+      setAppArmor = (ctx.appArmor !== 'annotation' || own !== undefined) && !sameProfile(sc?.appArmorProfile, 'Localhost', p.profileName);
       // An existing legacy annotation must agree with the field, or the API server refuses the Pod.
       if (ctx.appArmor !== 'field' || legacy !== undefined) wanted.set(keys.legacyAppArmor, ref);
     }
@@ -190,12 +240,17 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
 
   if (p.enforcers.has('Seccomp')) {
     const path = p.seccompPath;
+    const out = optOut(keys.seccomp);
     const own = ownChoice(sc?.seccompProfile, podSc?.seccompProfile, path);
-    if (annotations[keys.seccomp] === UNCONFINED) skipped.push({ enforcer: 'Seccomp', reason: `opted out by annotation ${keys.seccomp}` });
+    if (out && !binding) skipped.push({ enforcer: 'Seccomp', reason: out });
     else if (windows) skipped.push({ enforcer: 'Seccomp', reason: 'Windows pod' });
-    else if (sc?.privileged === true) skipped.push({ enforcer: 'Seccomp', reason: 'privileged container' });
-    else if (own) skipped.push({ enforcer: 'Seccomp', reason: own });
+    else if (sc?.privileged === true)
+      // Even a binding policy cannot help here: the runtime ignores Seccomp for privileged containers.
+      skipped.push({ enforcer: 'Seccomp', reason: binding ? 'privileged container (binding policy: the runtime ignores Seccomp for it)' : 'privileged container' });
+    else if (own && !binding) skipped.push({ enforcer: 'Seccomp', reason: own });
     else {
+      override('Seccomp', out);
+      override('Seccomp', own);
       decision.applied.push('Seccomp');
       wanted.set(keys.seccomp, ref);
       setSeccomp = !sameProfile(sc?.seccompProfile, 'Localhost', path);
@@ -203,15 +258,18 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
   }
 
   if (p.enforcers.has('BPF')) {
-    if (annotations[keys.bpf] === UNCONFINED) skipped.push({ enforcer: 'BPF', reason: `opted out by annotation ${keys.bpf}` });
+    const out = optOut(keys.bpf);
+    if (out && !binding) skipped.push({ enforcer: 'BPF', reason: out });
     else {
+      override('BPF', out);
       decision.applied.push('BPF');
       wanted.set(keys.bpf, ref);
     }
   }
 
   if (setAppArmor || setSeccomp) {
-    // The values are the policy's shared, frozen objects (see SecurityContextValues).
+    // The values are the policy's shared, frozen objects (see SecurityContextValues). `add` on an
+    // existing member replaces it (RFC 6902), which is how a binding policy overrides a profile.
     const values = p.securityContext;
     const base = `/spec/${list}/${index}/securityContext`;
     if (!sc) scOps.push({ op: 'add', path: base, value: setAppArmor && setSeccomp ? values.both : setAppArmor ? values.onlyAppArmor : values.onlySeccomp });
@@ -223,10 +281,25 @@ function decide(ctx: Ctx, p: MatchPolicy, list: ContainerList, index: number, c:
   return decision;
 }
 
-/** Adds our wanted annotations that differ from what the Pod has, to `out`. */
+const OUR_PREFIXES: readonly string[] = [ANNOTATION_PREFIX.AppArmor, ANNOTATION_PREFIX.BPF, ANNOTATION_PREFIX.Seccomp];
+
+/** Whether the webhook removes this pod-authored annotation: ours, not decided now, and not an opt-out. */
+function forged(key: string, value: string, wanted: Map<string, string>): boolean {
+  if (wanted.has(key)) return false;
+  if (key.startsWith(BINDING_ANNOTATION_PREFIX)) return true;
+  for (const prefix of OUR_PREFIXES) if (key.startsWith(prefix)) return value !== UNCONFINED;
+  return false;
+}
+
+/**
+ * Adds to `out` the removal of pod-authored annotations of ours that were not decided, and our
+ * wanted annotations that differ from what the Pod has.
+ */
 function addAnnotationOps(pod: Pod, existing: Readonly<Record<string, string>>, wanted: Map<string, string>, out: JsonPatchOp[]): void {
   const meta = pod.metadata && typeof pod.metadata === 'object' ? pod.metadata : undefined;
   if (meta && meta.annotations && typeof meta.annotations === 'object') {
+    for (const k in existing)
+      if (Object.prototype.hasOwnProperty.call(existing, k) && forged(k, existing[k], wanted)) out.push({ op: 'remove', path: annotationPath(k) });
     wanted.forEach((v, k) => {
       if (existing[k] !== v) out.push({ op: 'add', path: annotationPath(k), value: v });
     });

@@ -3,13 +3,15 @@
 // that target a Pod.
 //
 // Priority, when several policies target the same container (vArmor picks one at random):
-//   1. a VarmorPolicy (namespaced) before a VarmorClusterPolicy: the namespace owner's choice wins;
+//   1. a VarmorClusterPolicy before a VarmorPolicy, as vArmor tries cluster policies first: a
+//      tenant's namespaced policy must not replace the cluster administrator's (a binding cluster
+//      policy, BINDING_POLICY_ANNOTATION, before any other);
 //   2. a target by name before a target by selector (the more specific target);
 //   3. a target that lists containers before one for all containers;
 //   4. then by namespace and name, alphabetically.
 // The losers are reported as conflicts (log line and metric), never silently dropped.
 
-import { type AnyPolicy, bpfPolicyId, compileSelector, DEFAULT_PRODUCT_NAMESPACE, type Enforcer, type LabelPredicate, profileName, seccompLocalhostProfile } from '../../profiler/index.js';
+import { type AnyPolicy, BINDING_POLICY_ANNOTATION, bpfPolicyId, compileSelector, DEFAULT_PRODUCT_NAMESPACE, type Enforcer, type LabelPredicate, profileName, seccompLocalhostProfile } from '../../profiler/index.js';
 import type { ProfileRef } from './types.js';
 
 /**
@@ -39,6 +41,11 @@ function securityContextValues(profileName: string, seccompPath: string): Securi
 
 export interface MatchPolicy {
   kind: 'VarmorPolicy' | 'VarmorClusterPolicy';
+  /**
+   * A VarmorClusterPolicy annotated BINDING_POLICY_ANNOTATION "true": the pod author's opt-outs
+   * (our `unconfined` annotations, Unconfined or other Localhost profiles) do not keep it out.
+   */
+  binding: boolean;
   /** The policy's namespace; undefined for a cluster policy. */
   namespace?: string;
   name: string;
@@ -86,8 +93,11 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
   const byName = typeof target.name === 'string' && target.name !== '';
   const containers = target.containers && target.containers.length ? new Set(target.containers) : undefined;
   const seccompPath = seccompLocalhostProfile(pn);
+  // Only a cluster policy can bind: tenants may write VarmorPolicies, not VarmorClusterPolicies.
+  const binding = cluster && policy.metadata.annotations?.[BINDING_POLICY_ANNOTATION] === 'true';
   return {
     kind: policy.kind,
+    binding,
     namespace,
     name,
     id: cluster ? `VarmorClusterPolicy/${name}` : `VarmorPolicy/${namespace}/${name}`,
@@ -104,6 +114,6 @@ export function preparePolicy(policy: AnyPolicy, enforcers: readonly Enforcer[],
     selector: !byName && target.selector ? compileSelector(target.selector, 'spec.target.selector') : undefined,
     requiredLabel: byName ? undefined : firstMatchLabel(target.selector?.matchLabels),
     containers,
-    rank: [cluster ? 1 : 0, byName ? 0 : 1, containers ? 0 : 1, namespace ?? '', name].join('\u0000'),
+    rank: [binding ? 0 : cluster ? 1 : 2, byName ? 0 : 1, containers ? 0 : 1, namespace ?? '', name].join('\u0000'),
   };
 }

@@ -100,12 +100,13 @@ export class PolicyIndex {
 
   /**
    * The policies that target a Pod of `namespace` with these workloads and labels, in priority
-   * order (policies.ts): the namespace's own first, then cluster-wide ones.
+   * order (policies.ts): cluster-wide ones first (every cluster rank sorts before every namespaced
+   * one), then the namespace's own.
    */
   match(namespace: string, workloads: readonly Workload[], labels: Readonly<Record<string, string>>): MatchPolicy[] {
     const out: MatchPolicy[] = [];
-    this.namespaces.get(namespace)?.match(workloads, labels, out);
     this.cluster.match(workloads, labels, out);
+    this.namespaces.get(namespace)?.match(workloads, labels, out);
     return out;
   }
 

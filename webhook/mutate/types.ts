@@ -19,6 +19,8 @@ export interface SecurityContext {
 export interface Container {
   name: string;
   securityContext?: SecurityContext;
+  /** Ephemeral containers: the container whose namespaces they join (`kubectl debug --target`). */
+  targetContainerName?: string;
   [field: string]: unknown;
 }
 
@@ -56,10 +58,11 @@ export interface Pod {
 
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 
+/** `remove` carries no value: the webhook removes pod-authored annotations it did not decide. */
 export interface JsonPatchOp {
-  op: 'add' | 'replace';
+  op: 'add' | 'replace' | 'remove';
   path: string;
-  value: unknown;
+  value?: unknown;
 }
 
 

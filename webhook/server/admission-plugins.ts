@@ -1,12 +1,15 @@
 // The two admission routes as fastify plugins with one job each: decode, call the handler, count,
-// log, answer. A failure inside the webhook fails open for that request (allowed, unchanged, with a
-// message) rather than answering 500, matching failurePolicy Ignore without the API server timeout.
+// log, answer. A failure inside the webhook fails closed for that request: an AdmissionReview with
+// allowed: false, code 500 and the error code, so a Pod is never admitted unsandboxed (nor a policy
+// stored unvalidated) because of a webhook bug, as failurePolicy Fail does when the webhook is down.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allowWithMessage } from '../admission/review.js';
+import { deny } from '../admission/review.js';
 import {
+  EPHEMERAL_UNCONFINED,
   handleMutate,
   handleValidate,
+  POD_MALFORMED,
   type MutationState,
   type PolicyValidator,
 } from '../admission/handlers.js';
@@ -33,20 +36,23 @@ function uidOf(body: unknown): string | undefined {
   return typeof req?.uid === 'string' && req.uid !== '' ? req.uid : undefined;
 }
 
-function failOpen(
+const INTERNAL = 'VARMOR_ERR_SERVER_INTERNAL';
+const REFUSED: Record<string, string> = { mutate: 'pod not admitted', validate: 'policy not stored' };
+
+function failClosed(
   handler: string,
   err: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
   metrics: WebhookMetrics,
 ) {
-  metrics.errors.inc({ handler, code: 'VARMOR_ERR_SERVER_INTERNAL' });
+  metrics.errors.inc({ handler, code: INTERNAL });
   metrics.countRequest(handler, 'error');
-  request.log.error({ err, handler }, 'admission handler failed; answering allowed without change');
+  request.log.error({ err, handler }, `admission handler failed; answering not allowed (${REFUSED[handler]})`);
   const uid = uidOf(request.body);
   const timer = metrics.duration.labels(handler);
-  if (!uid) return sendTimed(reply, timer, 500, { code: 'VARMOR_ERR_SERVER_INTERNAL', message: 'internal error' });
-  return sendTimed(reply, timer, 200, allowWithMessage(uid, 'varmor: internal error, not mutated', 500));
+  if (!uid) return sendTimed(reply, timer, 500, { code: INTERNAL, message: 'internal error' });
+  return sendTimed(reply, timer, 200, deny(uid, `varmor: internal error (${INTERNAL}), ${REFUSED[handler]}`, 500, 'InternalError'));
 }
 
 export interface MutatePluginOptions {
@@ -66,11 +72,18 @@ export async function mutatePlugin(app: FastifyInstance, opts: MutatePluginOptio
         const message = 'code' in answer.body ? answer.body.message : answer.body.response.status?.message;
         metrics.errors.inc({
           handler: 'mutate',
-          code: 'code' in answer.body ? answer.body.code : 'VARMOR_ERR_REVIEW_POD_MALFORMED',
+          code: 'code' in answer.body ? answer.body.code : POD_MALFORMED,
         });
         request.log.warn(
           { uid: req?.uid, namespace: req?.namespace, reason: message },
           'malformed admission review',
+        );
+      }
+      if (answer.outcome === 'denied' && req && !('code' in answer.body)) {
+        metrics.errors.inc({ handler: 'mutate', code: EPHEMERAL_UNCONFINED });
+        request.log.warn(
+          { uid: req.uid, namespace: req.namespace, pod: req.name, reason: answer.body.response.status?.message },
+          'ephemeral container refused',
         );
       }
       const m = answer.mutation;
@@ -101,6 +114,7 @@ export async function mutatePlugin(app: FastifyInstance, opts: MutatePluginOptio
                   profile: d.profileName,
                   enforcers: d.applied,
                   skipped: d.skipped,
+                  ...(d.overrides ? { overrides: d.overrides } : {}),
                 })),
               },
               'pod mutated',
@@ -109,7 +123,7 @@ export async function mutatePlugin(app: FastifyInstance, opts: MutatePluginOptio
       }
       return sendTimed(reply, timer, answer.statusCode, answer.body);
     } catch (err) {
-      return failOpen('mutate', err, request, reply, metrics);
+      return failClosed('mutate', err, request, reply, metrics);
     }
   });
 }
@@ -145,8 +159,8 @@ export async function validatePlugin(app: FastifyInstance, opts: ValidatePluginO
         );
       return sendTimed(reply, timer, answer.statusCode, answer.body);
     } catch (err) {
-      // A validator crash must not block policy writes (failurePolicy Ignore semantics).
-      return failOpen('validate', err, request, reply, metrics);
+      // A policy nobody could check must not reach the controller (failurePolicy Fail semantics).
+      return failClosed('validate', err, request, reply, metrics);
     }
   });
 }

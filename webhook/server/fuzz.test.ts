@@ -157,7 +157,7 @@ function checkAnswer(sent: string, status: number, text: string): string | null 
   if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview') return 'not an AdmissionReview';
   if (!review.response || review.response.uid !== request.uid) return 'uid not echoed';
   if (typeof review.response.allowed !== 'boolean') return 'allowed is not a boolean';
-  if (review.response.status?.message === 'varmor: internal error, not mutated') return 'the handler failed inside (failed open)';
+  if (String(review.response.status?.message ?? '').startsWith('varmor: internal error')) return 'the handler failed inside';
   if (review.response.patch !== undefined) {
     if (review.response.patchType !== 'JSONPatch' || typeof review.response.patch !== 'string') return 'bad patch fields';
     const ops = JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')) as jsonpatch.Operation[];

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import jsonpatch from 'fast-json-patch';
 import { Pod as PodModel } from 'kubernetes-models/v1/Pod';
 import { podReview, startTestWebhook, type TestWebhook } from '../../testing/webhook.js';
+import { startWebhookServer } from './app.js';
 
 // Servers, key generation and the profiler load take seconds on a busy shared machine.
 jest.setTimeout(60_000);
@@ -160,7 +161,7 @@ describe('POST /mutate', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('allows without a patch, and says why, when the object is missing or not a usable Pod', async () => {
+  it('denies (fails closed), and says why, when the object is missing or not a usable Pod', async () => {
     const cases: [unknown, RegExp][] = [
       [undefined, /request\.object: missing/],
       [{ metadata: { labels: { app: 'web' } }, spec: { containers: [] } }, /request\.object\.spec\.containers: a Pod needs at least one container/],
@@ -177,10 +178,43 @@ describe('POST /mutate', () => {
       const res = await hook.post('/mutate', review);
       expect(res.status).toBe(200);
       const answer = res.json as ReviewAnswer;
-      expect(answer.response).toMatchObject({ uid: 'bad', allowed: true });
+      expect(answer.response).toMatchObject({ uid: 'bad', allowed: false, status: { code: 400 } });
       expect(answer.response.patch).toBeUndefined();
       expect(answer.response.status?.message).toMatch(message);
-      expect(answer.response.warnings?.[0]).toMatch(message);
+    }
+  });
+
+  it('fails closed on an internal error: the Pod is not admitted (attack: a crash must not admit it unconfined)', async () => {
+    const broken = await startWebhookServer({
+      port: 0,
+      metricsPort: null,
+      tls: { certDir: hook.certDir },
+      state: {
+        policies: () => {
+          throw new TypeError('boom');
+        },
+        namespaceLabels: () => ({ 'sandbox.varmor.org/enable': 'true' }),
+        options: {},
+      },
+    });
+    try {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'w', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } };
+      const body = JSON.stringify(podReview(pod, { uid: 'crash' }));
+      const answer = await new Promise<ReviewAnswer>((resolve, reject) => {
+        const req = https.request(
+          { host: '127.0.0.1', port: broken.port, method: 'POST', path: '/mutate', ca: hook.ca, servername: 'localhost', agent: false, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+            res.on('end', () => resolve(JSON.parse(text) as ReviewAnswer));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer.response).toMatchObject({ uid: 'crash', allowed: false, status: { code: 500, message: 'varmor: internal error (VARMOR_ERR_SERVER_INTERNAL), pod not admitted' } });
+    } finally {
+      await broken.close();
     }
   });
 

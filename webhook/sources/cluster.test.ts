@@ -49,7 +49,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-cluster-'));
   const { files } = await ensureCertFiles(dir);
   const validator = profilerValidator();
-  store = new PolicyStore({ validate: validator.validatePolicy });
+  // As the cluster mode builds it (webhook/main.ts): the namespaceSelector decides opt-in.
+  store = new PolicyStore({ validate: validator.validatePolicy, mutation: { requireOptIn: false } });
   informers = new InformerSource({ kubeConfig: env.kc, store });
   await informers.start();
   server = await startWebhookServer({ port: 0, metricsPort: 0, tls: { certDir: dir }, state: store, validator, ready: () => informers.synced() });
@@ -64,7 +65,10 @@ beforeAll(async () => {
           name: 'mutate-pods.varmor.org',
           admissionReviewVersions: ['v1'],
           clientConfig: clientConfig('/mutate'),
-          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+          rules: [
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] },
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers'] },
+          ],
           namespaceSelector: { matchLabels: { 'sandbox.varmor.org/enable': 'true' } },
           failurePolicy: 'Fail',
           reinvocationPolicy: 'IfNeeded',
@@ -123,6 +127,25 @@ describe('webhook with a real API server', () => {
       expect(created.spec?.containers[0].securityContext?.appArmorProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor-shop-web' });
       expect(created.spec?.containers[0].securityContext?.seccompProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor/varmor-shop-web.json' });
 
+      // kubectl debug --target=app: the API server sends the ephemeralcontainers UPDATE, and stores
+      // the debug container with its target's profiles; a privileged one is refused.
+      const name = created.metadata!.name!;
+      const withDebug = structuredClone(created);
+      withDebug.spec!.ephemeralContainers = [{ name: 'dbg', image: 'busybox', targetContainerName: 'app' }];
+      const debugged = await env.core.replaceNamespacedPodEphemeralcontainers({ name, namespace: 'shop', body: withDebug });
+      const dbg = debugged.spec?.ephemeralContainers?.find((e) => e.name === 'dbg');
+      expect(dbg?.securityContext?.appArmorProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor-shop-web' });
+      expect(dbg?.securityContext?.seccompProfile).toEqual({ type: 'Localhost', localhostProfile: 'varmor/varmor-shop-web.json' });
+      const privileged = structuredClone(debugged);
+      privileged.spec!.ephemeralContainers!.push({ name: 'root', image: 'busybox', targetContainerName: 'app', securityContext: { privileged: true } });
+      let refused = '';
+      try {
+        await env.core.replaceNamespacedPodEphemeralcontainers({ name, namespace: 'shop', body: privileged });
+      } catch (err) {
+        refused = String((err as { body?: unknown }).body ?? (err as Error).message);
+      }
+      expect(refused).toContain('VARMOR_ERR_REVIEW_EPHEMERAL_UNCONFINED');
+
       // A namespace that did not opt in is not even sent to us (namespaceSelector).
       const plain = await env.core.createNamespacedPod({ namespace: 'plain', body: pod('web-2') });
       expect(plain.metadata?.annotations?.['container.bpf.security.beta.varmor.org/app']).toBeUndefined();
@@ -176,6 +199,20 @@ describe('webhook with a real API server', () => {
         const answer = (await postMutate(started.server.port, ca, podReview({ metadata: { name: 'w', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } }, { namespace: 'shop' }))).json;
         const ops = JSON.parse(Buffer.from(answer.response.patch ?? '', 'base64').toString()) as { value: unknown }[];
         expect(ops).toEqual([{ op: 'add', path: '/metadata/annotations', value: { 'container.bpf.security.beta.varmor.org/app': 'localhost/varmor-shop-api' } }]);
+
+        // Attack (issue 16, fail-open opt-in): a Pod of a namespace the webhook has not seen labelled
+        // (created a moment ago; here "plain", unlabelled in any cache) reaches /mutate only because
+        // the API server's namespaceSelector matched it. It must be sandboxed, not admitted unmutated.
+        await custom.createNamespacedCustomObject({ ...GROUP, namespace: 'plain', plural: 'varmorpolicies', body: { ...policy('fresh', 'BPF'), metadata: { name: 'fresh', namespace: 'plain' } } });
+        const fresh = await waitUntil(
+          'a Pod of a namespace not known as opted in is patched',
+          async () => {
+            const a = (await postMutate(started.server.port, ca, podReview({ metadata: { name: 'f', labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } }, { namespace: 'plain' }))).json;
+            return a.response.patch ? a : false;
+          },
+          20_000,
+        );
+        expect(Buffer.from(fresh.response.patch ?? '', 'base64').toString()).toContain('localhost/varmor-plain-fresh');
       } finally {
         await started.stop();
       }

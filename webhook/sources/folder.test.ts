@@ -35,7 +35,7 @@ describe('FolderSource', () => {
     const res = await source.load();
     expect(res).toMatchObject({ files: 3, loaded: 3, rejected: 1 });
     expect(res.ignored).toEqual([{ source: 'invalid.yaml#1', reason: 'not a VarmorPolicy or VarmorClusterPolicy (kind "ConfigMap")' }]);
-    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorPolicy/team-a/debug', 'VarmorPolicy/team-a/web', 'VarmorClusterPolicy/shop']);
+    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorClusterPolicy/shop', 'VarmorPolicy/team-a/debug', 'VarmorPolicy/team-a/web']);
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(warnings[0])).toContain('spec.policy.enforcer');
   });
@@ -118,7 +118,7 @@ describe('FolderSource and varmor validate read a file the same way', () => {
   it('kind: List: both take its items as the policies', async () => {
     const store = newStore();
     await new FolderSource(files, store).load();
-    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorPolicy/team-b/listed', 'VarmorClusterPolicy/listed-cluster']);
+    expect(store.policies().list().map((p) => p.id)).toEqual(['VarmorClusterPolicy/listed-cluster', 'VarmorPolicy/team-b/listed']);
     const cli = await validateCli('list.yaml');
     expect(cli).toMatchObject({ code: 0, err: '' });
     expect(cli.out).toContain('list.yaml[0] VarmorPolicy team-b/listed: valid');

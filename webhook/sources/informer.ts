@@ -1,9 +1,11 @@
-// Policies and namespace labels from the cluster: three informers (@kubernetes/client-node's
-// list+watch with a local cache) on VarmorPolicy, VarmorClusterPolicy and Namespace feed the
-// store. An informer that errors (API server restart, expired resourceVersion) stops; it is
-// restarted after a back-off, and readiness reports false until every informer has listed once.
+// Policies from the cluster: two informers (@kubernetes/client-node's list+watch with a local cache)
+// on VarmorPolicy and VarmorClusterPolicy feed the store. Namespaces are not watched: the webhook
+// configuration's namespaceSelector decides opt-in in the API server, which a cache could only get
+// wrong (a fresh namespace not yet seen would be admitted unsandboxed). An informer that errors (API
+// server restart, expired resourceVersion) stops; it is restarted after a back-off, and readiness
+// reports false until every informer has listed once.
 
-import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { API_GROUP } from '../../profiler/index.js';
 import type { PolicyStore, StoreLogger } from './store.js';
 
@@ -46,21 +48,10 @@ export class InformerSource {
     return informer;
   }
 
-  private namespaceInformer(): Informer<V1Namespace> {
-    const api = this.opts.kubeConfig.makeApiClient(CoreV1Api);
-    const informer = makeInformer<V1Namespace>(this.opts.kubeConfig, '/api/v1/namespaces', () => api.listNamespace());
-    const set = (ns: V1Namespace) => ns.metadata?.name && this.opts.store.setNamespace(ns.metadata.name, ns.metadata.labels);
-    informer.on('add', set);
-    informer.on('update', set);
-    informer.on('delete', (ns) => ns.metadata?.name && this.opts.store.deleteNamespace(ns.metadata.name));
-    return informer;
-  }
-
   async start(): Promise<void> {
     const all: [string, Informer<KubernetesObject>][] = [
       ['VarmorPolicy', this.policyInformer('VarmorPolicy')],
       ['VarmorClusterPolicy', this.policyInformer('VarmorClusterPolicy')],
-      ['Namespace', this.namespaceInformer() as unknown as Informer<KubernetesObject>],
     ];
     const base = this.opts.restartDelayMs ?? 2000;
     for (const [name, informer] of all) {

@@ -1,10 +1,15 @@
-// The policies and namespace labels in force, fed by a source (folder or cluster informer) and read
+// The policies in force (and, in the embedded mode, which namespaces are opted in), fed by a source (folder or cluster informer) and read
 // by the admission handler. Writes validate and prepare one policy; the priority index is rebuilt
 // lazily on the next read, so an informer's initial list of N policies costs one sort, not N.
 //
 // A policy update that fails validation leaves the last valid version in force (and is logged and
 // counted): the validating webhook should have refused it, and dropping protection because of a
 // typo would be the wrong way to fail.
+//
+// A policy being deleted (metadata.deletionTimestamp set, the controller's finalizer still held while
+// it restarts workloads and removes the profiles) is no longer served: a Pod created during the
+// deletion must not reference a Seccomp file that is being removed (it would stall in
+// CreateContainerConfigError).
 
 import type { MutationState, ValidationResult } from '../admission/handlers.js';
 import type { MutationOptions } from '../mutate/mutate.js';
@@ -67,6 +72,15 @@ export class PolicyStore implements MutationState {
   }
 
   upsert(obj: unknown, source: string): UpsertResult {
+    const meta = (obj as { metadata?: { deletionTimestamp?: unknown } } | null)?.metadata;
+    if (meta && typeof meta === 'object' && meta.deletionTimestamp) {
+      const key = policyKey(obj as Parameters<typeof policyKey>[0]);
+      if (this.entries.delete(key)) {
+        this.dirty = true;
+        this.opts.log?.info({ policy: key, source }, 'policy no longer served: being deleted');
+      }
+      return { ok: false, errors: [{ path: 'metadata.deletionTimestamp', message: 'the policy is being deleted' }] };
+    }
     let result: ValidationResult;
     try {
       result = this.opts.validate(obj);
