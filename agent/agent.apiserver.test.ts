@@ -3,7 +3,8 @@
 // status entry is written on the status subresource beside another node's (untouched), a profile
 // that fails to decode is reported False while the previous file stays in force, the pod watch
 // carries only this node's pods, deletion removes the file, BehaviorModeling uploads a per-node
-// ArmorProfileModel, and readiness/metrics answer over HTTP. Containers come from a real
+// ArmorProfileModel, readiness/metrics answer over HTTP, two namespaces claiming one profile name
+// (the older holds it; deleting the younger leaves it), and a Warning Event on a Pod. Containers come from a real
 // containerd in agent/node.containerd.test.ts; here the runtime is an empty list (named as such).
 
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Agent, kubeClient } from './agent.js';
+import { PodEvents } from './kube/pod-events.js';
 import { createLogger } from '../cli/log.js';
 import { armorProfile, DENY_MKDIR } from '../testing/agent/profiles.js';
 import type { ArmorProfile, ArmorProfileModel } from '../profiler/api/types.js';
@@ -220,5 +222,41 @@ d('agent with a real API server', () => {
 
     await co.deleteNamespacedCustomObject({ ...coords, name: 'varmor-default-model' });
     await until('file removed', async () => !fs.existsSync(seccompFile('varmor-default-model')));
+  }, 60_000);
+
+  it('one profile name in two namespaces: the older ArmorProfile holds it, the younger is False, deleting the younger leaves the file', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const SHARED = 'varmor-team-prod-web'; // ns team, policy prod-web; ns team-prod, policy web
+    const ALLOW_ALL = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW' });
+    const create = async (namespace: string, seccomp: string) => {
+      await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+      const ap = armorProfile({ profileName: SHARED, namespace, enforcers: ['Seccomp'], seccomp });
+      await co.createNamespacedCustomObject({ ...coords, namespace, body: { ...ap, metadata: { name: SHARED, namespace } } });
+    };
+    await create('team', DENY_MKDIR);
+    await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has a resolution of one second
+    await create('team-prod', ALLOW_ALL);
+    const entry = (namespace: string) => async () =>
+      ((await co.getNamespacedCustomObject({ ...coords, namespace, name: SHARED })) as ArmorProfile).status?.conditions?.find((c) => c.nodeName === 'node-a');
+    expect(await until('younger refused', async () => ((await entry('team-prod')())?.status === 'False' ? entry('team-prod')() : undefined))).toMatchObject({
+      reason: 'ProfileNameConflict',
+      message: expect.stringContaining(`team/${SHARED}`),
+    });
+    expect(await until('older holds', entry('team'))).toMatchObject({ status: 'True' });
+    expect(fs.readFileSync(seccompFile(SHARED), 'utf8')).toBe(DENY_MKDIR);
+    await co.deleteNamespacedCustomObject({ ...coords, namespace: 'team-prod', name: SHARED });
+    await agent.settle();
+    await new Promise((r) => setTimeout(r, 500));
+    await agent.settle();
+    expect(fs.readFileSync(seccompFile(SHARED), 'utf8')).toBe(DENY_MKDIR);
+    expect(agent.node.profileNames()).toContain(SHARED);
+  }, 60_000);
+
+  it('writes a Warning Event on a Pod (a refused binding)', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const events = new PodEvents(kubeClient(cp.kubeconfigPath), 'node-a', createLogger({ component: 'agent', silent: true }));
+    events.warn({ namespace: 'default', name: 'here' }, 'BindingRefused', 'BindingRefused: container default/here/c not bound to x: test');
+    const ev = await until('event', async () => (await core.listNamespacedEvent({ namespace: 'default' })).items.find((e) => e.reason === 'BindingRefused'));
+    expect(ev).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'here' }, source: { component: 'varmor-agent', host: 'node-a' } });
   }, 60_000);
 });

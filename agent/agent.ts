@@ -24,6 +24,8 @@ import { CriContainerSource } from './runtime/containers.js';
 import { StatusWriter } from './status/writer.js';
 import { ModelUploader } from './modeling/upload.js';
 import { profileFromAnnotationValue } from './core/targets.js';
+import { PodIndex } from './binding/pods.js';
+import { PodEvents } from './kube/pod-events.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -47,6 +49,12 @@ export interface AgentOptions {
   native?: NativeModule;
   /** Test seam: a container source other than CRI. */
   runtime?: ContainerSource;
+  /** Where ArmorProfiles of cluster policies live (default DEFAULT_PRODUCT_NAMESPACE). */
+  productNamespace?: string;
+  /** The webhook's binding key (`--binding-key`): without it, pod-authored references of a namespace cannot be told from the webhook's. */
+  bindingKey?: Buffer;
+  /** How long the hook waits for the pod watch to know a container's pod (ephemeral containers). */
+  podWaitMs?: number;
 }
 
 const BPF_ANNOTATION = ANNOTATION_PREFIX.BPF;
@@ -60,6 +68,7 @@ export class Agent {
   private readonly status: StatusWriter;
   private readonly profileSource: Informer<ArmorProfile & { metadata?: object }>;
   private readonly podSource: Informer<PodLike>;
+  private readonly pods = new PodIndex();
   private readonly cri: CriClient | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -92,6 +101,11 @@ export class Agent {
       status: this.status,
       models: new ModelUploader(opts.kube, opts.nodeName),
       profileWaitMs: opts.profileWaitMs,
+      productNamespace: opts.productNamespace,
+      bindingKey: opts.bindingKey,
+      pods: this.pods,
+      podWaitMs: opts.podWaitMs,
+      podEvents: new PodEvents(opts.kube, opts.nodeName, this.log),
     });
     this.http = new AgentHttp(this.metrics, () => this.ready);
     this.hook = new HookServer(opts.hookSocket, (req) => this.node.handleHook(req), (e) =>
@@ -99,11 +113,19 @@ export class Agent {
     );
     this.profileSource = armorProfileInformer(opts.kube, this.log, {
       apply: (ap) => this.enqueue(() => this.applyArmorProfile(ap)),
-      remove: (ap) => this.enqueue(() => this.node.removeProfile(ap.spec?.profile?.name || ap.metadata.name || '')),
+      // By identity: the profile name is not one (two namespaces can claim it; only the holder unloads it).
+      remove: (ap) => this.enqueue(() => this.node.removeProfile({ namespace: ap.metadata?.namespace ?? '', name: ap.metadata?.name ?? '' })),
     });
     this.podSource = nodePodInformer(opts.kube, this.log, opts.nodeName, {
-      apply: (pod) => this.enqueue(async () => this.node.prewarm(bpfProfilesOfPod(pod))),
-      remove: (pod) => this.enqueue(async () => this.node.release(bpfProfilesOfPod(pod))),
+      // The index is updated at once, outside the queue: a hook may be waiting for this pod.
+      apply: (pod) => {
+        this.pods.apply(pod);
+        void this.enqueue(async () => this.node.prewarm(bpfProfilesOfPod(pod), pod.metadata?.namespace ?? ''));
+      },
+      remove: (pod) => {
+        this.pods.remove(pod);
+        void this.enqueue(async () => this.node.release(bpfProfilesOfPod(pod)));
+      },
     });
   }
 
@@ -123,6 +145,11 @@ export class Agent {
     const { log } = this;
     log.info('agent starting', { bpfMode: this.bpf.mode, bpfUnavailable: this.bpf.unavailable, pinPath: this.opts.pinPath });
     if (this.bpf.unpinned) log.warn('bpf not pinned', { reason: this.bpf.unpinned });
+    if (!this.opts.bindingKey) {
+      log.warn('no binding key', {
+        reason: "--binding-key not set: a pod author's own profile references in its namespace cannot be told apart from the webhook's; only the namespace rule applies",
+      });
+    }
     this.metricsPort = await this.http.listen(this.opts.metricsPort, this.opts.metricsAddress ?? '127.0.0.1');
     await this.profileSource.start();
     await this.chain;

@@ -36,6 +36,27 @@ export class LoadError extends AgentError {
   }
 }
 
+/** A profile's BPF tables hold more entries than one policy may in a kernel table kind (nothing loaded). */
+export class BpfQuotaError extends AgentError {
+  constructor(
+    readonly profile: string,
+    readonly excess: readonly { table: string; entries: number; max: number }[],
+  ) {
+    super('VARMOR_ERR_AGENT_BPF_QUOTA', `BPF tables of ${profile} over the per-policy quota: ${excess.map((x) => `${x.table} ${x.entries} > ${x.max}`).join(', ')}`);
+  }
+}
+
+/** Another namespace's profile, or a reference the webhook did not sign: the container is not bound. */
+export class BindingRefusedError extends AgentError {
+  constructor(
+    readonly container: string,
+    readonly profile: string,
+    message: string,
+  ) {
+    super('VARMOR_ERR_AGENT_BINDING_REFUSED', message);
+  }
+}
+
 /** An enforcer the kernel cannot provide here (no AppArmor, no BPF LSM): reported, not failed. */
 export class EnforcerUnavailableError extends AgentError {
   constructor(

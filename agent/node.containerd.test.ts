@@ -210,7 +210,8 @@ d('agent with containerd, runc and the OCI hook', () => {
     );
     const pod = await createPod(ctrd, {
       name: 'violator',
-      namespace: 'shop',
+      // the profile's own namespace: another namespace's pod is not bound to it (binding/authorize.ts)
+      namespace: 'default',
       annotations: { 'container.bpf.security.beta.varmor.org/web': `localhost/${name}` },
       containers: [{ name: 'web', command: ['/bin/sh', '-c', 'echo x > /tmp/f; cat /tmp/f; echo CAT_DONE; sleep 3600'] }],
     });
@@ -230,7 +231,7 @@ d('agent with containerd, runc and the OCI hook', () => {
       // Audit-mode programs on this host: what enforce mode would have denied.
       enforced: false,
       profileName: name,
-      namespace: 'shop',
+      namespace: 'default',
       pod: 'violator',
       container: 'web',
       containerId: pod.containerIds['web'],

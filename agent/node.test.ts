@@ -23,16 +23,20 @@ import type { BehaviorData, Enforcer } from '../profiler/api/types.js';
 import { bpfPolicyId } from '../profiler/names.js';
 import { ANNOTATION } from '../profiler/api/well-known.js';
 import { fakeBpf, type FakeBpfBackend } from '../testing/agent/fake-bpf.js';
-import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE } from '../testing/agent/profiles.js';
+import { PodIndex } from './binding/pods.js';
+import { signBinding, bindingAnnotation } from '../profiler/binding.js';
+import { LABEL_POLICY_KIND } from '../profiler/api/well-known.js';
+import { BPF_TABLE_QUOTA } from '../profiler/bpf/quota.js';
+import { armorProfile, bpfTables, DENY_MKDIR, VT_MODE_ENFORCE, VT_MODE_RECORD } from '../testing/agent/profiles.js';
 
 const P = 'varmor-shop-web';
 const POLICY = bpfPolicyId(P);
 
-const identity = (pod = 'web-0') => ({
+const identity = (pod = 'web-0', namespace = 'shop', container = 'app') => ({
   'io.kubernetes.cri.container-type': 'container',
-  'io.kubernetes.cri.container-name': 'app',
+  'io.kubernetes.cri.container-name': container,
   'io.kubernetes.cri.sandbox-name': pod,
-  'io.kubernetes.cri.sandbox-namespace': 'shop',
+  'io.kubernetes.cri.sandbox-namespace': namespace,
   'io.kubernetes.cri.sandbox-uid': `uid-${pod}`,
 });
 const bpfTarget = (profile = P) => ({ ...identity(), [ANNOTATION.bpf('app')]: `localhost/${profile}` });
@@ -70,11 +74,13 @@ interface World {
   statuses: { target: string; cond: Parameters<StatusSink['set']>[1] }[];
   uploads: { profile: string; bpf: BehaviorData }[];
   logs: Record<string, unknown>[];
+  podEvents: { pod: string; reason: string; message: string }[];
+  pods: PodIndex;
 }
 
 let w: World;
 
-function world(o: { mode?: 'enforce' | 'audit'; profileWaitMs?: number } = {}): World {
+function world(o: { mode?: 'enforce' | 'audit'; profileWaitMs?: number; bindingKey?: Buffer } = {}): World {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'varmor-node-'));
   const { handle, backend } = fakeBpf(o.mode);
   const logs: Record<string, unknown>[] = [];
@@ -86,6 +92,8 @@ function world(o: { mode?: 'enforce' | 'audit'; profileWaitMs?: number } = {}): 
   const statuses: World['statuses'] = [];
   const uploads: World['uploads'] = [];
   const metrics = new AgentMetrics('node-a');
+  const podEvents: World['podEvents'] = [];
+  const pods = new PodIndex();
   const agent = new NodeAgent({
     nodeName: 'node-a',
     seccomp: new SeccompLoader(path.join(dir, 'seccomp')),
@@ -102,8 +110,12 @@ function world(o: { mode?: 'enforce' | 'audit'; profileWaitMs?: number } = {}): 
       },
     },
     profileWaitMs: o.profileWaitMs ?? 20,
+    podWaitMs: 20,
+    bindingKey: o.bindingKey,
+    pods,
+    podEvents: { warn: (pod, reason, message) => podEvents.push({ pod: `${pod.namespace}/${pod.name}`, reason, message }) },
   });
-  return { dir, agent, backend, metrics, listed, statuses, uploads, logs };
+  return { dir, agent, backend, metrics, listed, statuses, uploads, logs, podEvents, pods };
 }
 
 const lastStatus = () => w.statuses[w.statuses.length - 1]?.cond;
@@ -230,7 +242,7 @@ describe('node agent core', () => {
 
   it('placing ahead of pods: prewarm loads a BPF profile for a pod on its way, release withdraws it', async () => {
     await w.agent.applyProfile(profile());
-    w.agent.prewarm([P, 'unknown']);
+    w.agent.prewarm([P, 'unknown'], 'shop');
     expect(w.backend.tables.has(POLICY)).toBe(true);
     expect(lastStatus()).toMatchObject({ status: 'True', reason: 'Loaded' });
     w.agent.release([P]);
@@ -245,7 +257,7 @@ describe('node agent core', () => {
     await w.agent.handleHook(hook('createRuntime', 'c1', 11, bpfTarget()));
     expect(w.backend.bound.size).toBe(1);
 
-    await w.agent.removeProfile(P);
+    await w.agent.removeProfile({ namespace: 'shop', name: P });
     expect(fs.existsSync(file)).toBe(false);
     expect(w.backend.bound.size).toBe(0);
     expect(w.backend.tables.size).toBe(0);
@@ -254,5 +266,261 @@ describe('node agent core', () => {
     new SeccompLoader(path.join(w.dir, 'seccomp')).write('left-behind', '{}');
     await w.agent.applyProfile(profile({ name: 'kept', enforcers: ['Seccomp'] }));
     expect(w.agent.removeStaleSeccompFiles()).toEqual(['left-behind']);
+  });
+});
+
+// ---- tenant isolation (issue 16): each test plays a tenant of another namespace ---------------
+
+const T1 = '2026-01-01T00:00:00Z';
+const T2 = '2026-01-02T00:00:00Z';
+const ALLOW_ALL = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW' });
+const statusOf = (target: string) => [...w.statuses].reverse().find((s) => s.target === target)?.cond;
+
+/** An ArmorProfile of `namespace` (object named after its profile, as the controller names it). */
+const tenantProfile = (o: {
+  namespace: string;
+  name: string;
+  created: string;
+  enforcers?: Enforcer[];
+  seccomp?: string;
+  mode?: number;
+  labels?: Record<string, string>;
+  modelling?: boolean;
+}) => {
+  const enforcers = o.enforcers ?? ['BPF'];
+  return decodeArmorProfile(
+    armorProfile({
+      profileName: o.name,
+      namespace: o.namespace,
+      uid: `uid-${o.namespace}-${o.name}`,
+      creationTimestamp: o.created,
+      labels: o.labels,
+      enforcers,
+      seccomp: enforcers.includes('Seccomp') ? (o.seccomp ?? DENY_MKDIR) : undefined,
+      bpf: enforcers.includes('BPF') ? bpfTables(o.name, o.mode ?? VT_MODE_ENFORCE) : undefined,
+      behaviorModeling: o.modelling !== undefined ? { enable: o.modelling, duration: 5 } : undefined,
+    }),
+  );
+};
+
+/** A container of `namespace` whose pod carries `refs` (enforcer annotation -> profile) for `as`. */
+const podOf = (namespace: string, refs: Partial<Record<'bpf' | 'seccomp' | 'appArmor', string>>, o: { container?: string; as?: string; pod?: string } = {}) => {
+  const as = o.as ?? o.container ?? 'app';
+  const out: Record<string, string> = { ...identity(o.pod ?? 'web-0', namespace, o.container ?? 'app') };
+  for (const [k, v] of Object.entries(refs)) out[ANNOTATION[k as 'bpf'](as)] = `localhost/${v}`;
+  return out;
+};
+
+describe('tenant isolation: profile identity', () => {
+  const SHARED = 'varmor-team-prod-web'; // ns team, policy prod-web == ns team-prod, policy web
+  const older = () => tenantProfile({ namespace: 'team', name: SHARED, created: T1, enforcers: ['BPF', 'Seccomp'], seccomp: DENY_MKDIR });
+  const younger = () => tenantProfile({ namespace: 'team-prod', name: SHARED, created: T2, enforcers: ['BPF', 'Seccomp'], seccomp: ALLOW_ALL, mode: VT_MODE_RECORD });
+
+  for (const order of ['older first', 'younger first'] as const) {
+    it(`one profile name in two namespaces (${order}): the older holds it, the younger is refused, deleting the younger leaves the holder`, async () => {
+      const file = new SeccompLoader(path.join(w.dir, 'seccomp')).pathOf(SHARED);
+      const [first, second] = order === 'older first' ? [older(), younger()] : [younger(), older()];
+      await w.agent.applyProfile(first);
+      if (order === 'older first') expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team', { bpf: SHARED })))).toEqual({ ok: true });
+      await w.agent.applyProfile(second);
+      if (order === 'younger first') expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team', { bpf: SHARED })))).toEqual({ ok: true });
+
+      expect(fs.readFileSync(file, 'utf8')).toBe(DENY_MKDIR);
+      expect(w.backend.tables.get(bpfPolicyId(SHARED))).toEqual(older().bpfTables);
+      expect(w.backend.bound.get(cg(11))).toBe(bpfPolicyId(SHARED));
+      expect(statusOf(`team-prod/${SHARED}`)).toMatchObject({ status: 'False', reason: 'ProfileNameConflict', message: expect.stringContaining(`team/${SHARED}`) });
+      expect(statusOf(`team/${SHARED}`)).toMatchObject({ status: 'True' });
+
+      await w.agent.removeProfile({ namespace: 'team-prod', name: SHARED });
+      expect(fs.readFileSync(file, 'utf8')).toBe(DENY_MKDIR);
+      expect(w.backend.tables.get(bpfPolicyId(SHARED))).toEqual(older().bpfTables);
+      expect(w.backend.bound.get(cg(11))).toBe(bpfPolicyId(SHARED));
+      expect(w.agent.profileNames()).toEqual([SHARED]);
+    });
+  }
+
+  it('two names with one FNV-1a policy id: the younger cannot swap the holder\'s tables, nor unload them by going', async () => {
+    const A = 'varmor-team-a-web25459';
+    const B = 'varmor-team-b-x714004'; // found by a birthday search: the attacker's cost is seconds
+    expect(bpfPolicyId(A)).toBe(bpfPolicyId(B));
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-a', { bpf: A })))).toEqual({ ok: true });
+    const holderTables = w.backend.tables.get(bpfPolicyId(A));
+
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-b', name: B, created: T2, mode: VT_MODE_RECORD }));
+    expect(w.backend.tables.get(bpfPolicyId(A))).toBe(holderTables);
+    expect(statusOf(`team-b/${B}`)).toMatchObject({ status: 'False', reason: 'PolicyIdConflict', message: expect.stringContaining(`team-a/${A}`) });
+    const refused = await w.agent.handleHook(hook('createRuntime', 'c2', 12, podOf('team-b', { bpf: B })));
+    expect(refused.ok).toBe(false);
+    expect(w.backend.bound.has(cg(12))).toBe(false);
+
+    await w.agent.removeProfile({ namespace: 'team-b', name: B });
+    expect(w.backend.tables.get(bpfPolicyId(A))).toBe(holderTables);
+    expect(w.backend.bound.get(cg(11))).toBe(bpfPolicyId(A));
+  });
+});
+
+describe('tenant isolation: binding authorization', () => {
+  const A = 'varmor-team-a-web';
+
+  it('a container of namespace B annotated with namespace A\'s BPF profile does not start, and its pod gets a Warning Event', async () => {
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    const d = await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-b', { bpf: A })));
+    expect(d).toMatchObject({ ok: false, reason: expect.stringContaining('team-a') });
+    expect(w.backend.bound.size).toBe(0);
+    expect(w.podEvents).toEqual([expect.objectContaining({ pod: 'team-b/web-0', reason: 'BindingRefused' })]);
+    // the profile's own namespace binds
+    expect(await w.agent.handleHook(hook('createRuntime', 'c2', 12, podOf('team-a', { bpf: A })))).toEqual({ ok: true });
+    expect(w.backend.bound.get(cg(12))).toBe(bpfPolicyId(A));
+  });
+
+  it('a cluster policy\'s profile binds any namespace; a namespaced policy in the product namespace does not', async () => {
+    const C = 'varmor-cluster-varmor-base';
+    const V = 'varmor-varmor-own';
+    await w.agent.applyProfile(tenantProfile({ namespace: 'varmor', name: C, created: T1, labels: { [LABEL_POLICY_KIND]: 'VarmorClusterPolicy' } }));
+    await w.agent.applyProfile(tenantProfile({ namespace: 'varmor', name: V, created: T1, labels: { [LABEL_POLICY_KIND]: 'VarmorPolicy' } }));
+    expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-b', { bpf: C })))).toEqual({ ok: true });
+    expect((await w.agent.handleHook(hook('createRuntime', 'c2', 12, podOf('team-b', { bpf: V })))).ok).toBe(false);
+    expect([...w.backend.bound.keys()]).toEqual([cg(11)]);
+  });
+
+  it('a record-only binding to another namespace\'s modelled profile is not made (the container starts unrecorded)', async () => {
+    const S = 'varmor-team-a-modelled';
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: S, created: T1, enforcers: ['Seccomp'], modelling: true }));
+    expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-b', { seccomp: S })))).toEqual({ ok: true });
+    expect(w.backend.bound.size).toBe(0);
+    expect(w.backend.tables.size).toBe(0);
+    expect(w.podEvents).toEqual([expect.objectContaining({ pod: 'team-b/web-0', reason: 'BindingRefused' })]);
+  });
+
+  it('with a binding key: a missing or copied signature is refused, the webhook\'s signature binds', async () => {
+    fs.rmSync(w.dir, { recursive: true, force: true });
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    w = world({ bindingKey: key });
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    const refs = { BPF: `localhost/${A}` };
+    const unsigned = podOf('team-a', { bpf: A });
+    expect((await w.agent.handleHook(hook('createRuntime', 'c1', 11, unsigned))).ok).toBe(false);
+    const copied = { ...unsigned, [bindingAnnotation('app')]: signBinding(key, 'team-a', 'sidecar', refs) };
+    expect((await w.agent.handleHook(hook('createRuntime', 'c2', 12, copied))).ok).toBe(false);
+    const forged = { ...unsigned, [bindingAnnotation('app')]: signBinding(Buffer.from('another-key-0123456789'), 'team-a', 'app', refs) };
+    expect((await w.agent.handleHook(hook('createRuntime', 'c3', 13, forged))).ok).toBe(false);
+    expect(w.backend.bound.size).toBe(0);
+    const signed = { ...unsigned, [bindingAnnotation('app')]: signBinding(key, 'team-a', 'app', refs) };
+    expect(await w.agent.handleHook(hook('createRuntime', 'c4', 14, signed))).toEqual({ ok: true });
+    expect([...w.backend.bound.keys()]).toEqual([cg(14)]);
+  });
+});
+
+describe('tenant isolation: ephemeral containers', () => {
+  const A = 'varmor-team-a-web';
+  const pod = (ephemeral: { name: string; targetContainerName?: string }[]) => ({
+    metadata: { name: 'web-0', namespace: 'team-a', uid: 'uid-web-0' },
+    spec: { nodeName: 'node-a', containers: [{ name: 'app' }, { name: 'sidecar' }], ephemeralContainers: ephemeral },
+  });
+
+  it('kubectl debug --target=app: the debug container is bound like its target, verified with the target\'s name', async () => {
+    fs.rmSync(w.dir, { recursive: true, force: true });
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    w = world({ bindingKey: key });
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    w.pods.apply(pod([{ name: 'debugger', targetContainerName: 'app' }]));
+    const annotations = { ...podOf('team-a', { bpf: A }, { container: 'debugger', as: 'app' }), [bindingAnnotation('app')]: signBinding(key, 'team-a', 'app', { BPF: `localhost/${A}` }) };
+    expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, annotations))).toEqual({ ok: true });
+    expect(w.backend.bound.get(cg(11))).toBe(bpfPolicyId(A));
+    // an untargeted regular container of the same pod is not bound, and starts
+    expect(await w.agent.handleHook(hook('createRuntime', 'c2', 12, podOf('team-a', { bpf: A }, { container: 'sidecar', as: 'app' })))).toEqual({ ok: true });
+    expect(w.backend.bound.has(cg(12))).toBe(false);
+  });
+
+  it('an ephemeral container of a pod the agent cannot find does not start', async () => {
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    const d = await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-a', { bpf: A }, { container: 'debugger', as: 'app' })));
+    expect(d.ok).toBe(false);
+    expect(w.backend.bound.size).toBe(0);
+  });
+});
+
+describe('BPF loads leave other policies alone', () => {
+  it('a failed reload keeps the previous version of this policy and every other policy\'s tables and bindings', async () => {
+    const A = 'varmor-team-a-web';
+    const B = 'varmor-team-b-web';
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-b', name: B, created: T1 }));
+    await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-a', { bpf: A })));
+    await w.agent.handleHook(hook('createRuntime', 'c2', 12, podOf('team-b', { bpf: B })));
+    const before = new Map(w.backend.tables);
+    w.backend.failNextLoad = 'map full';
+    const next = decodeArmorProfile(
+      armorProfile({ profileName: B, namespace: 'team-b', uid: `uid-team-b-${B}`, creationTimestamp: T1, enforcers: ['BPF'], generation: 2, bpf: bpfTables(B, VT_MODE_RECORD) }),
+    );
+    await w.agent.applyProfile(next);
+    expect(w.backend.tables).toEqual(before);
+    expect(w.backend.bindings()).toEqual(new Map([[cg(11), bpfPolicyId(A)], [cg(12), bpfPolicyId(B)]]));
+    expect(statusOf(`team-b/${B}`)).toMatchObject({ status: 'False', message: 'BPF: map full' });
+  });
+});
+
+describe('BPF table quota at load', () => {
+  it('a profile over the per-policy quota is never loaded: Ready=False naming the table and counts, the container refused, nothing written', async () => {
+    const Q = 'varmor-team-a-huge';
+    const huge = decodeArmorProfile(
+      armorProfile({
+        profileName: Q,
+        namespace: 'team-a',
+        creationTimestamp: T1,
+        enforcers: ['BPF'],
+        bpf: bpfTables(Q, VT_MODE_ENFORCE, (t) => {
+          for (let i = 0; i <= BPF_TABLE_QUOTA; i++) t.pathExact.push({ path: `/data/f${i}`, deny: 1, audit: 0 });
+        }),
+      }),
+    );
+    await w.agent.applyProfile(huge);
+    const over = `pathExact ${BPF_TABLE_QUOTA + 1} > ${BPF_TABLE_QUOTA}`;
+    expect(statusOf(`team-a/${Q}`)).toMatchObject({ status: 'False', reason: 'BpfQuotaExceeded', message: expect.stringContaining(over) });
+    const d = await w.agent.handleHook(hook('createRuntime', 'c1', 11, podOf('team-a', { bpf: Q })));
+    expect(d).toMatchObject({ ok: false, reason: expect.stringContaining(over) });
+    w.agent.prewarm([Q], 'team-a');
+    expect(w.backend.loads).toBe(0);
+    expect(w.backend.tables.size).toBe(0);
+    expect(w.backend.bound.size).toBe(0);
+  });
+});
+
+describe('tenant isolation: the holder goes, restarts', () => {
+  const SHARED = 'varmor-team-prod-web';
+
+  it('deleting the holder unloads it and the oldest refused identity takes the name', async () => {
+    const file = new SeccompLoader(path.join(w.dir, 'seccomp')).pathOf(SHARED);
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team', name: SHARED, created: T1, enforcers: ['Seccomp'], seccomp: DENY_MKDIR }));
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-prod', name: SHARED, created: T2, enforcers: ['Seccomp'], seccomp: ALLOW_ALL }));
+    expect(fs.readFileSync(file, 'utf8')).toBe(DENY_MKDIR);
+    await w.agent.removeProfile({ namespace: 'team', name: SHARED });
+    expect(fs.readFileSync(file, 'utf8')).toBe(ALLOW_ALL);
+    expect(statusOf(`team-prod/${SHARED}`)).toMatchObject({ status: 'True' });
+  });
+
+  it('after a restart, a pinned binding to another namespace\'s policy is not adopted but removed', async () => {
+    const A = 'varmor-team-a-web';
+    w.backend.bound.set(cg(13), bpfPolicyId(A)); // bound by an earlier agent that did not check
+    w.backend.bound.set(cg(14), bpfPolicyId(A));
+    w.listed.push(
+      { id: 'c3', running: true, pid: 13, annotations: podOf('team-b', { bpf: A }) },
+      { id: 'c4', running: true, pid: 14, annotations: podOf('team-a', { bpf: A }) },
+    );
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    expect(await w.agent.adoptPinnedBindings()).toBe(1);
+    await w.agent.reconcileContainers();
+    expect(w.backend.bindings()).toEqual(new Map([[cg(14), bpfPolicyId(A)]]));
+    expect(w.podEvents).toEqual([expect.objectContaining({ pod: 'team-b/web-0', reason: 'BindingRefused' })]);
+  });
+
+  it('a pod of namespace B referencing A\'s profile does not make the node place A\'s tables', async () => {
+    const A = 'varmor-team-a-web';
+    await w.agent.applyProfile(tenantProfile({ namespace: 'team-a', name: A, created: T1 }));
+    w.agent.prewarm([A], 'team-b');
+    expect(w.backend.tables.size).toBe(0);
+    w.agent.prewarm([A], 'team-a');
+    expect(w.backend.tables.has(bpfPolicyId(A))).toBe(true);
   });
 });

@@ -18,5 +18,11 @@ describe('varmor agent flags', () => {
     expect(() => parseAgentArgs(['--hook-socket', 'rel.sock'], {}, 'h')).toThrow(/--hook-socket: rel.sock is not an absolute path/);
     expect(() => parseAgentArgs(['--node-name'], {}, 'h')).toThrow(/--node-name: needs a value/);
     expect(() => parseAgentArgs([], {}, 'Bad_Host')).toThrow(expect.objectContaining({ code: 'VARMOR_ERR_CLI_USAGE', field: '--node-name' }));
+    expect(() => parseAgentArgs(['--binding-key', 'key'], {}, 'h')).toThrow(/--binding-key: key is not an absolute path/);
+    expect(() => parseAgentArgs(['--product-namespace', 'Not/A-Ns'], {}, 'h')).toThrow(/--product-namespace/);
+  });
+  it('takes the binding key file and the product namespace ($POD_NAMESPACE by default)', () => {
+    expect(parseAgentArgs(['--binding-key', '/etc/varmor/binding/key'], { POD_NAMESPACE: 'sec' }, 'h')).toMatchObject({ bindingKeyFile: '/etc/varmor/binding/key', productNamespace: 'sec' });
+    expect(parseAgentArgs([], {}, 'h')).toMatchObject({ bindingKeyFile: undefined, productNamespace: 'varmor' });
   });
 });

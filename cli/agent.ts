@@ -2,8 +2,9 @@
 // the agent runs until SIGTERM/SIGINT and stops without detaching BPF (a DaemonSet rollout must
 // not open a window with no protection).
 
+import fs from 'node:fs';
 import os from 'node:os';
-import { isLogLevel, KUBELET_SECCOMP_ROOT, type LogLevelOrSilent } from '../profiler/index.js';
+import { bindingKey, DEFAULT_PRODUCT_NAMESPACE, isLogLevel, KUBELET_SECCOMP_ROOT, type LogLevelOrSilent } from '../profiler/index.js';
 import { createLogger } from './log.js';
 import type { BpfModeOption } from '../agent/index.js';
 import { parseFlags, UsageError } from './args.js';
@@ -21,6 +22,9 @@ export interface AgentArgs {
   appArmorDir: string;
   logLevel: LogLevelOrSilent;
   resyncSeconds: number;
+  /** The webhook's binding key file (a mounted Secret); unset: only the namespace rule binds. */
+  bindingKeyFile?: string;
+  productNamespace: string;
   help: boolean;
 }
 
@@ -36,7 +40,10 @@ export const AGENT_USAGE = `usage: varmor agent [flags]
   --bpf-mode MODE            auto | enforce | audit | off (default auto)
   --apparmor-dir DIR         AppArmor profile files (default /var/run/varmor/apparmor.d)
   --log-level LEVEL          error | warn | info | debug (default info)
-  --resync-seconds N         runtime reconcile period (default 30)`;
+  --resync-seconds N         runtime reconcile period (default 30)
+  --binding-key FILE         the webhook's binding key: bind only references it signed (default: none,
+                             then only a profile of the pod's namespace or a cluster policy binds)
+  --product-namespace NS     namespace of varmor and of cluster policies' profiles (default: $POD_NAMESPACE, else varmor)`;
 
 const FLAGS = {
   'node-name': { type: 'string' },
@@ -51,6 +58,8 @@ const FLAGS = {
   'apparmor-dir': { type: 'string' },
   'log-level': { type: 'string' },
   'resync-seconds': { type: 'string' },
+  'binding-key': { type: 'string' },
+  'product-namespace': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,14 +86,18 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
     appArmorDir: v['apparmor-dir'] ?? '/var/run/varmor/apparmor.d',
     logLevel: logLevel as LogLevelOrSilent,
     resyncSeconds: num('--resync-seconds', v['resync-seconds'], 30, 1, 86400),
+    bindingKeyFile: v['binding-key'],
+    productNamespace: v['product-namespace'] ?? (env['POD_NAMESPACE'] || DEFAULT_PRODUCT_NAMESPACE),
     help: v.help === true,
   };
   if (out.help) return out;
   if (!['auto', 'enforce', 'audit', 'off'].includes(out.bpfMode)) throw new UsageError(`--bpf-mode: ${out.bpfMode} is not one of auto, enforce, audit, off`, '--bpf-mode');
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(logLevel)}`, '--log-level');
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(out.nodeName)) throw new UsageError(`--node-name: ${JSON.stringify(out.nodeName)} is not a node name`, '--node-name');
-  for (const [flag, path] of [['--seccomp-root', out.seccompRoot], ['--containerd-socket', out.containerdSocket], ['--hook-socket', out.hookSocket], ['--pin-path', out.pinPath]] as const) {
-    if (!path.startsWith('/')) throw new UsageError(`${flag}: ${path} is not an absolute path`, flag);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(out.productNamespace)) throw new UsageError(`--product-namespace: ${JSON.stringify(out.productNamespace)} is not a namespace name`, '--product-namespace');
+  const paths: [string, string | undefined][] = [['--seccomp-root', out.seccompRoot], ['--containerd-socket', out.containerdSocket], ['--hook-socket', out.hookSocket], ['--pin-path', out.pinPath], ['--binding-key', out.bindingKeyFile]];
+  for (const [flag, path] of paths) {
+    if (path !== undefined && !path.startsWith('/')) throw new UsageError(`${flag}: ${path} is not an absolute path`, flag);
   }
   return out;
 }
@@ -106,6 +119,16 @@ export async function main(argv: string[]): Promise<number> {
   const { Agent, kubeClient } = await import('../agent/index.js');
   const { AgentError } = await import('../agent/index.js');
   const log = createLogger({ component: 'agent', level: args.logLevel, defaultMeta: { nodeName: args.nodeName } });
+  let key: Buffer | undefined;
+  if (args.bindingKeyFile) {
+    try {
+      key = bindingKey(fs.readFileSync(args.bindingKeyFile));
+    } catch (e) {
+      // A configured key that cannot be read must not silently weaken the agent to the namespace rule.
+      log.error('agent failed to start', { flag: '--binding-key', path: args.bindingKeyFile, error: (e as Error).message, code: (e as { code?: string }).code });
+      return 1;
+    }
+  }
   let agent: Awaited<ReturnType<typeof Agent.start>>;
   try {
     agent = await Agent.start({
@@ -120,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
       bpfMode: args.bpfMode,
       appArmorDir: args.appArmorDir,
       resyncMs: args.resyncSeconds * 1000,
+      bindingKey: key,
+      productNamespace: args.productNamespace,
       log,
     });
   } catch (e) {

@@ -8,6 +8,7 @@ import { BehaviorRecorder } from '../modeling/record.js';
 
 const state = (policyId: number, e: Partial<NodeProfile> = {}, recording = false): ProfileState => ({
   profile: { namespace: 'n', objectName: `p${policyId}`, uid: 'u', version: '1', profileName: `p${policyId}`, bpfPolicyId: policyId, enforcers: ['BPF'], mode: 'EnhanceProtect', target: { kind: 'Pod' }, ...e },
+  key: `n/p${policyId}`,
   target: { namespace: 'n', name: `p${policyId}` },
   results: {},
   recorder: recording ? new BehaviorRecorder() : undefined,
@@ -20,7 +21,7 @@ describe('pin adoption', () => {
     const idle = state(2, { bpfTables: tables });
     const modelled = state(3, {}, true);
     const seccompOnly = state(4);
-    const undecoded: ProfileState = { target: { namespace: 'n', name: 'x' }, results: {}, decodeError: 'bad' };
+    const undecoded: ProfileState = { key: 'n/x', target: { namespace: 'n', name: 'x' }, results: {}, decodeError: 'bad' };
     const bound = { boundCount: (id: number) => (id === 2 ? 0 : 1) };
     expect(adoptedProfiles([bpf, idle, modelled, seccompOnly, undecoded], bound)).toEqual([bpf, modelled]);
   });

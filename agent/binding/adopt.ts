@@ -2,6 +2,7 @@
 // kernel. Adopt the ones whose container still runs (they stay bound throughout: the map entry is
 // never removed), so the following reconcile only removes entries of containers that exited
 // meanwhile; then reload (swap) the tables of the adopted policies from the current profiles.
+// Only bindings the binder would make today are adopted (binding/authorize.ts).
 
 import type { BpfHandle } from '../loaders/bpf.js';
 import type { Logger } from '../../profiler/node.js';
@@ -19,7 +20,7 @@ export interface AdoptDeps {
   log: Logger;
   profiles: ProfileStore;
   containers: BoundCounter;
-  binder: Pick<ContainerBinder, 'admit'>;
+  binder: Pick<ContainerBinder, 'admit' | 'keepsPinned'>;
   placement: BpfPlacement;
   report: NodeReport;
 }
@@ -48,6 +49,12 @@ export async function adoptPinnedBindings(d: AdoptDeps): Promise<number> {
     if (!rec || rec.cgroupId === undefined) continue;
     const policy = pinned.get(rec.cgroupId);
     if (policy === undefined) continue;
+    // A binding an earlier agent made without today's checks (another namespace's policy, an id
+    // now held by another identity) is not adopted: the reconcile that follows removes it.
+    if (!d.binder.keepsPinned(rec, policy)) {
+      d.log.warn('pinned binding not adopted', { containerId: c.id, namespace: rec.podNamespace, pod: rec.podName, container: rec.containerName, policyId: policy });
+      continue;
+    }
     rec.boundPolicy = policy;
     adopted++;
   }

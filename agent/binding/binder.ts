@@ -2,19 +2,32 @@
 // hook binds at createRuntime (the container waits for the answer; the bind is armed at its first
 // execve) and unbinds at poststop; the runtime scan (reconcile.ts) and pin adoption (adopt.ts)
 // bind what the hook did not see. When the last container of a policy goes, its tables go too.
+// A binding is made only when authorize.ts allows it (the profile's namespace, the webhook's
+// signature); a refused BPF binding keeps the container from starting, a refused record-only one
+// just records nothing. An ephemeral container (no references of its own) is bound like its
+// target, which only the Pod's spec names (pods.ts).
 
 import type { HookDecision } from '../hook/server.js';
 import type { HookRequest, OciState } from '../hook/request.js';
 import type { CgroupResolver } from '../cgroup/resolve.js';
 import type { BpfHandle } from '../loaders/bpf.js';
-import type { Logger } from '../../profiler/node.js';
+import { DEFAULT_PRODUCT_NAMESPACE, type Logger } from '../../profiler/node.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProfileStore } from '../profiles/store.js';
 import type { BpfPlacement } from '../profiles/placement.js';
 import type { NodeReport } from '../status/report.js';
 import type { ContainerRecord, ContainerRegistry } from './registry.js';
 import { bpfTargetOf, containerRecordOf } from './plan.js';
-import { errMsg } from '../errors.js';
+import { bindingRefusal, namespaceRefusal } from './authorize.js';
+import type { PodLookup } from './pods.js';
+import { containerIdentity, podHasBpfRefs } from '../core/targets.js';
+import { AgentError, BindingRefusedError, errMsg } from '../errors.js';
+import { failedResult } from '../profiles/placement.js';
+
+/** Warning Events on a Pod (best effort: the sink logs its own failures). */
+export interface PodEventSink {
+  warn(pod: { namespace: string; name: string; uid?: string }, reason: string, message: string): void;
+}
 
 /** Where the container's cgroup is named: the hook's cgroup path, or the OCI spec's cgroupsPath. */
 export type CgroupHint = { path?: string; cgroupsPath?: string };
@@ -31,6 +44,11 @@ export interface ContainerBinderDeps {
   report: NodeReport;
   /** How long the hook waits for an ArmorProfile the informer has not delivered yet. */
   profileWaitMs?: number;
+  productNamespace?: string;
+  bindingKey?: Buffer;
+  pods?: PodLookup;
+  podWaitMs?: number;
+  podEvents?: PodEventSink;
 }
 
 export class ContainerBinder {
@@ -53,7 +71,7 @@ export class ContainerBinder {
   }
 
   private async onCreate(state: OciState, cgroupPath?: string): Promise<HookDecision> {
-    const rec = await this.admit(state.id, state.pid, state.annotations, { path: cgroupPath });
+    const rec = await this.admit(state.id, state.pid, state.annotations, { path: cgroupPath }, this.d.podWaitMs ?? 2000);
     if (!rec) return { ok: true };
     return this.bind(rec, true);
   }
@@ -64,9 +82,17 @@ export class ContainerBinder {
     return { ok: true };
   }
 
-  /** Records a workload container that carries a varmor annotation; null for anything else. */
-  async admit(id: string, pid: number, annotations: Record<string, string>, hint?: CgroupHint): Promise<ContainerRecord | null> {
-    const rec = containerRecordOf(id, pid, annotations, Date.now());
+  /**
+   * Records a workload container that carries a varmor annotation (or is an ephemeral container
+   * of a pod that does); null for anything else. Throws when a container of a pod with BPF
+   * references cannot be placed in its pod's spec (the hook then refuses it: fail closed).
+   */
+  async admit(id: string, pid: number, annotations: Record<string, string>, hint?: CgroupHint, podWaitMs = 0): Promise<ContainerRecord | null> {
+    let rec = containerRecordOf(id, pid, annotations, Date.now());
+    if (!rec) {
+      const as = await this.ephemeralTarget(annotations, podWaitMs);
+      if (as) rec = containerRecordOf(id, pid, annotations, Date.now(), as);
+    }
     if (!rec) return null;
     const existing = this.d.containers.get(id);
     if (existing && existing.pid === pid) return existing;
@@ -80,8 +106,67 @@ export class ContainerBinder {
       namespace: rec.podNamespace,
       cgroupId: rec.cgroupId?.toString(),
       profile: rec.profileName,
+      ...(rec.signedAs !== rec.containerName ? { ephemeralTarget: rec.signedAs } : {}),
     });
     return rec;
+  }
+
+  /**
+   * For a container without references of its own in a pod with BPF references: its target when
+   * the Pod lists it in spec.ephemeralContainers, null when it is a regular container. Without a
+   * pod watch (tests of other parts) nothing can be decided and nothing is bound, as before.
+   */
+  private async ephemeralTarget(annotations: Record<string, string>, waitMs: number): Promise<string | null> {
+    const ident = containerIdentity(annotations);
+    if (ident.type === 'sandbox' || !ident.name || !this.d.pods || !podHasBpfRefs(annotations)) return null;
+    const role = await this.d.pods.roleOf(ident.podNamespace, ident.podName, ident.name, waitMs);
+    if (role.kind === 'ephemeral') return role.target;
+    if (role.kind === 'regular') return null;
+    throw new AgentError(
+      'VARMOR_ERR_AGENT_CONTAINER_UNKNOWN',
+      `container ${ident.podNamespace}/${ident.podName}/${ident.name}: not in its pod's spec as this node's pod watch knows it, and the pod references BPF profiles: refused (an ephemeral container is bound like its target)`,
+    );
+  }
+
+  /** Reports a refused binding once per reason (log + Warning Event); a BPF one keeps the container from starting. */
+  private refuse(rec: ContainerRecord, profile: string, why: string, failClosed: boolean): HookDecision {
+    const err = new BindingRefusedError(rec.containerName, profile, `BindingRefused: container ${rec.podNamespace}/${rec.podName}/${rec.containerName} not bound to ${profile}: ${why}`);
+    if (rec.refusal !== err.message) {
+      rec.refusal = err.message;
+      this.d.log.warn('binding refused', {
+        code: err.code,
+        namespace: rec.podNamespace,
+        pod: rec.podName,
+        container: rec.containerName,
+        containerId: rec.containerId,
+        profile,
+        enforcer: failClosed ? 'BPF' : 'record-only',
+        reason: why,
+      });
+      this.d.podEvents?.warn({ namespace: rec.podNamespace, name: rec.podName, uid: rec.podUid }, 'BindingRefused', err.message);
+    }
+    return failClosed ? { ok: false, reason: err.message } : { ok: true };
+  }
+
+  private get productNamespace(): string {
+    return this.d.productNamespace ?? DEFAULT_PRODUCT_NAMESPACE;
+  }
+
+  /**
+   * After a restart: whether `rec`'s pinned binding to `policyId` may be kept. Only when it is
+   * what bind() would make now; when the profile is not known (any more), as the old agent left it.
+   */
+  keepsPinned(rec: ContainerRecord, policyId: number): boolean {
+    const name = this.bpfTarget(rec);
+    const p = name ? this.d.profiles.get(name)?.profile : undefined;
+    if (!p) return true;
+    return p.bpfPolicyId === policyId && !bindingRefusal(p, rec, { productNamespace: this.productNamespace, key: this.d.bindingKey });
+  }
+
+  /** Whether a pod of `podNamespace` may use `profileName` at all (placing its tables ahead of the pod). */
+  mayUse(profileName: string, podNamespace: string): boolean {
+    const p = this.d.profiles.get(profileName)?.profile;
+    return !!p && !namespaceRefusal(p, podNamespace, this.productNamespace);
   }
 
   /** The profile whose BPF policy the container is bound to, if any (see bpfTargetOf). */
@@ -104,10 +189,12 @@ export class ContainerBinder {
       return { ok: false, reason: `ArmorProfile for ${name} (BPF) is not known on node ${this.d.nodeName}` };
     }
     const p = st.profile;
+    const why = bindingRefusal(p, rec, { productNamespace: this.productNamespace, key: this.d.bindingKey });
+    if (why) return this.refuse(rec, name, why, !!rec.targets.BPF);
     try {
       this.d.placement.loadBpfTables(st);
     } catch (e) {
-      st.results.BPF = { state: 'failed', message: errMsg(e) };
+      st.results.BPF = failedResult(e);
       this.d.report.publish(st);
       return { ok: false, reason: `loading BPF policy ${name}: ${errMsg(e)}` };
     }

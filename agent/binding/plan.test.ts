@@ -21,6 +21,8 @@ const record = (id: string, e: Partial<ContainerRecord> = {}): ContainerRecord =
   podUid: 'uid-1',
   pid: 1,
   targets: { BPF: 'p' },
+  signedAs: 'app',
+  refs: { BPF: 'localhost/p' },
   seenAt: 100,
   ...e,
 });
@@ -39,6 +41,9 @@ describe('binding plan', () => {
       profileName: 'b',
       pid: 42,
       targets: { BPF: 'b', Seccomp: 's' },
+      signedAs: 'app',
+      refs: { BPF: 'localhost/b', Seccomp: 'localhost/s' },
+      signature: undefined,
       seenAt: 7,
     });
   });

@@ -2,20 +2,26 @@
 // record is bound to, and what a runtime listing or the pinned kernel bindings make stale. The
 // binder (binder.ts) and the convergence with the runtime (reconcile.ts, adopt.ts) act on them.
 
-import { containerIdentity, containerTargets } from '../core/targets.js';
+import { bindingAnnotation } from '../../profiler/node.js';
+import { containerIdentity, containerRefs, containerTargets } from '../core/targets.js';
 import type { RuntimeContainer } from '../runtime/source.js';
 import type { ContainerRecord } from './registry.js';
 
 /**
  * The record of a workload container that carries a varmor annotation, without its cgroup (the
- * shell resolves it); null for a sandbox (pause) container or a container nothing targets.
+ * shell resolves it); null for a sandbox (pause) container or a container nothing targets. `as`:
+ * the container whose references apply (an ephemeral container's target), by default its own name.
  */
-export function containerRecordOf(id: string, pid: number, annotations: Record<string, string>, seenAt: number): ContainerRecord | null {
+export function containerRecordOf(id: string, pid: number, annotations: Record<string, string>, seenAt: number, as?: string): ContainerRecord | null {
   const ident = containerIdentity(annotations);
   if (ident.type === 'sandbox') return null;
-  const targets = containerTargets(annotations, ident.name);
+  const signedAs = as ?? ident.name;
+  const targets = containerTargets(annotations, signedAs);
   if (!Object.keys(targets).length) return null;
   return {
+    signedAs,
+    refs: containerRefs(annotations, signedAs),
+    signature: annotations[bindingAnnotation(signedAs)],
     containerId: id,
     containerName: ident.name,
     podName: ident.podName,

@@ -47,7 +47,8 @@ export async function reconcileContainers(d: ReconcileDeps): Promise<ReconcileRe
     if (rec && d.binder.bpfTarget(rec) && rec.boundPolicy === undefined) {
       const decision = await d.binder.bind(rec, false);
       if (decision.ok && rec.boundPolicy !== undefined) bound++;
-      else if (!decision.ok) d.log.error('container not bound', { containerId: c.id, reason: decision.reason });
+      // A refusal is reported once by the binder (log + Event), not at every resync.
+      else if (!decision.ok && decision.reason !== rec.refusal) d.log.error('container not bound', { containerId: c.id, reason: decision.reason });
     }
   }
   for (const rec of goneRecords(d.containers.all(), list, listedAt)) {

@@ -3,11 +3,19 @@
 
 import type { ContainerRef } from '../events/violation.js';
 import type { ContainerTargets } from '../core/targets.js';
+import type { BindingRefs } from '../../profiler/node.js';
 
 export interface ContainerRecord extends ContainerRef {
   pid: number;
   cgroupId?: bigint;
   targets: ContainerTargets;
+  /** The container name its references were written for (an ephemeral container's target, else its own). */
+  signedAs: string;
+  /** Its reference annotation values and the webhook's signature of them (binding/authorize.ts). */
+  refs: BindingRefs;
+  signature?: string;
+  /** The last binding refusal reported (a refusal is logged and sent as an Event once, not every resync). */
+  refusal?: string;
   /** BPF policy id the cgroup is bound to. */
   boundPolicy?: number;
   /** When the agent learnt of it (a runtime listing older than this must not remove it). */

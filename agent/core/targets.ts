@@ -2,7 +2,7 @@
 // (passed into the OCI spec by containerd's pod_annotations, or read from the Pod object), and
 // who the container is (containerd's CRI annotations). Pure.
 
-import { ANNOTATION_PREFIX, type Enforcer, PROFILE_REF_PREFIX } from '../../profiler/node.js';
+import { ANNOTATION_PREFIX, type BindingRefs, type Enforcer, PROFILE_REF_PREFIX } from '../../profiler/node.js';
 
 export const CRI_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 export const CRI_CONTAINER_NAME = 'io.kubernetes.cri.container-name';
@@ -39,6 +39,21 @@ export function containerTargets(annotations: Record<string, string>, containerN
     if (name) out[enforcer] = name;
   }
   return out;
+}
+
+/** The raw reference annotation values of `containerName` (what the webhook signed), by enforcer. */
+export function containerRefs(annotations: Record<string, string>, containerName: string): BindingRefs {
+  const out: BindingRefs = {};
+  for (const enforcer of Object.keys(PREFIX) as Enforcer[]) {
+    const v = annotations[PREFIX[enforcer] + containerName];
+    if (v !== undefined) out[enforcer] = v;
+  }
+  return out;
+}
+
+/** Whether the pod's annotations bind any of its containers to a BPF profile. */
+export function podHasBpfRefs(annotations: Record<string, string>): boolean {
+  return Object.entries(annotations).some(([k, v]) => k.startsWith(PREFIX.BPF) && profileFromAnnotationValue(v) !== undefined);
 }
 
 export function containerIdentity(annotations: Record<string, string>): ContainerIdentity {

@@ -2,10 +2,12 @@
 // the node's loaders need: the profiler's fromArmorProfile does the decoding (names, enforcers,
 // mode, base64 of the AppArmor text and BPF tables); this module adds what the node needs on top
 // (the object's coordinates for status, its version, modelling) and is stricter where a node must
-// be: an enforcer listed without its content is an error, not a silently skipped loader. Pure;
+// be: an enforcer listed without its content is an error, not a silently skipped loader. It also
+// carries what tenancy needs: the object's creation time (the older of two claimants holds a
+// profile name or policy id), the policy kind, and BPF tables over the per-policy quota. Pure;
 // every error names the field.
 
-import { type ArmorProfile, ArmorProfileDecodeError, bpfPolicyId, type Enforcer, fromArmorProfile } from '../../profiler/node.js';
+import { type ArmorProfile, ArmorProfileDecodeError, bpfPolicyId, decodeTables, type Enforcer, fromArmorProfile, LABEL_POLICY_KIND, quotaExcess, type QuotaExcess } from '../../profiler/node.js';
 import { AgentError } from '../errors.js';
 
 export class ProfileDecodeError extends AgentError {
@@ -23,6 +25,10 @@ export interface NodeProfile {
   namespace: string;
   objectName: string;
   uid: string;
+  /** metadata.creationTimestamp: the older of two ArmorProfiles claiming one name or id holds it. */
+  createdAt?: string;
+  /** The kind of policy it was compiled from (label LABEL_POLICY_KIND, set by the controller). */
+  policyKind?: string;
   /** metadata.generation, or resourceVersion when the server sets no generation. */
   version: string;
   profileName: string;
@@ -32,6 +38,8 @@ export interface NodeProfile {
   appArmor?: { profile: string; complain: boolean };
   seccomp?: string;
   bpfTables?: Uint8Array;
+  /** The BPF table kinds over the per-policy quota (BPF_TABLE_QUOTA): such tables are never loaded. */
+  bpfQuotaExcess?: QuotaExcess[];
   behaviorModeling?: { enable: boolean; durationMinutes: number; startedAt?: string };
   target: { kind: string; name?: string; containers?: string[] };
 }
@@ -57,6 +65,8 @@ export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
     namespace: ap.metadata.namespace ?? '',
     objectName,
     uid: ap.metadata.uid ?? '',
+    createdAt: ap.metadata.creationTimestamp ?? '',
+    policyKind: ap.metadata.labels?.[LABEL_POLICY_KIND] ?? '',
     version: String(ap.metadata.generation ?? ap.metadata.resourceVersion ?? ''),
     profileName,
     bpfPolicyId: bpfPolicyId(profileName),
@@ -86,6 +96,14 @@ export function decodeArmorProfile(ap: ArmorProfile): NodeProfile {
   if (enforcers.includes('BPF')) {
     if (!dec.bpfTables) throw new ProfileDecodeError(objectName, 'spec.profile.bpfContent', 'missing for BPF');
     out.bpfTables = dec.bpfTables;
+    // Checked again here, not only by the validator: the kernel maps are shared by every policy.
+    let excess: QuotaExcess[];
+    try {
+      excess = quotaExcess(decodeTables(dec.bpfTables));
+    } catch (e) {
+      throw new ProfileDecodeError(objectName, 'spec.profile.bpfContent', (e as Error).message);
+    }
+    if (excess.length) out.bpfQuotaExcess = excess;
   }
   const bm = ap.spec.behaviorModeling;
   if (bm?.enable) {

@@ -20,7 +20,7 @@ const profile = (e: Partial<NodeProfile> = {}): NodeProfile => ({
   ...e,
 });
 
-const state = (p?: NodeProfile, decodeError?: string): ProfileState => ({ profile: p, decodeError, target: { namespace: 'default', name: 'p' }, results: {} });
+const state = (p?: NodeProfile, decodeError?: string): ProfileState => ({ key: 'default/p', profile: p, decodeError, target: { namespace: 'default', name: 'p' }, results: {} });
 
 describe('profile placement', () => {
   it('loads a profile its own BPF tables, a modelled AppArmor/Seccomp profile record-only ones', () => {

@@ -17,7 +17,7 @@ import type { ProfileState, ProfileStore } from './store.js';
 import type { EnforcerResult, ProfileResults } from '../status/entry.js';
 import type { NodeReport } from '../status/report.js';
 import type { BoundCounter } from '../binding/registry.js';
-import { EnforcerUnavailableError, errMsg } from '../errors.js';
+import { BpfQuotaError, EnforcerUnavailableError, errMsg } from '../errors.js';
 // VT_MODE_RECORD: report every hooked event as allowed, deny nothing.
 
 /** The BPF tables to load for a profile: its own, or record-only ones for a modelled AppArmor/Seccomp profile. */
@@ -40,6 +40,11 @@ export function staleSeccompProfiles(files: readonly string[], stateOf: (profile
     const st = stateOf(name);
     return !st || (st.profile && st.profile.seccomp === undefined && !st.decodeError);
   });
+}
+
+/** A failed BPF result; a quota refusal has its own condition reason. */
+export function failedResult(e: unknown): EnforcerResult {
+  return e instanceof BpfQuotaError ? { state: 'failed', message: errMsg(e), reason: 'BpfQuotaExceeded' } : { state: 'failed', message: errMsg(e) };
 }
 
 /** What the binder, adoption and modelling ask of BPF placement. */
@@ -77,9 +82,10 @@ export class ProfilePlacer implements BpfPlacement {
     return results;
   }
 
-  /** The profile is gone: its Seccomp file and AppArmor profile go (BPF: see removeBpfPolicy). */
-  async unplace(profileName: string): Promise<void> {
-    this.d.seccomp.remove(profileName);
+  /** The profile is gone: its Seccomp file and AppArmor profile go, unless kept (BPF: see removeBpfPolicy). */
+  async unplace(profileName: string, keep: { seccomp?: boolean; appArmor?: boolean } = {}): Promise<void> {
+    if (!keep.seccomp) this.d.seccomp.remove(profileName);
+    if (keep.appArmor) return;
     try {
       await this.d.appArmor.unload(profileName);
     } catch (e) {
@@ -129,13 +135,20 @@ export class ProfilePlacer implements BpfPlacement {
       this.loadBpfTables(st);
       return this.placedResult();
     } catch (e) {
-      return { state: 'failed', message: errMsg(e) };
+      return failedResult(e);
     }
   }
 
   loadBpfTables(st: ProfileState): void {
     const p = st.profile!;
     if (st.bpfLoadedVersion === p.version) return;
+    // Refused before the addon sees it: the kernel maps are shared, one policy must not fill them.
+    if (p.bpfQuotaExcess) {
+      this.d.metrics.loads.inc({ enforcer: 'BPF', result: 'error' });
+      const err = new BpfQuotaError(p.profileName, p.bpfQuotaExcess);
+      this.d.log.error('bpf policy not loaded', { profile: p.profileName, namespace: p.namespace, policyId: p.bpfPolicyId, code: err.code, error: err.message });
+      throw err;
+    }
     try {
       // Atomic in the addon: a failure leaves the previous tables in force.
       this.d.bpf.backend!.loadPolicy(p.bpfPolicyId, bpfTablesOf(p));
@@ -193,6 +206,8 @@ export class ProfilePlacer implements BpfPlacement {
   private placeBpf(st: ProfileState): EnforcerResult {
     const p = st.profile!;
     if (!this.d.bpf.backend) return { state: 'unavailable', reason: this.d.bpf.unavailable ?? 'BPF not available' };
+    // Over quota it can be placed nowhere: say so now, not when the first pod fails.
+    if (p.bpfQuotaExcess) return failedResult(new BpfQuotaError(p.profileName, p.bpfQuotaExcess));
     const placed = st.bpfLoadedVersion !== undefined || this.d.containers.boundCount(p.bpfPolicyId) > 0;
     if (!placed) return { state: 'notPlaced' };
     return this.placeBpfNow(st);

@@ -11,7 +11,12 @@ import { Informer, type KubeObject } from '../kube/informer.js';
 
 export interface PodLike extends KubeObject {
   metadata?: KubeObject['metadata'] & { annotations?: Record<string, string> };
-  spec?: { nodeName?: string };
+  spec?: {
+    nodeName?: string;
+    containers?: { name: string }[];
+    initContainers?: { name: string }[];
+    ephemeralContainers?: { name: string; targetContainerName?: string }[];
+  };
 }
 
 export interface Handlers<T> {

@@ -8,7 +8,8 @@ import type { ArmorProfileNodeCondition, ArmorProfileStatus, Enforcer } from '..
 export type EnforcerResult =
   | { state: 'loaded'; detail?: string }
   | { state: 'unavailable'; reason: string }
-  | { state: 'failed'; message: string }
+  /** `reason`: the condition's reason when not the generic LoadFailed (e.g. BpfQuotaExceeded). */
+  | { state: 'failed'; message: string; reason?: string }
   /** BPF only: no targeted container on this node, so the tables are not placed here. */
   | { state: 'notPlaced' };
 
@@ -16,8 +17,15 @@ export type ProfileResults = Partial<Record<Enforcer, EnforcerResult>>;
 
 const ORDER: Enforcer[] = ['AppArmor', 'BPF', 'Seccomp'];
 
-export function nodeCondition(nodeName: string, results: ProfileResults, decodeError?: string): Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> {
+/** Why nothing of a profile is loaded here although it decoded (another ArmorProfile holds its name or id). */
+export interface Refusal {
+  reason: string;
+  message: string;
+}
+
+export function nodeCondition(nodeName: string, results: ProfileResults, decodeError?: string, refused?: Refusal): Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> {
   if (decodeError) return { nodeName, type: 'Ready', status: 'False', reason: 'InvalidProfile', message: decodeError };
+  if (refused) return { nodeName, type: 'Ready', status: 'False', reason: refused.reason, message: refused.message };
   const entries = ORDER.filter((e) => results[e]).map((e) => [e, results[e]!] as const);
   const failed = entries.filter(([, r]) => r.state === 'failed');
   if (failed.length) {
@@ -25,7 +33,7 @@ export function nodeCondition(nodeName: string, results: ProfileResults, decodeE
       nodeName,
       type: 'Ready',
       status: 'False',
-      reason: 'LoadFailed',
+      reason: failed.map(([, r]) => (r as { reason?: string }).reason).find((r) => r) ?? 'LoadFailed',
       message: failed.map(([e, r]) => `${e}: ${(r as { message: string }).message}`).join('; '),
     };
   }
@@ -45,14 +53,14 @@ export function nodeCondition(nodeName: string, results: ProfileResults, decodeE
 }
 
 /** Whether this node needs an entry at all: BPF-only profiles with nothing placed here have none. */
-export function needsEntry(results: ProfileResults, decodeError?: string): boolean {
-  if (decodeError) return true;
+export function needsEntry(results: ProfileResults, decodeError?: string, refused?: Refusal): boolean {
+  if (decodeError || refused) return true;
   return Object.values(results).some((r) => r && r.state !== 'notPlaced');
 }
 
 /** This node's entry for a profile, or null when it needs none (what the StatusSink is handed). */
-export function nodeEntry(nodeName: string, results: ProfileResults, decodeError?: string): Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> | null {
-  return needsEntry(results, decodeError) ? nodeCondition(nodeName, results, decodeError) : null;
+export function nodeEntry(nodeName: string, results: ProfileResults, decodeError?: string, refused?: Refusal): Omit<ArmorProfileNodeCondition, 'lastTransitionTime'> | null {
+  return needsEntry(results, decodeError, refused) ? nodeCondition(nodeName, results, decodeError, refused) : null;
 }
 
 /**

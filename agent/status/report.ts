@@ -27,7 +27,7 @@ export class NodeReport {
   /** The profile's entry for this node changed (or may have). */
   publish(st: ProfileState): void {
     if (!this.d.status) return;
-    this.d.status.set(st.target, nodeEntry(this.d.nodeName, st.results, st.decodeError));
+    this.d.status.set(st.target, nodeEntry(this.d.nodeName, st.results, st.decodeError, st.conflict));
     this.gauges();
   }
 

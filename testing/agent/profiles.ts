@@ -29,11 +29,22 @@ export function armorProfile(opts: {
   appArmor?: string;
   generation?: number;
   behaviorModeling?: { enable: boolean; duration: number };
+  /** Identity: another ArmorProfile with the same profile name differs by uid and creation time. */
+  uid?: string;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
 }): ArmorProfile {
   return {
     apiVersion: API_VERSION,
     kind: 'ArmorProfile',
-    metadata: { name: opts.profileName, namespace: opts.namespace ?? 'default', uid: `uid-${opts.profileName}`, generation: opts.generation ?? 1 },
+    metadata: {
+      name: opts.profileName,
+      namespace: opts.namespace ?? 'default',
+      uid: opts.uid ?? `uid-${opts.profileName}`,
+      generation: opts.generation ?? 1,
+      ...(opts.creationTimestamp ? { creationTimestamp: opts.creationTimestamp } : {}),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+    },
     spec: {
       profile: {
         name: opts.profileName,
