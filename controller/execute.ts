@@ -144,6 +144,12 @@ async function run(step: Step, cur: Objects, o: ExecutorOptions): Promise<void> 
       for (const e of s.events) await sendEvent(e, s.basis.now, cur, o);
       return;
     }
+    case 'writeStatus': {
+      const policy = requirePolicy(cur);
+      cur.policy = await c.replaceStatus<AnyPolicy>(policy.kind, { ...policy, status: step.status });
+      for (const e of step.events) await sendEvent(e, o.clock.now(), cur, o);
+      return;
+    }
     case 'fail':
       throw new ControllerError(step.code, step.message);
   }

@@ -20,6 +20,7 @@ import { controllerMetrics } from './metrics.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
+import { collidingWith } from './collisions.js';
 
 export type { Logger } from '../profiler/index.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
@@ -128,6 +129,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     queue.add(key);
     if (!changed) return;
     for (const o of allPolicies()) if (o.spec?.target?.kind === p.spec?.target?.kind) queue.add(policyKey(o));
+    // one that shares its profile name or BPF id may now get (or lose) its profile (collisions.ts)
+    for (const o of collidingWith({ ...p, kind } as AnyPolicy, allPolicies(), opts.namespace)) queue.add(policyKey(o));
   };
   const keyFromLabels = (labels: Record<string, string> | undefined): string | undefined => {
     const kind = labels?.[LABEL_POLICY_KIND];

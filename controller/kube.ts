@@ -16,6 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import { KubeApiError } from './errors.js';
 import type { WorkloadKind, WorkloadRef } from './targets.js';
+import { podRef, type PodRef } from './pods.js';
 
 export const API_VER = 'v1beta1';
 
@@ -55,6 +56,8 @@ export interface CrClient {
 
 export interface KubeClient extends CrClient {
   listWorkloads(kind: WorkloadKind, namespace?: string): Promise<WorkloadRef[]>;
+  /** Pods of a namespace (or all), as PodRefs: who still uses a deleted policy's profile (pods.ts). */
+  listPods(namespace?: string): Promise<PodRef[]>;
   /** Stamp the pod template; returns false when the workload is gone. Same stamp twice is a no-op. */
   restartWorkload(kind: WorkloadKind, namespace: string, name: string, stamp: string): Promise<boolean>;
   createEvent(
@@ -206,6 +209,12 @@ export function makeKubeClient(kc: KubeConfig): KubeClient {
         name: w.metadata?.name ?? '',
         labels: w.metadata?.labels,
       }));
+    },
+    async listPods(namespace?: string): Promise<PodRef[]> {
+      const res = await wrap(`list Pods${namespace ? ` in ${namespace}` : ''}`, () =>
+        namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces(),
+      );
+      return res.items.map((p) => podRef(p));
     },
     async restartWorkload(
       kind: WorkloadKind,

@@ -5,6 +5,8 @@ import { ANN_MODE, ANN_MODELING_START, ANN_RESTART, ANN_RESTARTED, AP_FINALIZER,
 import { armorProfileSteps, planPolicy, readsFor, type Observed, type Plan, type Step } from './plan.js';
 import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
 import { policySpec } from '../testing/controller/policies.js';
+import { findCollidingName } from '../testing/fnv-collide.js';
+import { bpfPolicyId } from '../profiler/index.js';
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const opts = { productNamespace: 'varmor', modelingGraceMs: 120_000 };
@@ -416,6 +418,7 @@ describe('readsFor and armorProfileSteps', () => {
       models: false,
       workloads: false,
       allWorkloads: false,
+      pods: false,
     });
     expect(readsFor(policy(), undefined, [policy(), policy(spec(), { name: 'b' })]).allWorkloads).toBe(true);
     expect(readsFor(undefined, undefined, [])).toEqual({
@@ -423,6 +426,7 @@ describe('readsFor and armorProfileSteps', () => {
       models: false,
       workloads: false,
       allWorkloads: false,
+      pods: false,
     });
   });
 
@@ -430,5 +434,47 @@ describe('readsFor and armorProfileSteps', () => {
     const ap = storedAp(policy());
     const desired = step(planPolicy(observed(), opts), 'createArmorProfile').object;
     expect(armorProfileSteps(ap, desired)).toEqual({ steps: [], after: ap });
+  });
+});
+
+describe('planPolicy: a profile name or BPF id another policy already has (issue 16, item 1)', () => {
+  // ns team policy prod-web (older) and ns team-prod policy web (younger): same profile name
+  const older = policy(spec(), { name: 'prod-web', namespace: 'team', uid: 'u-old', creationTimestamp: '2026-12-01T09:00:00Z' });
+  const younger = policy(spec(), { name: 'web', namespace: 'team-prod', uid: 'u-new', creationTimestamp: '2026-12-01T09:30:00Z' });
+  const youngRef = { kind: 'VarmorPolicy' as const, namespace: 'team-prod', name: 'web' };
+  const oldRef = { kind: 'VarmorPolicy' as const, namespace: 'team', name: 'prod-web' };
+
+  it('the younger policy gets no ArmorProfile, Ready=False ProfileNameConflict naming the older, and a Warning Event', () => {
+    const p = planPolicy({ ref: youngRef, policy: younger, policies: [older, younger], now }, opts);
+    expect(ops(p)).toEqual(['status']);
+    const ready = cond(p, 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ProfileNameConflict' });
+    expect(ready?.message).toContain('profile name varmor-team-prod-web is already used by VarmorPolicy team/prod-web');
+    expect(step(p, 'status').events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ProfileNameConflict' }));
+  });
+
+  it('an existing ArmorProfile of the younger policy is not updated', () => {
+    const ap = storedAp(younger, undefined, { ref: youngRef });
+    const changed = policy(spec(), { ...younger.metadata, generation: 2 });
+    changed.spec.policy.enforcer = 'AppArmorBPF';
+    const p = planPolicy({ ref: youngRef, policy: changed, armorProfile: ap, policies: [older, changed], now }, opts);
+    expect(ops(p)).toEqual(['status']);
+    expect(cond(p, 'Ready')?.reason).toBe('ProfileNameConflict');
+  });
+
+  it('the older policy keeps its profile, and ties on creation time go by uid', () => {
+    expect(ops(planPolicy({ ref: oldRef, policy: older, policies: [older, younger], now }, opts))).toEqual(['createArmorProfile', 'status']);
+    const sameTime = policy(spec(), { ...younger.metadata, creationTimestamp: older.metadata.creationTimestamp, uid: 'u-a' });
+    expect(ops(planPolicy({ ref: youngRef, policy: sameTime, policies: [older, sameTime], now }, opts))).toEqual(['createArmorProfile', 'status']);
+  });
+
+  it('a colliding BPF policy id gives PolicyIdConflict', () => {
+    const target = bpfPolicyId('varmor-team-prod-web');
+    const name = findCollidingName('varmor-attacker-', target) as string;
+    const attacker = policy(spec(), { name, namespace: 'attacker', uid: 'u-x', creationTimestamp: '2026-12-01T09:45:00Z' });
+    const p = planPolicy({ ref: { kind: 'VarmorPolicy', namespace: 'attacker', name }, policy: attacker, policies: [older, attacker], now }, opts);
+    expect(ops(p)).toEqual(['status']);
+    expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'PolicyIdConflict' });
+    expect(cond(p, 'Ready')?.message).toContain('VarmorPolicy team/prod-web');
   });
 });

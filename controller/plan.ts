@@ -8,6 +8,8 @@
 import { ANN_MODE, ANN_MODEL_BUILT, ANN_MODELING_START, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, type AnyPolicy, AP_FINALIZER, API_VERSION, type ArmorProfile, type ArmorProfileModel, type CompiledPolicy, compilePolicy, type CompilePolicyOptions, type Enforcer, LABEL_NODE, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER, type PolicyStatus, profileName, toArmorProfile, validatePolicy, validatePolicyUpdate } from '../profiler/index.js';
 import { appliedPolicy, clean, convergeMeta, decorateArmorProfile, deepEqual, emptyModel, withFinalizer, withoutFinalizer } from './desired.js';
 import { mergeDynamicResults, modelableEnforcers, modelBuiltForRun, modelingDecision, modelingStart, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback, type ModelingDecision } from './modeling.js';
+import { olderCollision } from './collisions.js';
+import { podsUsing, type PodRef } from './pods.js';
 import { aggregateNodes, computeStatus, statusEqual, type Outcome } from './status.js';
 import {
   findOverlaps,
@@ -42,6 +44,8 @@ export interface Observed {
   allWorkloads?: WorkloadRef[];
   /** Every policy the informers know. */
   policies: AnyPolicy[];
+  /** Pods in the policy's scope (a deletion with updateExistingWorkloads waits for them). */
+  pods?: PodRef[];
   now: Date;
 }
 
@@ -49,6 +53,8 @@ export interface PlanOptions {
   productNamespace: string;
   /** Wait this long past a modelling deadline for nodes that have not uploaded. */
   modelingGraceMs: number;
+  /** A deleted policy's ArmorProfile waits this long at most for pods to stop using it (default 10 minutes). */
+  deletionWaitMs?: number;
 }
 
 export type ModelStatus = NonNullable<ArmorProfileModel['status']>;
@@ -104,6 +110,8 @@ export type Step =
    * status from that one with `statusStep`, so the status describes what is there.
    */
   | { op: 'status'; basis: StatusBasis; status: PolicyStatus; events: StatusEvent[]; changed: boolean }
+  /** Write this status as it is (a policy being deleted), then send these Events. */
+  | { op: 'writeStatus'; status: PolicyStatus; events: StatusEvent[] }
   /** Stop the reconcile with this error (it is retried with backoff). */
   | { op: 'fail'; code: string; message: string };
 
@@ -135,6 +143,8 @@ export interface Reads {
   models: boolean;
   workloads: boolean;
   allWorkloads: boolean;
+  /** The pods in the policy's scope: a deletion with updateExistingWorkloads waits for them. */
+  pods: boolean;
 }
 
 /** What the reconcile must read, besides the policy and its ArmorProfile, for `planPolicy` to decide. */
@@ -143,16 +153,13 @@ export function readsFor(
   ap: ArmorProfile | undefined,
   policies: readonly AnyPolicy[],
 ): Reads {
-  const none: Reads = { model: false, models: false, workloads: false, allWorkloads: false };
+  const none: Reads = { model: false, models: false, workloads: false, allWorkloads: false, pods: false };
   if (!policy) return none;
   const kind = policy.spec.target.kind;
   if (policy.metadata.deletionTimestamp) {
     const ours = policy.metadata.finalizers?.includes(POLICY_FINALIZER) ?? false;
-    return {
-      ...none,
-      models: ours,
-      workloads: ours && Boolean(policy.spec.updateExistingWorkloads) && isWorkloadKind(kind),
-    };
+    const restarts = ours && Boolean(policy.spec.updateExistingWorkloads) && isWorkloadKind(kind);
+    return { ...none, models: ours, workloads: restarts, pods: restarts && ap !== undefined };
   }
   const mode = policy.spec.policy.mode;
   return {
@@ -160,13 +167,14 @@ export function readsFor(
     models: mode === 'BehaviorModeling',
     workloads: restartWanted(policy, ap),
     allWorkloads: isWorkloadKind(kind) && sameTargetKind(policy, policies).length > 1,
+    pods: false,
   };
 }
 
 export function planPolicy(o: Observed, opts: PlanOptions): Plan {
   const profile = profileOf(o.ref, opts.productNamespace);
   if (!o.policy) return planOrphan(o, profile);
-  if (o.policy.metadata.deletionTimestamp) return planDeletion(o, o.policy, profile);
+  if (o.policy.metadata.deletionTimestamp) return planDeletion(o, o.policy, profile, opts);
   // The finalizer first, so nothing we create can outlive the policy unseen; then plan with the written policy.
   const withF = withFinalizer(o.policy, POLICY_FINALIZER);
   if (withF) return { steps: [{ op: 'replacePolicy', object: withF }], replan: true };
@@ -192,16 +200,114 @@ function planOrphan(o: Observed, profile: { namespace: string; name: string }): 
   };
 }
 
-/** Deletion: roll the workloads (so new pods run without the profile), drop the ArmorProfile, let go. */
-function planDeletion(o: Observed, policy: AnyPolicy, profile: { namespace: string; name: string }): Plan {
+/** Deletion rounds of restarts: the first at the deletion, then at most this many in all. */
+export const MAX_DELETION_RESTARTS = 3;
+export const DEFAULT_DELETION_WAIT_MS = 10 * 60_000;
+/** While pods still use the profile of a deleted policy, look again this often (pods are not watched). */
+export const DELETION_RECHECK_MS = 10_000;
+/** varmor-ts condition on a policy being deleted: what its deletion waits for. */
+export const CONDITION_DELETING = 'Deleting';
+
+/**
+ * The restart round of a deletion, stored on the ArmorProfile (ANN_RESTART, `delete:<json>`)
+ * before the workloads are touched, so a retry after a crash re-issues the same stamp: no extra
+ * rollout. `pods`: the pods that asked for this round (a pod created in the stamp's second is
+ * fresh only if it is not one of them).
+ */
+interface DeletionRound {
+  round: number;
+  stamp: string;
+  workloads: string[];
+  pods: string[];
+}
+
+const DELETION_ROUND_PREFIX = 'delete:';
+const workloadId = (w: { kind: string; namespace: string; name: string }) => `${w.kind}/${w.namespace}/${w.name}`;
+const podId = (p: PodRef) => `${p.namespace}/${p.name}`;
+const seconds = (iso: string | undefined) => Math.floor(Date.parse(iso ?? '') / 1000);
+
+function deletionRound(ap: ArmorProfile | undefined): DeletionRound | undefined {
+  const v = ap?.metadata.annotations?.[ANN_RESTART];
+  if (!v?.startsWith(DELETION_ROUND_PREFIX)) return undefined;
+  try {
+    const r = JSON.parse(v.slice(DELETION_ROUND_PREFIX.length)) as DeletionRound;
+    return typeof r.round === 'number' && typeof r.stamp === 'string' && Array.isArray(r.workloads) ? { ...r, pods: r.pods ?? [] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withDeletionRound(ap: ArmorProfile, r: DeletionRound): ArmorProfile {
+  return { ...ap, metadata: { ...ap.metadata, annotations: { ...(ap.metadata.annotations ?? {}), [ANN_RESTART]: DELETION_ROUND_PREFIX + JSON.stringify(r) } } };
+}
+
+function parseWorkloadId(id: string): { kind: WorkloadKind; namespace: string; name: string } | undefined {
+  const [kind, namespace, name] = id.split('/');
+  return isWorkloadKind(kind) && namespace !== undefined && name !== undefined ? { kind, namespace, name } : undefined;
+}
+
+/**
+ * Deletion. With updateExistingWorkloads: roll the workloads (so new pods come without the
+ * profile) and KEEP the ArmorProfile, so the agents keep its AppArmor profile, Seccomp file and
+ * BPF tables, until no pod references the profile any more; a workload whose new pods still got
+ * it (the webhook served the deleted policy a little longer) is rolled again, at most
+ * MAX_DELETION_RESTARTS rounds in all; after `deletionWaitMs` it goes anyway, with a Warning.
+ * Then: drop the ArmorProfile and the uploads, let go of the policy.
+ */
+function planDeletion(o: Observed, policy: AnyPolicy, profile: { namespace: string; name: string }, opts: PlanOptions): Plan {
   if (!policy.metadata.finalizers?.includes(POLICY_FINALIZER)) return { steps: [] };
   const steps: Step[] = [];
+  const ap = o.armorProfile;
+  const fields = { kind: policy.kind, namespace: policy.metadata.namespace, policy: policy.metadata.name, profile: profile.name };
   if (policy.spec.updateExistingWorkloads) {
-    // The deletion timestamp is the stamp: a retry after a crash writes the same value.
-    const stamp = policy.metadata.deletionTimestamp ?? o.now.toISOString();
-    for (const w of targeted(policy, o.workloads)) steps.push({ op: 'restartWorkload', ...w, stamp });
+    // The deletion timestamp is the first stamp: a retry after a crash writes the same value.
+    const deletedAt = policy.metadata.deletionTimestamp ?? o.now.toISOString();
+    const targets = targeted(policy, o.workloads);
+    const current = deletionRound(ap) ?? { round: 1, stamp: deletedAt, workloads: targets.map(workloadId), pods: [] };
+    for (const w of current.workloads.map(parseWorkloadId)) if (w) steps.push({ op: 'restartWorkload', ...w, stamp: current.stamp });
+    const using = ap ? podsUsing(o.pods ?? [], profile.name) : [];
+    if (using.length > 0) {
+      const targetIds = new Set(targets.map(workloadId));
+      const stampSec = seconds(current.stamp);
+      const fresh = using.filter((p) => {
+        if (!p.workload) return false;
+        const sec = seconds(p.created);
+        return targetIds.has(workloadId({ ...p.workload, namespace: p.namespace })) && (sec > stampSec || (sec === stampSec && !current.pods.includes(podId(p))));
+      });
+      const waitedMs = o.now.getTime() - Date.parse(deletedAt);
+      if (fresh.length > 0 && current.round < MAX_DELETION_RESTARTS) {
+        const next: DeletionRound = {
+          round: current.round + 1,
+          stamp: o.now.toISOString(),
+          workloads: [...new Set(fresh.map((p) => workloadId({ ...(p.workload as { kind: string; name: string }), namespace: p.namespace })))].sort(),
+          pods: fresh.map(podId).slice(0, 20),
+        };
+        steps.push({ op: 'updateArmorProfile', object: withDeletionRound(ap as ArmorProfile, next), clearNodeEntries: false });
+        for (const w of next.workloads.map(parseWorkloadId))
+          if (w) steps.push({ op: 'restartWorkload', ...w, stamp: next.stamp, announce: { ...fields, namespace: w.namespace, workload: w.name, kind: w.kind, round: next.round } });
+        steps.push({
+          op: 'event',
+          type: 'Warning',
+          reason: 'RestartRepeated',
+          message: `new pods ${fresh.map(podId).slice(0, 10).join(', ')} still use profile ${profile.name} of the deleted policy: restarted ${next.workloads.join(', ')} again (round ${next.round} of ${MAX_DELETION_RESTARTS})`,
+        });
+        steps.push(deletingStatus(policy, profile.name, using, next.round, o.now));
+        return { steps, requeueAfterMs: DELETION_RECHECK_MS };
+      }
+      if (waitedMs < (opts.deletionWaitMs ?? DEFAULT_DELETION_WAIT_MS)) {
+        steps.push(deletingStatus(policy, profile.name, using, current.round, o.now));
+        return { steps, requeueAfterMs: DELETION_RECHECK_MS };
+      }
+      steps.push({
+        op: 'event',
+        type: 'Warning',
+        reason: 'PodsStillReference',
+        message: `gave up waiting after ${Math.round(waitedMs / 1000)} s: pods ${using.map(podId).slice(0, 10).join(', ')} still use profile ${profile.name}; it is removed, and their containers cannot start again with it (delete or restart them)`,
+      });
+      steps.push({ op: 'log', msg: 'deleting a profile pods still use', fields: { ...fields, pods: using.map(podId).slice(0, 10) } });
+    }
   }
-  if (o.armorProfile) steps.push(...deleteArmorProfile(o.armorProfile));
+  if (ap) steps.push(...deleteArmorProfile(ap));
   for (const m of o.models ?? []) {
     if (m.metadata.name !== profile.name)
       steps.push({
@@ -213,17 +319,26 @@ function planDeletion(o: Observed, policy: AnyPolicy, profile: { namespace: stri
   }
   const next = withoutFinalizer(policy, POLICY_FINALIZER);
   if (next) steps.push({ op: 'replacePolicy', object: next });
-  steps.push({
-    op: 'log',
-    msg: 'policy deleted; ArmorProfile removed',
-    fields: {
-      kind: policy.kind,
-      namespace: policy.metadata.namespace,
-      policy: policy.metadata.name,
-      profile: profile.name,
-    },
-  });
+  steps.push({ op: 'log', msg: 'policy deleted; ArmorProfile removed', fields });
   return { steps };
+}
+
+/** The status of a deletion that waits for pods: condition Deleting, an Event when it starts waiting. */
+function deletingStatus(policy: AnyPolicy, profile: string, using: readonly PodRef[], rounds: number, now: Date): Step {
+  const listed = using.slice(0, 10).map(podId).join(', ') + (using.length > 10 ? ` and ${using.length - 10} more` : '');
+  const message = `ArmorProfile ${profile} is kept until no pod uses it (the nodes would delete its Seccomp file and unload its profiles): ${listed}; workloads restarted ${rounds} time${rounds === 1 ? '' : 's'}`;
+  const previous = policy.status?.conditions ?? [];
+  const old = previous.find((c) => c.type === CONDITION_DELETING);
+  const condition = { type: CONDITION_DELETING, status: 'True', reason: 'WaitingForPods', message, lastTransitionTime: old?.lastTransitionTime ?? now.toISOString() };
+  if (old?.message === message) return { op: 'log', msg: 'waiting for pods to stop using the profile', fields: { policy: policy.metadata.name, namespace: policy.metadata.namespace, profile, pods: using.length } };
+  const status: PolicyStatus = {
+    profileName: profile,
+    ready: false,
+    ...(policy.status ?? {}),
+    conditions: [...previous.filter((c) => c.type !== CONDITION_DELETING), condition],
+  };
+  // one Event when the wait starts, not one per pod that comes and goes
+  return { op: 'writeStatus', status, events: old ? [] : [{ type: 'Normal', reason: 'WaitingForPods', message }] };
 }
 
 function deleteArmorProfile(ap: ArmorProfile): Step[] {
@@ -321,10 +436,17 @@ function planLive(
   });
   // The API server has already pruned unknown fields; what is left is checked as the webhook checks it.
   const vopts = { productNamespace: opts.productNamespace, unknownFields: 'ignore' as const };
-  const v = ap
-    ? validatePolicyUpdate(appliedPolicy(policy, ap), policy, vopts)
-    : validatePolicy(policy, vopts);
-  if (!v.ok) {
+  // An older policy owns this profile name or BPF id (the webhook was bypassed): write nothing
+  // the agents would load under the older policy's name or id, and say so.
+  const collision = olderCollision(policy, o.policies, opts.productNamespace);
+  const v = collision
+    ? undefined
+    : ap
+      ? validatePolicyUpdate(appliedPolicy(policy, ap), policy, vopts)
+      : validatePolicy(policy, vopts);
+  if (collision || !v) {
+    outcome = reject({ reason: collision?.reason ?? 'Forbidden', message: collision?.message ?? 'not validated' });
+  } else if (!v.ok) {
     outcome = reject({
       reason: 'Forbidden',
       message: v.errors.map((e) => `${e.path}: ${e.message}`).join('; '),

@@ -355,6 +355,88 @@ describe('reconcile: a policy deleted', () => {
   });
 });
 
+describe('reconcile: a policy deleted with updateExistingWorkloads while pods still use its profile (issue 16, item 7)', () => {
+  /** A pod of Deployment shop/web (through ReplicaSet web-<hash>), created now, using `profiles`. */
+  const pod = (name: string, hash: string, profiles: string[] = [AP]) =>
+    kube.addPod({
+      namespace: 'shop',
+      name,
+      created: clock.now().toISOString(),
+      phase: 'Running',
+      workload: { kind: 'Deployment', name: 'web' },
+      profiles,
+    });
+  const stampOf = () => kube.workload('Deployment', 'shop', 'web')?.templateAnnotations[RESTARTED_AT_ANNOTATION];
+  const deleting = (cond = 'Deleting') => getPolicy()?.status?.conditions?.find((c) => c.type === cond);
+
+  beforeEach(async () => {
+    kube.addWorkload('Deployment', 'shop', 'web', { app: 'web' });
+    createPolicy(spec({ updateExistingWorkloads: true }));
+    await reconcile();
+    pod('web-aaa-1', 'aaa');
+    clock.advance(60_000);
+    await kube.delete('VarmorPolicy', 'shop', 'web');
+  });
+
+  it('keeps the ArmorProfile (so the agents keep the Seccomp file) until no pod references the profile, and says why', async () => {
+    const deletedAt = getPolicy()?.metadata.deletionTimestamp;
+    const r = await reconcile();
+    expect(stampOf()).toBe(deletedAt);
+    expect(getAp()).toBeDefined();
+    expect(getAp()?.metadata.deletionTimestamp).toBeUndefined();
+    expect(getPolicy()?.metadata.finalizers).toEqual([POLICY_FINALIZER]);
+    expect(deleting()).toMatchObject({ status: 'True', reason: 'WaitingForPods' });
+    expect(deleting()?.message).toContain('shop/web-aaa-1');
+    expect(kube.events.map((e) => e.reason)).toContain('WaitingForPods');
+    expect(r.requeueAfterMs).toBeGreaterThan(0);
+
+    // the rollout replaces the pod with one without the profile: now the ArmorProfile goes
+    kube.removePod('shop', 'web-aaa-1');
+    clock.advance(5_000);
+    pod('web-bbb-1', 'bbb', []);
+    await reconcile();
+    expect(getAp()).toBeUndefined();
+    expect(getPolicy()).toBeUndefined();
+    expect(stampOf()).toBe(deletedAt); // no second rollout was needed
+  });
+
+  it('restarts again a workload whose NEW pods still got the profile (the webhook lagged), at most 3 rounds', async () => {
+    await reconcile();
+    const first = stampOf();
+    kube.removePod('shop', 'web-aaa-1');
+    clock.advance(5_000);
+    pod('web-bbb-1', 'bbb'); // created after the restart, still referencing: webhook lag
+    await reconcile();
+    const second = stampOf();
+    expect(second).not.toBe(first);
+    expect(second).toBe(clock.now().toISOString());
+    expect(kube.events.filter((e) => e.reason === 'RestartRepeated')).toHaveLength(1);
+    expect(getAp()).toBeDefined();
+    // a retry of the same round (crash, requeue) does not roll again
+    await reconcile();
+    expect(stampOf()).toBe(second);
+    for (let round = 3; round <= 5; round++) {
+      kube.removePod('shop', `web-${round - 1}`);
+      kube.removePod('shop', 'web-bbb-1');
+      clock.advance(5_000);
+      pod(`web-${round}`, `h${round}`);
+      await reconcile();
+    }
+    expect(kube.events.filter((e) => e.reason === 'RestartRepeated')).toHaveLength(2); // rounds 2 and 3
+    expect(deleting()?.message).toContain('restarted 3 times');
+    expect(getAp()).toBeDefined();
+  });
+
+  it('gives up waiting after the deletion wait (default 10 minutes) with a Warning, and deletes', async () => {
+    await reconcile();
+    clock.advance(11 * 60_000);
+    await reconcile();
+    expect(getAp()).toBeUndefined();
+    expect(getPolicy()).toBeUndefined();
+    expect(kube.events.find((e) => e.reason === 'PodsStillReference')).toMatchObject({ type: 'Warning' });
+  });
+});
+
 describe('reconcile: BehaviorModeling', () => {
   const upload = (node: string, dynamicResult: NonNullable<ArmorProfileModel['data']['dynamicResult']>) =>
     kube.seed<ArmorProfileModel>('ArmorProfileModel', {

@@ -5,7 +5,7 @@
 
 import { type AnyPolicy, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, type Logger } from '../profiler/index.js';
 import type { Clock } from './clock.js';
-import { ControllerError } from './errors.js';
+import { ControllerError, isForbidden } from './errors.js';
 import { EVENT_COMPONENT, execute } from './execute.js';
 import type { KubeClient } from './kube.js';
 import { planPolicy, profileOf, readsFor, workloadScope, type Observed, type PolicyRef } from './plan.js';
@@ -22,6 +22,8 @@ export interface ReconcilerOptions {
   listPolicies: () => AnyPolicy[];
   /** Wait this long past a modelling deadline for nodes that have not uploaded. */
   modelingGraceMs: number;
+  /** A deleted policy's profile waits this long at most for its pods (plan.ts; default 10 minutes). */
+  deletionWaitMs?: number;
 }
 
 export interface ReconcileResult {
@@ -37,7 +39,7 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     let world = await this.observe(parsePolicyKey(key));
-    const opts = { productNamespace: this.o.productNamespace, modelingGraceMs: this.o.modelingGraceMs };
+    const opts = { productNamespace: this.o.productNamespace, modelingGraceMs: this.o.modelingGraceMs, deletionWaitMs: this.o.deletionWaitMs };
     for (let round = 1; ; round++) {
       const plan = planPolicy(world, opts);
       const { policy, armorProfile, model } = world;
@@ -77,6 +79,15 @@ export class Reconciler {
     if (reads.workloads && isWorkloadKind(kind))
       world.workloads = await c.listWorkloads(kind, workloadScope(policy));
     if (reads.allWorkloads && isWorkloadKind(kind)) world.allWorkloads = await c.listWorkloads(kind);
+    if (reads.pods) {
+      try {
+        world.pods = await c.listPods(workloadScope(policy));
+      } catch (err) {
+        // Without the right to list pods the deletion cannot wait for them: go on as before, and say so.
+        if (!isForbidden(err)) throw err;
+        this.o.log.warn('cannot list pods: a deleted policy\'s profile is removed without waiting for its pods', { kind: ref.kind, namespace: ref.namespace, policy: ref.name });
+      }
+    }
     return world;
   }
 }

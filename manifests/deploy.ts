@@ -2,10 +2,14 @@
 // profiler's schema), namespace, RBAC, a fresh webhook serving certificate from the project's certs/ code
 // (Secret varmor-webhook-tls, CA into both webhook configurations' caBundle), the manager Deployment and
 // the agent DaemonSet; then waits for them to be ready. Server-side apply: re-running is an update.
+// The binding key (Secret varmor-binding-key) is created once, when absent, and never replaced: the
+// webhook signs pods' profile references with it and the agents verify them, so an upgrade that
+// changed it would leave running pods with references no agent accepts.
 // Usage: node --import ./testing/ts-loader.mjs manifests/deploy.ts [--image REF] [--containerd-socket P]
 //        [--seccomp-root DIR] [--crds DIR] [--timeout SECONDS] [--delete]
 
 import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,8 @@ import { PRODUCT_IMAGE } from './images/refs.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const NAMESPACE = 'varmor';
 const FIELD_MANAGER = 'varmor-deploy';
+/** The Secret holding the webhook's binding key (manager.yaml and agent.yaml mount its `key`). */
+export const BINDING_KEY_SECRET = 'varmor-binding-key';
 
 export interface DeployOptions {
   image?: string;
@@ -65,7 +71,7 @@ function podSpec(o: Obj): PodSpecLike {
 
 /** The objects of manifests/*.yaml with the node-specific host paths and the image substituted. */
 export function renderManifests(opts: DeployOptions, bundle: ReturnType<typeof generateBundle>): Obj[] {
-  const objs = ['namespace.yaml', 'rbac.yaml', 'manager.yaml', 'agent.yaml'].flatMap((f) => loadManifest(join(HERE, f)));
+  const objs = ['namespace.yaml', 'rbac.yaml', 'tenancy-policy.yaml', 'manager.yaml', 'agent.yaml'].flatMap((f) => loadManifest(join(HERE, f)));
   const secret = toSecret({ cert: bundle.serving.cert, key: bundle.serving.key, ca: bundle.ca.cert }, { namespace: NAMESPACE });
   objs.splice(3, 0, secret as unknown as Obj);
   for (const o of objs) {
@@ -82,6 +88,35 @@ export function renderManifests(opts: DeployOptions, bundle: ReturnType<typeof g
     for (const w of (h as unknown as { webhooks: { clientConfig: { caBundle?: string } }[] }).webhooks) w.clientConfig.caBundle = caBundle(bundle.ca.cert);
   }
   return [...objs, ...hooks];
+}
+
+/** A fresh binding key Secret: 32 random bytes, hex, under `key`. */
+export function bindingKeySecret(namespace = NAMESPACE, bytes: Buffer = randomBytes(32)): k8s.V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: BINDING_KEY_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'varmor-ts' } },
+    type: 'Opaque',
+    data: { key: Buffer.from(bytes.toString('hex')).toString('base64') },
+  };
+}
+
+/** Creates the binding key Secret when absent; an existing one is kept as it is (upgrades keep the key). */
+export async function ensureBindingKey(kc: k8s.KubeConfig, namespace = NAMESPACE): Promise<'created' | 'kept'> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  try {
+    await core.readNamespacedSecret({ name: BINDING_KEY_SECRET, namespace });
+    return 'kept';
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
+  try {
+    await core.createNamespacedSecret({ namespace, body: bindingKeySecret(namespace) });
+    return 'created';
+  } catch (err) {
+    if ((err as { code?: number }).code === 409) return 'kept'; // created meanwhile by another deploy
+    throw err;
+  }
 }
 
 const describe = (o: k8s.KubernetesObject): string => `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
@@ -140,6 +175,8 @@ export async function deploy(kc: k8s.KubeConfig, opts: DeployOptions = {}): Prom
     if (o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration') continue;
     await apply(client, o);
     log(`applied ${describe(o)}`);
+    // The key before the pods that mount it.
+    if (o.kind === 'Namespace' && o.metadata?.name === NAMESPACE) log(`binding key Secret ${BINDING_KEY_SECRET}: ${await ensureBindingKey(kc)}`);
   }
   // A new certificate: restart the manager pods so they serve it (they also hot-reload, but a fresh
   // Secret volume can take a kubelet sync period to appear).

@@ -6,6 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import forge from 'node-forge';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration';
+import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
+import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -18,7 +20,8 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { generateBundle } from '../certs/index.js';
-import { renderManifests } from './deploy.js';
+import { LABEL_NODE } from '../profiler/index.js';
+import { BINDING_KEY_SECRET, bindingKeySecret, renderManifests } from './deploy.js';
 
 const bundle = generateBundle({ serviceName: 'varmor-webhook', namespace: 'varmor' });
 const objs = renderManifests({ image: 'localhost/varmor/varmor-ts:test', containerdSocket: '/x/containerd.sock', seccompRoot: '/x/seccomp' }, bundle);
@@ -40,6 +43,8 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   PodDisruptionBudget,
   MutatingWebhookConfiguration,
   ValidatingWebhookConfiguration,
+  ValidatingAdmissionPolicy,
+  ValidatingAdmissionPolicyBinding,
 };
 
 describe('rendered manifests', () => {
@@ -51,7 +56,10 @@ describe('rendered manifests', () => {
 
   it('scopes the Pod webhook to opted-in namespaces, never varmor or kube-system', () => {
     const w = one('MutatingWebhookConfiguration').webhooks[0];
-    expect(w.rules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }]);
+    expect(w.rules).toEqual([
+      { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
+      { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers'], scope: 'Namespaced' },
+    ]);
     expect(w.namespaceSelector.matchExpressions).toEqual(
       expect.arrayContaining([
         { key: 'sandbox.varmor.org/enable', operator: 'In', values: ['true'] },
@@ -80,9 +88,58 @@ describe('rendered manifests', () => {
         expect(rule.resources).not.toContain('*');
         expect(rule.resources).not.toContain('secrets');
         expect(rule.resources).not.toContain('pods/exec');
-        if (rule.resources.includes('pods')) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+        if (rule.resources.includes('pods')) expect(['get', 'list', 'watch']).toEqual(expect.arrayContaining(rule.verbs));
       }
     }
+  });
+
+  it('grants only what the code calls (issue 16, item 8): no node reads, no patch of our resources, agent model writes without list', () => {
+    const rules = (name: string) => (one('ClusterRole', name).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]);
+    const verbsOf = (name: string, resource: string) => rules(name).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
+    expect(rules('varmor-agent').some((r) => r.resources.includes('nodes'))).toBe(false);
+    expect(verbsOf('varmor-agent', 'armorprofilemodels').sort()).toEqual(['create', 'get', 'update']);
+    expect(verbsOf('varmor-agent', 'armorprofiles/status').sort()).toEqual(['get', 'update']);
+    expect(verbsOf('varmor-manager', 'pods')).toEqual(['list']);
+    for (const role of ['varmor-manager', 'varmor-agent']) {
+      for (const r of rules(role)) if (r.apiGroups.includes('crd.varmor.org')) expect(r.verbs).not.toContain('patch');
+    }
+  });
+
+  it("binds the agent's writes to its own node with a ValidatingAdmissionPolicy (e2e/controller/agent-rbac.test.ts proves it)", () => {
+    const vap = one('ValidatingAdmissionPolicy', 'varmor-agent-node-scope');
+    const binding = one('ValidatingAdmissionPolicyBinding', 'varmor-agent-node-scope');
+    expect(binding.spec).toEqual({ policyName: 'varmor-agent-node-scope', validationActions: ['Deny'] });
+    expect(vap.spec.failurePolicy).toBe('Fail');
+    expect(vap.spec.matchConditions[0].expression).toContain("'system:serviceaccount:varmor:varmor-agent'");
+    // the YAML cannot import LABEL_NODE: hold the two spellings together here
+    const text = JSON.stringify(vap.spec);
+    expect(text).toContain(`'${LABEL_NODE}'`);
+    expect(text.match(/'varmor\.org\/[a-z-]+'/g)?.every((l) => l === `'${LABEL_NODE}'`)).toBe(true);
+    // applied before the agent that it constrains
+    const kinds = objs.map((o) => o.kind);
+    expect(kinds.indexOf('ValidatingAdmissionPolicy')).toBeLessThan(kinds.indexOf('DaemonSet'));
+  });
+
+  it('mounts the binding key read-only into the manager and the agent and passes --binding-key', () => {
+    for (const [kind, name] of [['Deployment', 'varmor-manager'], ['DaemonSet', 'varmor-agent']]) {
+      const spec = one(kind, name).spec.template.spec;
+      const vol = spec.volumes.find((v: { secret?: { secretName: string } }) => v.secret?.secretName === BINDING_KEY_SECRET);
+      expect(vol).toBeDefined();
+      const c = spec.containers[0];
+      const mount = c.volumeMounts.find((m: { name: string }) => m.name === vol.name);
+      expect(mount).toMatchObject({ mountPath: '/etc/varmor/binding', readOnly: true });
+      expect(c.args).toContain('--binding-key=/etc/varmor/binding/key');
+    }
+  });
+
+  it('makes a binding key Secret of 32 random bytes in hex (deploy.ts creates it only when absent)', () => {
+    const a = bindingKeySecret();
+    const b = bindingKeySecret();
+    const key = Buffer.from(a.data!.key, 'base64').toString();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.data!.key).not.toBe(b.data!.key);
+    expect(new Secret(a as never).validate()).toBeUndefined();
+    expect(a.metadata).toMatchObject({ name: BINDING_KEY_SECRET, namespace: 'varmor' });
   });
 
   it('runs the manager as two unprivileged, read-only replicas', () => {

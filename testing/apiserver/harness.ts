@@ -255,16 +255,24 @@ export async function applyManifest(env: Env, file: string): Promise<void> {
   }
 }
 
-/** A kubeconfig that authenticates as a ServiceAccount (a TokenRequest token), to run under its RBAC. */
+/**
+ * A kubeconfig that authenticates as a ServiceAccount (a TokenRequest token), to run under its RBAC.
+ * With `boundPod`, the token is bound to that Pod (TokenRequest boundObjectRef), as the kubelet
+ * mounts it: when the Pod is bound to a node that exists, the token carries the node's name (user
+ * extra `authentication.kubernetes.io/node-name`), which the agent's admission policy
+ * (manifests/tenancy-policy.yaml) checks.
+ */
 export async function serviceAccountKubeConfig(
-  env: Env,
+  env: Pick<Env, 'core' | 'kc'>,
   namespace: string,
   name: string,
+  boundPod?: { name: string; uid: string },
 ): Promise<KubeConfig> {
+  const boundObjectRef = boundPod ? { apiVersion: 'v1', kind: 'Pod', name: boundPod.name, uid: boundPod.uid } : undefined;
   const tr = await env.core.createNamespacedServiceAccountToken({
     namespace,
     name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef } },
   });
   const cluster = env.kc.getCurrentCluster();
   if (!cluster || !tr.status?.token) throw new Error('no cluster or no token');

@@ -12,6 +12,7 @@ import { RESTARTED_AT_ANNOTATION } from '../../profiler/api/well-known.js';
 import { KubeApiError } from '../../controller/errors.js';
 import type { CrKind, InvolvedObject, KubeClient, Obj } from '../../controller/kube.js';
 import type { WorkloadKind, WorkloadRef } from '../../controller/targets.js';
+import type { PodRef } from '../../controller/pods.js';
 
 export type Verb =
   | 'get'
@@ -21,6 +22,7 @@ export type Verb =
   | 'replaceStatus'
   | 'delete'
   | 'listWorkloads'
+  | 'listPods'
   | 'restartWorkload'
   | 'createEvent';
 
@@ -270,6 +272,22 @@ export class MemoryKubeClient implements KubeClient {
       };
     }
     return true;
+  }
+
+  /** Pods as the controller sees them (controller/pods.ts PodRef), by namespace/name. */
+  readonly pods = new Map<string, PodRef>();
+
+  addPod(pod: PodRef): void {
+    this.pods.set(`${pod.namespace}/${pod.name}`, copy(pod));
+  }
+
+  removePod(namespace: string, name: string): void {
+    this.pods.delete(`${namespace}/${name}`);
+  }
+
+  async listPods(namespace?: string): Promise<PodRef[]> {
+    this.enter({ verb: 'listPods', kind: 'Pod', namespace });
+    return [...this.pods.values()].filter((p) => namespace === undefined || p.namespace === namespace).map((p) => copy(p));
   }
 
   async listWorkloads(kind: WorkloadKind, namespace?: string): Promise<WorkloadRef[]> {
