@@ -6,6 +6,7 @@
 // so far ({"cpu": microseconds}), which the driver turns into CPU per request; stops on SIGTERM.
 
 import Fastify from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import inspector from 'node:inspector';
@@ -24,7 +25,10 @@ async function noop(certDir: string): Promise<{ port: number; metricsPort?: numb
 }
 
 async function real(certDir: string, policiesDir: string): Promise<{ port: number; metricsPort?: number; stop(): Promise<void> }> {
-  const config = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', certDir, '--policies', policiesDir, '--log-level', 'warn']);
+  // As deployed: the webhook signs each confined container's references (manifests/manager.yaml).
+  const keyFile = path.join(certDir, 'binding.key');
+  writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const config = parseWebhookArgs(['--port', '0', '--metrics-port', '0', '--cert-dir', certDir, '--policies', policiesDir, '--log-level', 'warn', '--binding-key', keyFile]);
   if (config === 'help') throw new Error('unreachable');
   const started = await startManager(config);
   return { port: started.server.port, metricsPort: started.server.metricsPort, stop: () => started.stop() };
