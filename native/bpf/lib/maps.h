@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every map and loader-set constant of the object: the bindings and policies, the rule tables
+ * (keyed by {policy_id, gen}, layouts in ../../varmor_tables.h), the per-task cache, the
+ * path-fact generation, the event ring buffer and the per-CPU scratch buffer.
+ */
+#ifndef VT_MAPS_H
+#define VT_MAPS_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vt_state);
+} vt_state SEC(".maps");
+
+/* One task's resolution of its cgroup to a policy (see protected_cg). */
+struct vt_task_cache {
+	__u64 cgid;       /* the task's cgroup when resolved */
+	__u64 bind_gen;   /* vt_state generations when resolved */
+	__u64 policy_gen;
+	__u64 bound_cgid; /* the bound cgroup: the task's own or an ancestor */
+	__u32 policy_id;  /* 0: not protected */
+	__u32 valid;
+	struct vt_policy pol; /* copy of the policy (its gen selects the table entries) */
+	/* path_facts' facts of the directory it last walked up from (see path_facts): kernel
+	 * addresses as numbers, compared only, never followed */
+	__u64 pf_dir;  /* the directory's dentry */
+	__u64 pf_mnt;  /* the vfsmount the file was reached through */
+	__u64 pf_root_d, pf_root_m; /* the task's root then */
+	__u64 pf_gen;  /* vt_path_gen when the walk began */
+	__u32 pf_len;  /* bytes of the directory's path as d_path gives it, without a trailing '/' */
+	__u8 pf_c1;    /* first byte of its top component */
+	__u8 pf_top_is_file; /* the directory is the root: the file's own name is the top component */
+	__u8 pf_valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vt_task_cache);
+} vt_task_cache SEC(".maps");
+
+/*
+ * Generation of the dentry tree and the mount tree, for the path facts cached per task: bumped
+ * by the fentry/fexit programs in varmor.bpf.c after every dentry move (rename, exchange, a
+ * directory found elsewhere by lookup), before every dentry is freed (so a cached address
+ * cannot come back as another directory) and after every change of a mount namespace. Alone
+ * in its map: every protected open reads it, and renames on any CPU write it. Value: struct
+ * vt_path_gen_val (../varmor_tables.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vt_path_gen_val);
+} vt_path_gen SEC(".maps");
+
+/* Set by the loader from /proc/1/ns/mnt: tracers in the host's mount namespace may always
+ * ptrace (as vArmor allows), so node agents and debuggers keep working. */
+const volatile __u32 init_mnt_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vt_binding);
+} vt_bindings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct vt_policy);
+} vt_policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_key);
+	__type(value, struct vt_action);
+} vt_path_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_lpm_key);
+	__type(value, struct vt_path_lpm_val);
+} vt_path_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_lpm_key);
+	__type(value, struct vt_path_lpm_val);
+} vt_path_suffix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_path_glob);
+} vt_path_glob SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_socket_key);
+	__type(value, struct vt_action);
+} vt_socket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_net_key);
+	__type(value, struct vt_net_val);
+} vt_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_net_ports);
+} vt_net_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_fstype_key);
+	__type(value, struct vt_bits);
+} vt_mount_fstype SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_index_key);
+	__type(value, struct vt_mount_rule);
+} vt_mount_rule SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} vt_events SEC(".maps");
+
+#define PBUF 512 /* path buffer: offsets < 256 plus a 256-byte string read */
+struct scratch {
+	char path[PBUF];
+	char src[PBUF];                  /* second string: mount fstype, rename target */
+	const unsigned char *names[64]; /* >= VT_MAX_DEPTH, power of two for masking */
+	__u32 len;
+	__u32 base;      /* offset of the file name (after the last '/') */
+	__u32 truncated; /* path longer than VT_PATH_MAX-1: only prefix rules apply */
+	__u32 pad;
+	__u64 number; /* as_number's round trip */
+	struct vt_path_key exact;
+	struct vt_path_lpm_key lpm;
+	struct vt_fstype_key fs;
+	struct vt_net_key net;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} vt_scratch SEC(".maps");
+
+static __always_inline struct scratch *scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vt_scratch, &zero);
+}
+
+#endif /* VT_MAPS_H */

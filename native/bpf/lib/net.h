@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sockets: creation by family/type/protocol, connect by destination (LPM) and ports,
+ * socket filters by setsockopt.
+ */
+#ifndef VT_NET_H
+#define VT_NET_H
+
+#include "events.h"
+
+static __always_inline int do_socket_create(int family, int type, int protocol, int audit_only)
+{
+	struct prot p = {};
+	struct vt_socket_key k = {};
+	struct vt_log_event *e;
+	__u32 deny = 0, audit = 0;
+	int ret;
+
+	if (!protected_cg(&p, 0, audit_only))
+		return 0;
+	type &= SOCK_TYPE_MASK;
+	/* socket(AF_INET, SOCK_STREAM, 0) is TCP: rules name the protocol */
+	if (protocol == 0 && (family == AF_INET || family == AF_INET6)) {
+		if (type == SOCK_STREAM)
+			protocol = IPPROTO_TCP;
+		else if (type == SOCK_DGRAM)
+			protocol = IPPROTO_UDP;
+	}
+	if (p.pol->table_mask & VT_T_SOCKET) {
+		k.policy_id = p.policy_id;
+		k.gen = p.pol->gen;
+		for (int m = 0; m < 8; m++) {
+			struct vt_action *a;
+			k.family = (m & 1) ? VT_ANY : (__u32)family;
+			k.type = (m & 2) ? VT_ANY : (__u32)type;
+			k.protocol = (m & 4) ? VT_ANY : (__u32)protocol;
+			a = bpf_map_lookup_elem(&vt_socket, &k);
+			if (a) {
+				deny |= a->deny;
+				audit |= a->audit;
+			}
+		}
+	}
+	ret = decide(&p, deny, audit, VT_HOOK_SOCKET_CREATE, type, &e);
+	if (e) {
+		e->family = family;
+		e->extra = protocol;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+struct port_ctx {
+	struct prot *p;
+	__u64 bits;
+	__u16 port;
+	__u32 deny;
+	__u32 audit;
+};
+
+static long port_cb(__u32 i, struct port_ctx *c)
+{
+	struct vt_index_key k = {};
+	struct vt_net_ports *r;
+	if (!(c->bits & (1ULL << (i & 63))))
+		return 0;
+	k.policy_id = c->p->policy_id;
+	k.gen = c->p->pol->gen;
+	k.index = i;
+	r = bpf_map_lookup_elem(&vt_net_ports, &k);
+	if (!r)
+		return 0;
+	for (int j = 0; j < VT_PORT_RANGES; j++) {
+		if (j >= r->count)
+			break;
+		if (c->port >= r->ranges[j].lo && c->port <= r->ranges[j].hi) {
+			c->deny |= r->deny;
+			c->audit |= r->audit;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* addr: 16 bytes in network order (IPv4 in the first 4); port in host order. */
+static __always_inline int check_connect(struct prot *p, __u8 family, const __u8 *addr, __u16 port)
+{
+	struct scratch *s = scratch();
+	struct vt_net_val *v;
+	struct vt_log_event *e;
+	__u32 deny = 0, audit = 0;
+	int ret;
+
+	if (!s)
+		return 0;
+	if (p->pol->table_mask & VT_T_NET) {
+		__builtin_memset(&s->net, 0, sizeof(s->net));
+		s->net.prefixlen = 96 + (family == AF_INET ? 32 : 128);
+		s->net.policy_id = p->policy_id;
+		s->net.gen = p->pol->gen;
+		s->net.family = family;
+		__builtin_memcpy(s->net.addr, addr, 16);
+		v = bpf_map_lookup_elem(&vt_net, &s->net);
+		if (v) {
+			deny = v->deny;
+			audit = v->audit;
+			if (v->port_bits) {
+				struct port_ctx c = { .p = p, .bits = v->port_bits, .port = port };
+				bpf_loop(VT_MAX_PORT_RULES, port_cb, &c, 0);
+				deny |= c.deny;
+				audit |= c.audit;
+			}
+		}
+	}
+	ret = decide(p, deny, audit, VT_HOOK_SOCKET_CONNECT, 0, &e);
+	if (e) {
+		e->family = family;
+		e->port = port;
+		__builtin_memcpy(e->addr, addr, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+/* Normalise a kernel-side copy of a sockaddr and check it. */
+static __always_inline int do_connect_sa(struct prot *p, __u16 fam, __u16 nport, const __u8 *a6)
+{
+	__u8 addr[16] = {};
+	__u16 port = bpf_ntohs(nport);
+	if (fam == AF_INET) {
+		__builtin_memcpy(addr, a6, 4);
+		return check_connect(p, AF_INET, addr, port);
+	}
+	__builtin_memcpy(addr, a6, 16);
+	/* ::ffff:a.b.c.d reaches an IPv4 host: check it as IPv4 */
+	if (!addr[0] && !addr[1] && !addr[2] && !addr[3] && !addr[4] && !addr[5] && !addr[6] && !addr[7] && !addr[8] &&
+	    !addr[9] && addr[10] == 0xff && addr[11] == 0xff) {
+		__u8 v4[16] = {};
+		__builtin_memcpy(v4, &addr[12], 4);
+		return check_connect(p, AF_INET, v4, port);
+	}
+	return check_connect(p, AF_INET6, addr, port);
+}
+
+static __always_inline int do_setsockopt(int level, int optname, int audit_only)
+{
+	if (level != SOL_SOCKET)
+		return 0;
+	if (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF && optname != SO_ATTACH_REUSEPORT_CBPF &&
+	    optname != SO_ATTACH_REUSEPORT_EBPF)
+		return 0;
+	return do_flag(VT_F_SOCK_FILTER_ATTACH, VT_HOOK_SETSOCKOPT, optname, audit_only);
+}
+
+#endif /* VT_NET_H */

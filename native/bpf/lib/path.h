@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Paths: the dentry walk that builds a path from the task's root (crossing mounts), and the
+ * matching of a built path against the exact, prefix, suffix and glob tables.
+ */
+#ifndef VT_PATH_H
+#define VT_PATH_H
+
+#include "events.h"
+
+/* Parent mount and mount point of the mount at address mm, by probe reads (struct mount sits at a
+ * negative offset from the vfsmount that typed pointers give, where direct loads cannot go).
+ * Returns 0, or 1 at the top of the mount tree (where d_path stops too), or -1 if a read fails. */
+static __always_inline int mount_up(__u64 mm, __u64 *parent, __u64 *mountpoint)
+{
+	__u64 up[2] = {}; /* mnt_parent, mnt_mountpoint */
+	__u64 at = mm + bpf_core_field_offset(struct mount, mnt_parent);
+	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8) {
+		if (bpf_probe_read_kernel(up, sizeof(up), (void *)at)) /* adjacent (6.1 and later): one read */
+			return -1;
+	} else if (bpf_probe_read_kernel(&up[0], 8, (void *)at) ||
+		   bpf_probe_read_kernel(&up[1], 8, (void *)(mm + bpf_core_field_offset(struct mount, mnt_mountpoint)))) {
+		return -1;
+	}
+	if (!up[0] || up[0] == mm)
+		return 1;
+	*parent = up[0];
+	*mountpoint = up[1];
+	return 0;
+}
+
+struct walk_ctx {
+	struct scratch *s;
+	struct dentry *d;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_d;
+	struct vfsmount *root_m;
+	__u32 n;
+	__u32 off;
+	int err;
+};
+
+/* One step of the walk from a dentry up to the task's root, crossing mounts. */
+static long walk_cb(__u32 i, struct walk_ctx *c)
+{
+	struct dentry *mroot, *parent, *d = c->d;
+	struct vfsmount *vm = c->vfsmnt;
+	struct mount *m = c->mnt;
+	if (d == c->root_d && vm == c->root_m)
+		return 1;
+	mroot = BPF_CORE_READ(vm, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mroot || d == parent) {
+		__u64 mp, mpt;
+		if (mount_up((__u64)m, &mp, &mpt))
+			return 1;
+		c->d = (struct dentry *)mpt;
+		c->mnt = (struct mount *)mp;
+		c->vfsmnt = &c->mnt->mnt;
+		return 0;
+	}
+	if (c->n >= VT_MAX_DEPTH) {
+		c->err = 1;
+		return 1;
+	}
+	c->s->names[BOUND(c->n, 63)] = BPF_CORE_READ(d, d_name.name);
+	c->n++;
+	c->d = parent;
+	return 0;
+}
+
+/* Append component n-1-j: "/" + name. */
+static long join_cb(__u32 j, struct walk_ctx *c)
+{
+	struct scratch *s = c->s;
+	__u32 k, off = c->off;
+	long r;
+	if (j >= c->n)
+		return 1;
+	k = c->n - 1 - j;
+	if (k >= VT_MAX_DEPTH)
+		return 1;
+	if (off >= VT_PATH_MAX - 1) {
+		s->truncated = 1;
+		return 1;
+	}
+	s->path[BOUND(off, 511)] = '/';
+	off++;
+	s->base = off;
+	r = bpf_probe_read_kernel_str(&s->path[BOUND(off, 255)], 256, s->names[BOUND(k, 63)]);
+	if (r <= 0) {
+		c->err = 1;
+		return 1;
+	}
+	c->off = off + r - 1;
+	return 0;
+}
+
+/* Build the path of (vfsmnt, dentry) as the current task sees it from its root, into s->path. */
+static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt, struct dentry *dentry)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct walk_ctx c = {
+		.s = s,
+		.d = dentry,
+		.vfsmnt = vfsmnt,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+		.root_d = BPF_CORE_READ(task, fs, root.dentry),
+		.root_m = BPF_CORE_READ(task, fs, root.mnt),
+	};
+	__u32 off;
+
+	s->truncated = 0;
+	bpf_loop(VT_MAX_DEPTH + 16, walk_cb, &c, 0);
+	if (c.err)
+		return -1;
+	if (c.n == 0) {
+		s->path[0] = '/';
+		s->path[1] = 0;
+		s->len = 1;
+		s->base = 1;
+		return 1;
+	}
+	bpf_loop(VT_MAX_DEPTH, join_cb, &c, 0);
+	if (c.err)
+		return -1;
+	off = c.off;
+	if (off >= VT_PATH_MAX) {
+		off = VT_PATH_MAX - 1;
+		s->truncated = 1;
+	}
+	s->path[BOUND(off, 511)] = 0;
+	s->len = off;
+	return off;
+}
+
+struct glob_ctx {
+	struct scratch *s;
+	struct prot *p;
+	__u64 bits;
+	__u32 deny;
+	__u32 audit;
+};
+
+static long glob_cb(__u32 i, struct glob_ctx *c)
+{
+	struct vt_index_key k = {};
+	struct vt_path_glob *g;
+	struct scratch *s = c->s;
+	__u32 len, plen, slen, end;
+
+	if (!(c->bits & (1ULL << (i & 63))))
+		return 0;
+	k.policy_id = c->p->policy_id;
+	k.gen = c->p->pol->gen;
+	k.index = i;
+	g = bpf_map_lookup_elem(&vt_path_glob, &k);
+	if (!g)
+		return 0;
+	len = s->len;
+	plen = g->prefix_len;
+	slen = g->suffix_len;
+	if (g->flags & VT_GLOB_SLASH_OVERLAP) {
+		if (plen + slen > len + 1)
+			return 0;
+	} else if (plen + slen > len) {
+		return 0;
+	}
+	end = len - slen;
+	if (g->flags & VT_GLOB_ONE_COMPONENT) {
+		/* no '/' in [plen, end): scanned here, inside the callback the verifier checks once */
+		for (int j = 0; j < VT_PATH_MAX; j++) {
+			__u32 at = plen + j;
+			if (at >= end)
+				break;
+			if (s->path[at & (PBUF - 1)] == '/')
+				return 0;
+		}
+	}
+	if (g->flags & VT_GLOB_BASENAME) {
+		__u32 base = 0, blen = g->base_len;
+		/* the file name starts after the last '/' */
+		for (int j = 0; j < VT_PATH_MAX; j++) {
+			__u32 at = len - 1 - j;
+			if (j >= len)
+				break;
+			if (s->path[at & (PBUF - 1)] == '/') {
+				base = at + 1;
+				break;
+			}
+		}
+		if (base + blen + slen > len)
+			return 0;
+		for (int j = 0; j < VT_GLOB_BASE_MAX; j++) {
+			if (j >= blen)
+				break;
+			if (s->path[(base + j) & (PBUF - 1)] != g->base_prefix[j])
+				return 0;
+		}
+	}
+	c->deny |= g->deny;
+	c->audit |= g->audit;
+	return 0;
+}
+
+struct rev_ctx {
+	struct scratch *s;
+};
+
+static long rev_cb(__u32 i, struct rev_ctx *c)
+{
+	struct scratch *s = c->s;
+	__u32 k = BOUND(i, 255);
+	if (k >= VT_LPM_PATH_MAX || k >= s->len)
+		return 1;
+	s->lpm.path[k] = s->path[BOUND(s->len - 1 - k, 511)];
+	return 0;
+}
+
+/* The pre-filters: whether a table can hold an entry for a path of this length, second byte or
+ * last byte (match_path asks before each lookup, facts_may_match before building the path). */
+static __always_inline int exact_may_hold(struct vt_policy *pol, __u32 len)
+{
+	return (pol->table_mask & VT_T_PATH_EXACT) && IN_SET(pol->exact_len, len);
+}
+
+static __always_inline int prefix_may_hold(struct vt_policy *pol, __u8 c1)
+{
+	return (pol->table_mask & VT_T_PATH_PREFIX) && IN_SET(pol->prefix_c1, c1);
+}
+
+static __always_inline int suffix_may_hold(struct vt_policy *pol, __u8 last)
+{
+	return (pol->table_mask & VT_T_PATH_SUFFIX) && IN_SET(pol->suffix_last, last);
+}
+
+/* Match s->path against the policy's file tables. */
+static __always_inline void match_path(struct scratch *s, struct prot *p, struct vt_action *out)
+{
+	struct vt_policy *pol = p->pol;
+	struct vt_path_lpm_val *v;
+	__u64 pbits = 0, sbits = 0;
+	__u32 len = s->len;
+	__u32 llen = len < VT_LPM_PATH_MAX ? len : VT_LPM_PATH_MAX;
+
+	__u8 c1 = s->path[1], last = s->path[BOUND(len - 1, 511)];
+
+	out->deny = 0;
+	out->audit = 0;
+	if (!s->truncated && exact_may_hold(pol, len)) {
+		struct vt_action *a;
+		__builtin_memset(&s->exact, 0, sizeof(s->exact));
+		s->exact.policy_id = p->policy_id;
+		s->exact.gen = pol->gen;
+		bpf_probe_read_kernel_str(s->exact.path, VT_PATH_MAX, s->path);
+		a = bpf_map_lookup_elem(&vt_path_exact, &s->exact);
+		if (a) {
+			out->deny |= a->deny;
+			out->audit |= a->audit;
+		}
+	}
+	if (prefix_may_hold(pol, c1)) {
+		s->lpm.prefixlen = 64 + 8 * llen;
+		s->lpm.policy_id = p->policy_id;
+		s->lpm.gen = pol->gen;
+		bpf_probe_read_kernel(s->lpm.path, VT_LPM_PATH_MAX, s->path);
+		v = bpf_map_lookup_elem(&vt_path_prefix, &s->lpm);
+		if (v) {
+			out->deny |= v->deny;
+			out->audit |= v->audit;
+			pbits = v->glob_bits;
+		}
+	}
+	if (!s->truncated && suffix_may_hold(pol, last)) {
+		s->lpm.prefixlen = 64 + 8 * llen;
+		s->lpm.policy_id = p->policy_id;
+		s->lpm.gen = pol->gen;
+		struct rev_ctx rc = { .s = s };
+		bpf_loop(llen, rev_cb, &rc, 0);
+		v = bpf_map_lookup_elem(&vt_path_suffix, &s->lpm);
+		if (v) {
+			out->deny |= v->deny;
+			out->audit |= v->audit;
+			sbits = v->glob_bits;
+		}
+	}
+	if (pbits & sbits) {
+		struct glob_ctx c = { .s = s, .p = p, .bits = pbits & sbits };
+		bpf_loop(VT_MAX_GLOBS, glob_cb, &c, 0);
+		out->deny |= c.deny;
+		out->audit |= c.audit;
+	}
+}
+
+/* Check a built path for permission `want`; fills the event path. */
+static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 want, __u16 hook)
+{
+	struct vt_action a;
+	struct vt_log_event *e;
+	int ret;
+
+	match_path(s, p, &a);
+	ret = decide(p, a.deny & want, a.audit & want, hook, want, &e);
+	if (e) {
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->path);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
+static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u16 hook)
+{
+	struct scratch *s = scratch();
+	if (!s || !mnt || !d)
+		return 0;
+	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+		return 0;
+	if (build_path(s, mnt, d) < 0)
+		return 0;
+	return check_built(s, p, want, hook);
+}
+
+#endif /* VT_PATH_H */

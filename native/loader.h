@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The loader of the BPF enforcer in plain C (libbpf, no Node): attach/adopt/pin, the table
+ * store with its generation swap, bindings, the event ring buffer, program stats and the
+ * kernel probe. bpf_lsm.c is the N-API glue around it; test/loader_test.c drives it directly.
+ *
+ * Every call returns 0 or a negative errno and, on failure, fills a struct vt_err with the
+ * positive errno and the message the addon throws (its code becomes the JS error's `code`).
+ */
+#ifndef VT_LOADER_H
+#define VT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+
+#include "varmor_tables.h"
+
+#define VT_LOADER_ENFORCE 1 /* LSM programs (and the path-fact cache's fentry/fexit ones) */
+#define VT_LOADER_AUDIT 2   /* tp_btf programs: report only */
+#define VT_LOADER_MAX_LINKS 32
+
+struct varmor;
+struct ring_buffer;
+struct bpf_link;
+
+/* One event from the ring buffer; return nonzero to stop reading (e.g. -E2BIG when full). */
+typedef int (*vt_event_fn)(void *ctx, const struct vt_log_event *ev);
+
+struct vt_loader {
+	struct varmor *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[VT_LOADER_MAX_LINKS];
+	const char *link_names[VT_LOADER_MAX_LINKS]; /* the program's full name (the kernel keeps 15 characters) */
+	int nlinks;
+	int mode; /* VT_LOADER_ENFORCE or VT_LOADER_AUDIT */
+	bool attached;
+	bool detached;
+	bool path_cache; /* the kernel has what the path-fact cache's programs attach to */
+	char pin[512];   /* bpffs folder for the pins, or "" */
+	vt_event_fn on_event; /* set during vt_read_events only */
+	void *event_ctx;
+};
+
+struct vt_err {
+	int code; /* positive errno */
+	char msg[768];
+};
+
+/* What the running kernel's BTF offers the programs (kfuncs are listed there, and every
+ * function a tracing program can attach to); one parse of it answers both. */
+struct kernel_features {
+	bool rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): direct loads above a file's mount */
+	bool path_cache;  /* every function the path-fact cache's fentry/fexit programs attach to */
+};
+
+struct vt_probe_result {
+	int lsm_err;      /* 0, or the negative errno of loading a trivial LSM program */
+	bool lsm_listed;  /* "bpf" is in /sys/kernel/security/lsm */
+	int tracing_err;  /* 0, or the negative errno of loading a trivial tp_btf program */
+	struct kernel_features kf;
+};
+
+/* lifecycle (l zeroed, mode and pin set, before attach) */
+int vt_loader_attach(struct vt_loader *l, struct vt_err *err);
+void vt_loader_destroy(struct vt_loader *l); /* closes everything; pins stay */
+void vt_loader_unpin_all(struct vt_loader *l);
+
+/* the table store: a tables blob (../profiler/bpf/encode.ts) loaded as generation g+1, then
+ * activated by one update of vt_policies, then generation g purged */
+int vt_load_policy(struct vt_loader *l, uint32_t policy_id, const uint8_t *buf, size_t len, struct vt_err *err);
+int vt_remove_policy(struct vt_loader *l, uint32_t policy_id, struct vt_err *err);
+/* iteration: prev NULL for the first; returns 0, or -ENOENT after the last */
+int vt_policy_next(struct vt_loader *l, const uint32_t *prev, uint32_t *id, struct vt_policy *pol);
+
+/* bindings */
+int vt_bind(struct vt_loader *l, uint64_t cgid, uint32_t policy_id, uint32_t flags, struct vt_err *err);
+int vt_unbind(struct vt_loader *l, uint64_t cgid, struct vt_err *err);
+int vt_binding_next(struct vt_loader *l, const uint64_t *prev, uint64_t *cgid, struct vt_binding *b);
+
+/* events: fn is called for each waiting event; then the path-fact cache's guard runs */
+int vt_read_events(struct vt_loader *l, vt_event_fn fn, void *ctx, struct vt_err *err);
+
+/* programs: the kernel id and bpf_prog_info of the program behind link i */
+bool vt_link_prog_id(struct vt_loader *l, int i, uint32_t *id);
+bool vt_link_prog_info(struct vt_loader *l, int i, uint32_t *id, struct bpf_prog_info *pi);
+
+/* the kernel */
+struct kernel_features vt_kernel_features(void);
+void vt_probe(struct vt_probe_result *r);
+
+#endif /* VT_LOADER_H */
