@@ -76,6 +76,15 @@ describe('compileBpf modes', () => {
     expect(t.policy.ptraceFlags & L.VT_PT_STRICT).toBe(0);
     expect(RUNTIME_DEFAULT_FILES.length).toBeGreaterThan(20);
   });
+
+  it("RuntimeDefault denies every process's mem, as vArmor's /proc/**/mem: /proc/self/mem and /proc/1/mem, not only /proc/mem", () => {
+    const t = tablesOf('RuntimeDefault');
+    expect(RUNTIME_DEFAULT_FILES).toContainEqual({ pattern: '/proc/**/mem', perms: RWA });
+    expect(t.pathExact.map((e) => e.path)).not.toContain('/proc/mem');
+    // prefix "/proc/", suffix "/mem", the two slashes may be one (so /proc/mem matches too)
+    expect(planPattern('/proc/**/mem', 'f')).toEqual({ kind: 'glob', prefix: '/proc/', suffix: '/mem', flags: L.VT_GLOB_SLASH_OVERLAP, base: '' });
+    expect(t.pathGlob).toContainEqual(expect.objectContaining({ flags: L.VT_GLOB_SLASH_OVERLAP, deny: RWA, prefixLen: 6, suffixLen: 4 }));
+  });
 });
 
 describe('EnhanceProtect', () => {

@@ -378,7 +378,8 @@ const W = VT_PERM_WRITE | VT_PERM_APPEND;
  */
 export const RUNTIME_DEFAULT_FILES: { pattern: string; perms: number }[] = [
   { pattern: '/proc/sysrq-trigger', perms: RW },
-  { pattern: '/proc/mem', perms: RW },
+  // vArmor's /proc/**/mem: every process's memory (/proc/self/mem, /proc/1/mem), not only /dev/mem's /proc twin
+  { pattern: '/proc/**/mem', perms: RW },
   { pattern: '/proc/kmem', perms: RW },
   { pattern: '/proc/kcore', perms: RW },
   { pattern: '/sys/firmware/**', perms: RW },

@@ -71,6 +71,14 @@ describe('built-in rule catalogue', () => {
     expect(findBuiltinRule('disallow-load-bpf-via-setsockopt')?.bpf).toEqual({ socketFilterAttach: true });
   });
 
+  it("cgroups-lxcfs-escape-mitigation: BPF denies writes to any cgroup.procs (vArmor's /**/cgroup.procs), AppArmor the devices hierarchy's", () => {
+    const rule = findBuiltinRule('cgroups-lxcfs-escape-mitigation');
+    if (!rule || isUnsupported(rule.bpf) || isUnsupported(rule.appArmor)) throw new Error('missing');
+    expect(rule.bpf.files).toContainEqual({ pattern: '/**/cgroup.procs', permissions: ['write', 'append'] });
+    expect(rule.bpf.files?.map((f) => f.pattern)).not.toContain('/**/devices/cgroup.procs');
+    expect(rule.appArmor.lines('deny ', false)).toContain('deny /**/devices/cgroup.procs w,');
+  });
+
   it('BPF file and process patterns follow the raw-rule glob limits (one * or one **, not both)', () => {
     for (const r of BUILTIN_RULES) {
       if (isUnsupported(r.bpf)) continue;

@@ -590,10 +590,10 @@ const VUL_MITIGATION: RuleDef[] = [
       '/**/devices/tasks w,',
       '/**/devices/**/tasks w,',
     ),
-    bpf: bpfFiles(['write', 'append'], 'release_agent', 'devices.allow', '/**/devices/cgroup.procs', '/**/devices/tasks'),
+    bpf: bpfFiles(['write', 'append'], 'release_agent', 'devices.allow', '/**/cgroup.procs', '/**/devices/tasks'),
     seccomp: NO_PATH_SECCOMP,
     varmor: ['AppArmor', 'BPF'],
-    notes: 'BPF limits cgroup.procs and tasks to the devices hierarchy (vArmor: any cgroup.procs).',
+    notes: 'As vArmor: BPF denies writes to any cgroup.procs (moving a task into another cgroup), AppArmor only in the devices hierarchy; tasks only in the devices hierarchy on both.',
   },
   {
     name: 'runc-override-mitigation',
