@@ -13,18 +13,22 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +73,19 @@ static int open_flags(const char *mode) {
   return -1;
 }
 
+/* A memfd holding a copy of path (for the fileless exec), or -1. */
+static int copy_to_memfd(const char *path) {
+  int in = open(path, O_RDONLY);
+  if (in < 0) return -1;
+  int fd = memfd_create("vprobe", MFD_CLOEXEC);
+  char buf[65536];
+  ssize_t n;
+  while (fd >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+    if (write(fd, buf, n) != n) { close(fd); fd = -1; }
+  close(in);
+  return fd;
+}
+
 /*
  * Runs the exec variant in a child and reports how the exec itself went: a CLOEXEC pipe
  * carries errno back when exec fails, and closes silently when it succeeds.
@@ -80,8 +97,9 @@ static int run_exec(const char *how, const char *path, const char *name) {
   if (pid < 0) return report(-1);
   if (pid == 0) {
     close(pfd[0]);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) { dup2(devnull, 1); dup2(devnull, 2); }
+    /* stdin too: a shell run by a case reads end of file and exits instead of waiting */
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); }
     char *argv[] = {(char *)(name ? name : path), NULL};
     char *envp[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", NULL};
     if (!strcmp(how, "exec")) {
@@ -94,6 +112,20 @@ static int run_exec(const char *how, const char *path, const char *name) {
       /* exec through an O_PATH fd with AT_EMPTY_PATH: no path reaches the kernel */
       int fd = open(path, O_PATH);
       if (fd >= 0) syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    } else if (!strcmp(how, "memfd")) {
+      /* fileless: a copy of path in an anonymous memory file, run through its fd */
+      int fd = copy_to_memfd(path);
+      if (fd >= 0) syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    } else if (!strcmp(how, "unlinked")) {
+      /* a file run after its last name is gone: open it, unlink it, run the fd */
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && unlink(path) == 0) syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    } else if (!strcmp(how, "procfd")) {
+      /* the magic link /proc/self/fd/N of an open file as the program's path */
+      char link[64];
+      int fd = open(path, O_RDONLY);
+      snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+      if (fd >= 0) execve(link, argv, envp);
     }
     int err = errno;
     if (write(pfd[1], &err, sizeof(err)) < 0) _exit(127);
@@ -415,6 +447,190 @@ static int do_abbench(int argc, char **argv) {
   return 0;
 }
 
+/* Opens path (relative to the new root) after chroot(root): the road around paths judged from the task's root. */
+static int do_chroot_open(const char *root, const char *path, const char *mode) {
+  int fl = open_flags(mode);
+  if (fl < 0) return usage("open mode is r, w, rw or a");
+  if (chroot(root) < 0 || chdir("/") < 0) return report(-1);
+  int fd = open(path, fl);
+  report(fd);
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+static int fill_addr(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof(*ss));
+  if (strchr(host, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    *len = sizeof(*a);
+    return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? AF_INET6 : -1;
+  }
+  struct sockaddr_in *a = (struct sockaddr_in *)ss;
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  *len = sizeof(*a);
+  return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? AF_INET : -1;
+}
+
+/*
+ * Sends to host:port without connect(): `sendto` and `sendmsg` on a UDP socket with the
+ * destination in the call, `fastopen` as TCP Fast Open's sendto(MSG_FASTOPEN), which connects
+ * inside sendmsg. Non-blocking: EINPROGRESS (the SYN is out) counts as sent.
+ */
+static int do_send(const char *how, const char *host, int port) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int family = fill_addr(host, port, &ss, &len);
+  if (family < 0) return usage("bad address");
+  int tcp = !strcmp(how, "fastopen");
+  int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
+  if (fd < 0) return report(-1);
+  char data[] = "vprobe";
+  ssize_t rc;
+  if (!strcmp(how, "sendmsg")) {
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    struct msghdr msg = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
+    rc = sendmsg(fd, &msg, 0);
+  } else {
+    rc = sendto(fd, data, sizeof(data), tcp ? MSG_FASTOPEN : 0, (struct sockaddr *)&ss, len);
+  }
+  if (rc < 0 && errno == EINPROGRESS) rc = 0;
+  report(rc < 0 ? -1 : 0);
+  close(fd);
+  return 0;
+}
+
+/* openat2(2) of path under dir with RESOLVE_* words (comma separated, or "none"). */
+static int do_openat2(const char *dir, const char *path, const char *words) {
+  struct open_how how = {.flags = O_RDONLY};
+  char buf[128];
+  snprintf(buf, sizeof(buf), "%s", words);
+  for (char *w = strtok(buf, ","); w; w = strtok(NULL, ",")) {
+    if (!strcmp(w, "beneath")) how.resolve |= RESOLVE_BENEATH;
+    else if (!strcmp(w, "in-root")) how.resolve |= RESOLVE_IN_ROOT;
+    else if (!strcmp(w, "no-symlinks")) how.resolve |= RESOLVE_NO_SYMLINKS;
+    else if (!strcmp(w, "no-magiclinks")) how.resolve |= RESOLVE_NO_MAGICLINKS;
+    else if (!strcmp(w, "no-xdev")) how.resolve |= RESOLVE_NO_XDEV;
+    else if (!strcmp(w, "cached")) how.resolve |= RESOLVE_CACHED;
+    else if (strcmp(w, "none")) return usage("unknown RESOLVE_ word");
+  }
+  int dfd = open(dir, O_PATH | O_DIRECTORY);
+  if (dfd < 0) return report(-1);
+  int fd = syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+  report(fd);
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+/* An O_PATH fd (no open check for reading), then a real open through /proc/self/fd/N. */
+static int do_opath_reopen(const char *path, const char *mode) {
+  int fl = open_flags(mode);
+  if (fl < 0) return usage("open mode is r, w, rw or a");
+  int pfd = open(path, O_PATH);
+  if (pfd < 0) return report(-1);
+  char link[64];
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+  int fd = open(link, fl);
+  report(fd);
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+/*
+ * io_uring without liburing: one SQE, one CQE. Prints the errno name of the setup call with a
+ * `setup` detail when io_uring is unavailable (ENOSYS: not built; EPERM: kernel.io_uring_disabled),
+ * so the case can say why it skipped; otherwise the result of the operation itself.
+ */
+static int do_uring(const char *op, char **a, int n) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof(p));
+  int ring = syscall(SYS_io_uring_setup, 4, &p);
+  if (ring < 0) {
+    printf("%s setup\n", strerrorname_np(errno) ? strerrorname_np(errno) : "EUNKNOWN");
+    return 0;
+  }
+  size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(__u32);
+  size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+  char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+  char *cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+  struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+  if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) return report(-1);
+  struct io_uring_sqe *e = &sqes[0];
+  memset(e, 0, sizeof(*e));
+  struct sockaddr_storage ss;
+  socklen_t len = 0;
+  int sock = -1;
+  if (!strcmp(op, "open") && n == 2) {
+    e->opcode = IORING_OP_OPENAT;
+    e->fd = AT_FDCWD;
+    e->addr = (unsigned long)a[0];
+    e->open_flags = open_flags(a[1]);
+  } else if (!strcmp(op, "connect") && n == 2) {
+    int family = fill_addr(a[0], atoi(a[1]), &ss, &len);
+    if (family < 0) return usage("bad address");
+    sock = socket(family, SOCK_DGRAM, 0);
+    if (sock < 0) return report(-1);
+    e->opcode = IORING_OP_CONNECT;
+    e->fd = sock;
+    e->addr = (unsigned long)&ss;
+    e->off = len;
+  } else if (!strcmp(op, "rename") && n == 2) {
+    e->opcode = IORING_OP_RENAMEAT;
+    e->fd = AT_FDCWD;
+    e->addr = (unsigned long)a[0];
+    e->len = AT_FDCWD;
+    e->addr2 = (unsigned long)a[1];
+  } else {
+    return usage("uring open PATH MODE | connect HOST PORT | rename FROM TO");
+  }
+  __u32 *tail = (__u32 *)(sq + p.sq_off.tail);
+  __u32 *array = (__u32 *)(sq + p.sq_off.array);
+  array[*tail & *(__u32 *)(sq + p.sq_off.ring_mask)] = 0;
+  __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+  if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) return report(-1);
+  __u32 head = __atomic_load_n((__u32 *)(cq + p.cq_off.head), __ATOMIC_ACQUIRE);
+  struct io_uring_cqe *cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) + (head & *(__u32 *)(cq + p.cq_off.ring_mask));
+  int res = cqe->res;
+  if (res >= 0 && !strcmp(op, "open")) close(res);
+  if (sock >= 0) close(sock);
+  close(ring);
+  if (res < 0) errno = -res;
+  return report(res < 0 ? -1 : 0);
+}
+
+/*
+ * Two tasks on one CPU (the guest has one) through the same per-CPU scratch buffer: a child
+ * opens `allowed` while the parent opens `denied`, N times each, both in the caller's cgroup.
+ * Prints how many denied opens got through and how many allowed ones were refused.
+ */
+static int do_scratch_race(const char *denied, const char *allowed, long n) {
+  int pfd[2];
+  if (pipe(pfd) < 0) return report(-1);
+  pid_t pid = fork();
+  if (pid < 0) return report(-1);
+  if (pid == 0) {
+    long refused = 0;
+    for (long i = 0; i < n; i++) {
+      int fd = open(allowed, O_RDONLY);
+      if (fd >= 0) close(fd); else refused++;
+    }
+    if (write(pfd[1], &refused, sizeof(refused)) < 0) _exit(1);
+    _exit(0);
+  }
+  long leaked = 0, other = 0, refused = -1;
+  for (long i = 0; i < n; i++) {
+    int fd = open(denied, O_RDONLY);
+    if (fd >= 0) { leaked++; close(fd); }
+    else if (errno != EPERM) other++;
+  }
+  if (read(pfd[0], &refused, sizeof(refused)) != sizeof(refused)) refused = -1;
+  waitpid(pid, NULL, 0);
+  printf("OK leaked=%ld refused=%ld other=%ld\n", leaked, refused, other);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int i = 1;
@@ -474,5 +690,15 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(op, "abbench")) return do_abbench(n, a);
+  if (!strcmp(op, "memfd-exec") && n == 2) return run_exec("memfd", a[0], a[1]);
+  if (!strcmp(op, "unlinked-exec") && n == 1) return run_exec("unlinked", a[0], NULL);
+  if (!strcmp(op, "procfd-exec") && n == 1) return run_exec("procfd", a[0], NULL);
+  if (!strcmp(op, "chroot-open") && n == 3) return do_chroot_open(a[0], a[1], a[2]);
+  if ((!strcmp(op, "sendto") || !strcmp(op, "sendmsg") || !strcmp(op, "fastopen")) && n == 2) return do_send(op, a[0], atoi(a[1]));
+  if (!strcmp(op, "openat2") && n == 3) return do_openat2(a[0], a[1], a[2]);
+  if (!strcmp(op, "opath-reopen") && n == 2) return do_opath_reopen(a[0], a[1]);
+  if (!strcmp(op, "uring") && n >= 1) return do_uring(a[0], a + 1, n - 1);
+  if (!strcmp(op, "bind-mount") && n == 2) return report(mount(a[0], a[1], NULL, MS_BIND, NULL));
+  if (!strcmp(op, "scratch-race") && n == 3) return do_scratch_race(a[0], a[1], atol(a[2]));
   return usage("unknown action or wrong number of arguments");
 }
