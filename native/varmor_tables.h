@@ -112,6 +112,8 @@ enum vt_section_type {
 #define VT_F_USERNS_CREATE 0x1     /* userns_create (unshare/clone CLONE_NEWUSER) */
 #define VT_F_BPF_PROG_LOAD 0x2     /* bpf(BPF_PROG_LOAD) */
 #define VT_F_SOCK_FILTER_ATTACH 0x4 /* setsockopt SO_ATTACH_FILTER / _BPF / REUSEPORT_CBPF / _EBPF */
+#define VT_F_EXEC_FILELESS 0x8  /* exec of a file without a name: link count 0 (memfd, unlinked, O_TMPFILE) */
+#define VT_F_EXEC_UNKNOWN 0x10  /* exec of a fileless file or of one a protected task opened for write */
 
 /* vt_policy.ptrace_deny / ptrace_audit (vArmor's values). */
 #define VT_PT_TRACE 0x2
@@ -403,6 +405,8 @@ struct vt_log_event {
  *   vt_mount_rule    HASH      struct vt_index_key    -> struct vt_mount_rule
  *   vt_events        RINGBUF   struct vt_log_event records
  *   vt_scratch       PERCPU_ARRAY  per-CPU path buffers (not part of the contract)
+ *   vt_exec_written  INODE_STORAGE __u32 mark: a protected task opened the file for write
+ *                    (VT_F_EXEC_UNKNOWN; LSM programs only)
  */
 
 #endif /* VARMOR_TABLES_H */

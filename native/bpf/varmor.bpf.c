@@ -145,7 +145,7 @@ int BPF_PROG(vt_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 		struct sockaddr_in *in = (struct sockaddr_in *)address;
 		port = in->sin_port;
 		*(__u32 *)a = in->sin_addr.s_addr;
-	} else if (fam == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+	} else if (fam == AF_INET6 && addrlen >= 24) { /* SIN6_LEN_RFC2133: the kernel takes it */
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)address;
 		bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
 		bpf_probe_read_kernel(a, 16, &in6->sin6_addr);
@@ -153,6 +153,13 @@ int BPF_PROG(vt_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 		return 0;
 	}
 	return do_connect_sa(&p, fam, port, a);
+}
+
+/* UDP/raw sendto/sendmsg with a destination and TCP Fast Open never pass socket_connect */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(vt_lsm_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size)
+{
+	return do_sendmsg(sock, msg);
 }
 
 SEC("lsm/socket_setsockopt")
@@ -239,6 +246,15 @@ int BPF_PROG(vt_audit_sys_enter, struct pt_regs *regs, long id)
 		} else if (sa.sin6_family == AF_INET6) {
 			do_connect_sa(&p, AF_INET6, sa.sin6_port, (const __u8 *)&sa.sin6_addr);
 		}
+		break;
+	}
+	case NR_sendto: /* sendto(fd, buf, len, flags, addr, addrlen) */
+		audit_user_sa((const void *)PT_REGS_PARM5_CORE_SYSCALL(regs), VT_SYSCALL_PARM6(regs), 1);
+		break;
+	case NR_sendmsg: { /* sendmsg(fd, msg, flags): the destination is msg->msg_name */
+		struct user_msghdr m = {};
+		if (!bpf_probe_read_user(&m, sizeof(m), (void *)a1))
+			audit_user_sa(m.msg_name, m.msg_namelen, 1);
 		break;
 	}
 	case NR_setsockopt:

@@ -17,6 +17,8 @@ import { formatIp, isPort, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr 
 import {
   VT_F_BPF_PROG_LOAD,
   VT_F_SOCK_FILTER_ATTACH,
+  VT_F_EXEC_FILELESS,
+  VT_F_EXEC_UNKNOWN,
   VT_F_USERNS_CREATE,
   VT_MAX_GLOBS,
   VT_MAX_MOUNT_RULES,
@@ -413,6 +415,8 @@ export function applyBuiltin(b: TableBuilder, impl: BpfImpl, d: Disposition, fie
   if (impl.usernsCreate) b.flag(VT_F_USERNS_CREATE, d);
   if (impl.bpfProgLoad) b.flag(VT_F_BPF_PROG_LOAD, d);
   if (impl.socketFilterAttach) b.flag(VT_F_SOCK_FILTER_ATTACH, d);
+  if (impl.execFileless) b.flag(VT_F_EXEC_FILELESS, d);
+  if (impl.execUnknown) b.flag(VT_F_EXEC_UNKNOWN, d);
 }
 
 function applyRaw(b: TableBuilder, raw: BpfRawRules, ep: EnhanceProtect, selectors: BpfSelectors): void {

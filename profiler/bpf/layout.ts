@@ -27,6 +27,8 @@ export const VT_PERM_APPEND = 0x8;
 export const VT_F_USERNS_CREATE = 0x1;
 export const VT_F_BPF_PROG_LOAD = 0x2;
 export const VT_F_SOCK_FILTER_ATTACH = 0x4;
+export const VT_F_EXEC_FILELESS = 0x8;
+export const VT_F_EXEC_UNKNOWN = 0x10;
 
 export const VT_PT_TRACE = 0x2;
 export const VT_PT_READ = 0x4;

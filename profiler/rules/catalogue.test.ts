@@ -24,6 +24,9 @@ disable-chmod-s-bit cgroups-lxcfs-escape-mitigation runc-override-mitigation dir
 ingress-nightmare-mitigation copy-fail-mitigation
 `.split(/\s+/).filter(Boolean);
 
+/** Our rules beyond vArmor's catalogue (issue 17): `varmor: []`, BPF only. */
+const EXTENSIONS = ['disallow-exec-fileless', 'disallow-exec-unknown'];
+
 /**
  * Rules vArmor implements for an enforcer that we do not. Empty: we implement every one.
  * An entry here needs a comment saying why.
@@ -35,7 +38,8 @@ describe('built-in rule catalogue', () => {
     for (const n of REFERENCE) expect(findBuiltinRule(n)?.name).toBe(n);
     expect(CAPABILITIES).toHaveLength(41);
     for (const c of CAPABILITIES) expect(findBuiltinRule(`disable-cap-${c.replace(/_/g, '-')}`)?.bpf).toEqual({ capabilities: [c] });
-    expect(BUILTIN_RULES).toHaveLength(REFERENCE.length + 41);
+    expect(BUILTIN_RULES).toHaveLength(REFERENCE.length + 41 + EXTENSIONS.length);
+    for (const n of EXTENSIONS) expect(findBuiltinRule(n)?.varmor).toEqual([]);
   });
 
   it('normalises names (case, underscores) and resolves aliases', () => {

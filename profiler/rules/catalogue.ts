@@ -315,6 +315,26 @@ const HARDENING: RuleDef[] = [
     seccomp: sc({ names: ['userfaultfd'] }),
     varmor: ['Seccomp'],
   },
+  // Our extensions beyond vArmor's catalogue (issue 17, roads 4 and 7): vArmor has no such rule.
+  {
+    name: 'disallow-exec-fileless',
+    description: 'Stops executing a program that has no name in the file system: memfd_create + execveat, an unlinked file, an O_TMPFILE file.',
+    appArmor: un('AppArmor judges an exec by its path; a file without a name has none to judge'),
+    bpf: { execFileless: true },
+    seccomp: un('execveat with AT_EMPTY_PATH cannot tell a memory file from a named one'),
+    varmor: [],
+    notes: 'Not in vArmor (our extension). BPF: bprm_check_security denies a file whose link count is 0.',
+  },
+  {
+    name: 'disallow-exec-unknown',
+    description: 'Stops executing a program the container wrote or created itself, or one without a name; the image\'s own programs still run.',
+    appArmor: un('AppArmor cannot tell a file the container wrote from one of the image'),
+    bpf: { execUnknown: true },
+    seccomp: un('Seccomp does not see files'),
+    varmor: [],
+    notes:
+      'Not in vArmor (our extension). BPF: a regular file a task of the container opens for write is marked (inode storage, LSM programs) and bprm_check_security denies its exec, and every fileless exec. The mark lives with the in-memory inode and only while the policy has the rule; audit mode reports the fileless part only.',
+  },
 ];
 
 // ---- attack protection ----------------------------------------------------------------------

@@ -43,6 +43,8 @@ export interface BpfImpl {
   usernsCreate?: boolean;
   bpfProgLoad?: boolean;
   socketFilterAttach?: boolean; // setsockopt SO_ATTACH_FILTER / SO_ATTACH_REUSEPORT_CBPF
+  execFileless?: boolean; // exec of a file with no name (link count 0: memfd, unlinked, O_TMPFILE)
+  execUnknown?: boolean; // execFileless, plus exec of a file a task of the container opened for write
 }
 
 /**

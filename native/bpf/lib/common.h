@@ -40,6 +40,10 @@
 #define MS_SHARED (1 << 20)
 #define CLONE_NEWUSER 0x10000000
 #define BPF_PROG_LOAD_CMD 5
+#define AF_UNSPEC 0
+#define MSG_FASTOPEN 0x20000000
+#define S_IFMT 00170000
+#define S_IFREG 0100000
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* Mask a value in a way clang cannot fold away, so the verifier sees the bound. */

@@ -38,6 +38,48 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
 }
 
+/* disallow-exec-unknown: mark a regular file a protected task opened for write (LSM only). */
+static __always_inline void mark_written(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+	__u32 *m;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFREG)
+		return;
+	m = bpf_inode_storage_get(&vt_exec_written, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (m)
+		*m = 1;
+}
+
+/*
+ * disallow-exec-fileless / disallow-exec-unknown: a program without a name in the file system
+ * (link count 0: memfd_create, a file unlinked while open, O_TMPFILE) has no path a rule could
+ * name; one the container wrote itself (vt_exec_written) is not the image's. Judged on the
+ * executed file itself, so execveat(AT_EMPTY_PATH) and /proc/self/fd/N reach the same answer.
+ */
+static __always_inline int check_exec_origin(struct prot *p, struct file *file, int lsm)
+{
+	struct vt_log_event *e;
+	__u32 hit = 0, deny, audit;
+	int ret;
+
+	if (BPF_CORE_READ(file, f_inode, i_nlink) == 0)
+		hit = VT_F_EXEC_FILELESS | VT_F_EXEC_UNKNOWN;
+	else if (lsm && file->f_inode && bpf_inode_storage_get(&vt_exec_written, file->f_inode, 0, 0))
+		hit = VT_F_EXEC_UNKNOWN;
+	deny = p->pol->flags_deny & hit;
+	audit = p->pol->flags_audit & hit;
+	if (!deny && !audit)
+		return 0;
+	ret = decide(p, deny, audit, VT_HOOK_EXEC, VT_PERM_EXEC, &e);
+	if (e) {
+		e->extra = deny | audit; /* the VT_F_EXEC_* rule that judged it */
+		/* the dentry's own name ("memfd:NAME", or the file's last name): no path to build */
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
 static __always_inline __u32 open_want(__u32 mode, __u32 flags)
 {
 	__u32 want = 0;
@@ -69,6 +111,10 @@ static __always_inline int do_file_open(struct file *file, __u32 mode, __u32 fla
 	want = open_want(mode, flags);
 	if (!want)
 		return 0;
+	/* only policies with disallow-exec-unknown pay for the mark; LSM programs only (audit_only
+	 * is a constant, so the tracing programs never hold the inode storage call) */
+	if (!audit_only && (mode & FMODE_WRITE) && ((p.pol->flags_deny | p.pol->flags_audit) & VT_F_EXEC_UNKNOWN))
+		mark_written(file);
 	return check_file(&p, file, want, VT_HOOK_FILE_OPEN, !audit_only);
 }
 
@@ -79,6 +125,11 @@ static __always_inline int do_exec(struct file *file, int audit_only)
 		return 0;
 	if (!file)
 		return 0;
+	if ((p.pol->flags_deny | p.pol->flags_audit) & (VT_F_EXEC_FILELESS | VT_F_EXEC_UNKNOWN)) {
+		int ret = check_exec_origin(&p, file, !audit_only);
+		if (ret)
+			return ret;
+	}
 	return check_file(&p, file, VT_PERM_EXEC, VT_HOOK_EXEC, !audit_only);
 }
 

@@ -183,4 +183,17 @@ static __always_inline struct scratch *scratch(void)
 	return bpf_map_lookup_elem(&vt_scratch, &zero);
 }
 
+/*
+ * disallow-exec-unknown: a mark on each regular file a protected task opened for write (the
+ * container wrote or created it), checked at exec. Inode storage lives and dies with the
+ * in-memory inode, so nothing is ever left to purge. LSM programs only (tracing programs have no
+ * inode storage helper).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} vt_exec_written SEC(".maps");
+
 #endif /* VT_MAPS_H */

@@ -142,6 +142,64 @@ static __always_inline int do_connect_sa(struct prot *p, __u16 fam, __u16 nport,
 	return check_connect(p, AF_INET6, addr, port);
 }
 
+/*
+ * A send with a destination (UDP/raw sendto or sendmsg, TCP Fast Open's sendto with
+ * MSG_FASTOPEN) reaches its address without connect(2): judge it as connect would. sa: a
+ * kernel-side copy of the sockaddr, len bytes of it (at most 28 read). sk_family: the socket's,
+ * for AF_UNSPEC, which udp_sendmsg and raw_sendmsg take as AF_INET (IPv6 takes it as "no
+ * address"). Returns -EPERM to deny (LSM) or 0.
+ */
+static __always_inline int check_send_sa(struct prot *p, const struct sockaddr_in6 *sa, int len, __u16 sk_family)
+{
+	__u16 fam = sa->sin6_family;
+	if (fam == AF_UNSPEC && sk_family == AF_INET)
+		fam = AF_INET;
+	if (fam == AF_INET && len >= (int)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return do_connect_sa(p, AF_INET, in->sin_port, (const __u8 *)&in->sin_addr);
+	}
+	/* 24 bytes (SIN6_LEN_RFC2133, no scope id) is enough for the kernel */
+	if (fam == AF_INET6 && len >= 24)
+		return do_connect_sa(p, AF_INET6, sa->sin6_port, (const __u8 *)&sa->sin6_addr);
+	return 0;
+}
+
+/* lsm/socket_sendmsg. Most sends carry no address (connected sockets): they leave at the first
+ * test, before the task is even resolved. A stream socket's address counts only with
+ * MSG_FASTOPEN (TCP otherwise ignores it). */
+static __always_inline int do_sendmsg(struct socket *sock, struct msghdr *msg)
+{
+	struct prot p = {};
+	struct sockaddr_in6 sa = {};
+	void *name = msg->msg_name;
+	int len = msg->msg_namelen;
+
+	if (!name || len < (int)sizeof(struct sockaddr_in))
+		return 0;
+	if (sock->type == SOCK_STREAM && !(msg->msg_flags & MSG_FASTOPEN))
+		return 0;
+	if (!protected_cg(&p, 0, 0))
+		return 0;
+	if (bpf_probe_read_kernel(&sa, len >= (int)sizeof(sa) ? sizeof(sa) : sizeof(struct sockaddr_in), name))
+		return 0;
+	return check_send_sa(&p, &sa, len, BPF_CORE_READ(sock, sk, __sk_common.skc_family));
+}
+
+/* Audit programs: a user-space sockaddr of connect/sendto/sendmsg (len bytes). */
+static __always_inline void audit_user_sa(const void *uaddr, unsigned long len, int is_send)
+{
+	struct prot p = {};
+	struct sockaddr_in6 sa = {};
+	if (!uaddr || len < sizeof(struct sockaddr_in))
+		return;
+	if (!protected_cg(&p, 0, 1))
+		return;
+	if (bpf_probe_read_user(&sa, len >= sizeof(sa) ? sizeof(sa) : sizeof(struct sockaddr_in), uaddr))
+		return;
+	/* the socket's family is not at hand here: AF_UNSPEC is reported as IPv4 */
+	check_send_sa(&p, &sa, (int)len, is_send ? AF_INET : 0);
+}
+
 static __always_inline int do_setsockopt(int level, int optname, int audit_only)
 {
 	if (level != SOL_SOCKET)

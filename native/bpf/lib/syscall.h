@@ -24,8 +24,11 @@
 #define NR_unshare 272
 #define NR_bpf 321
 #define NR_clone3 435
+#define NR_sendto 44
+#define NR_sendmsg 46
 
 #define VT_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define VT_SYSCALL_PARM6(regs) BPF_CORE_READ(regs, r9) /* libbpf has no PARM6 */
 
 #elif defined(__TARGET_ARCH_arm64)
 
@@ -42,6 +45,8 @@
 #define NR_unshare 97
 #define NR_bpf 280
 #define NR_clone3 435
+#define NR_sendto 206
+#define NR_sendmsg 211
 
 /* A vmlinux.h of another architecture (the cross-build check uses the host's x86_64 one) has no
  * arm64 register structs: declare what the reads below use, relocated by CO-RE at load time as
@@ -60,6 +65,7 @@ struct pt_regs___vt_arm64 {
 } __attribute__((preserve_access_index));
 
 #define VT_SYSCALL_NR(regs) BPF_CORE_READ((const struct pt_regs___vt_arm64 *)(regs), syscallno)
+#define VT_SYSCALL_PARM6(regs) BPF_CORE_READ((const struct user_pt_regs *)(regs), regs[5])
 
 #else
 #error "varmor.bpf.c: define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"

@@ -316,8 +316,13 @@ export const cases: GuestCase[] = [
       const { p, rule } = protectWithProposed('bx-unknown', 'disallow-exec-unknown', {
         attackProtectionRules: [{ rules: ['disable-shell'] }],
       });
+      const disableShell = await both(shellOnly, ['exec', copy]);
+      // the container itself writes the copy (the harness's copy above was made outside it):
+      // a shell that moves into the protected cgroup, then cp
+      const own = await sh(`echo $$ > ${p.cg.path}/cgroup.procs && exec cp /bin/sh ${copy}`);
+      if (own.code !== 0) throw new Error(`cp inside the cgroup: ${own.stderr}`);
       return {
-        disableShell: await both(shellOnly, ['exec', copy]),
+        disableShell,
         rule,
         unknownExec: await both(p, ['exec', copy]),
         // the image's own programs still run under it
