@@ -145,6 +145,8 @@ export class Agent {
     const { log } = this;
     log.info('agent starting', { bpfMode: this.bpf.mode, bpfUnavailable: this.bpf.unavailable, pinPath: this.opts.pinPath });
     if (this.bpf.unpinned) log.warn('bpf not pinned', { reason: this.bpf.unpinned });
+    const bpfVersion = this.bpf.backend?.versionInfo?.();
+    if (bpfVersion?.upgradedFrom) log.info('bpf programs upgraded', { ...bpfVersion });
     if (!this.opts.bindingKey) {
       log.warn('no binding key', {
         reason: "--binding-key not set: a pod author's own profile references in its namespace cannot be told apart from the webhook's; only the namespace rule applies",
@@ -162,6 +164,13 @@ export class Agent {
     await this.enqueue(async () => {
       await this.node.adoptPinnedBindings();
       await this.node.reconcileContainers();
+      // An upgrade across a map layout change kept the old build's programs attached (with their
+      // own tables) until this reconcile re-applied every binding to the new set: release them now.
+      const bpf = this.bpf.backend;
+      if (bpf?.versionInfo?.().previous) {
+        bpf.releasePrevious?.();
+        log.info('bpf previous build released', { pinPath: this.opts.pinPath });
+      }
     });
     const resync = setInterval(() => {
       void this.enqueue(async () => {

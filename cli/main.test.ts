@@ -189,3 +189,28 @@ describe('bin/varmor.js', () => {
     }
   }, 60_000);
 });
+
+describe('varmor bpf uninstall', () => {
+  it('removes the pins through the addon, at the default or the given pin path', async () => {
+    const { main } = await import('./bpf.js');
+    const seen: string[] = [];
+    let out = '';
+    const io: CliIO = { ...nodeIO, stdout: (t) => (out += t), stderr: () => undefined };
+    expect(await main(['uninstall'], io, { uninstall: (p) => seen.push(p) })).toBe(0);
+    expect(await main(['uninstall', '--pin-path', '/sys/fs/bpf/other'], io, { uninstall: (p) => seen.push(p) })).toBe(0);
+    expect(seen).toEqual(['/sys/fs/bpf/varmor', '/sys/fs/bpf/other']);
+    expect(out).toContain('no pin left under /sys/fs/bpf/varmor');
+  });
+
+  it('exit 1 with the errno name when the addon fails; usage errors exit 2', async () => {
+    const { main } = await import('./bpf.js');
+    let err = '';
+    const io: CliIO = { ...nodeIO, stdout: () => undefined, stderr: (t) => (err += t) };
+    const failing = { uninstall: () => { throw Object.assign(new Error('cannot'), { code: 'EPERM' }); } };
+    expect(await main(['uninstall'], io, failing)).toBe(1);
+    expect(err).toContain('EPERM: cannot');
+    const r = await cli('bpf', 'remove');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown bpf subcommand "remove"');
+  });
+});

@@ -33,6 +33,7 @@ Commands:
   rules                       the built-in rules x enforcers coverage table
   webhook [...]               run the admission webhook and controller (see varmor webhook --help)
   agent [...]                 run the node agent (see varmor agent --help)
+  bpf uninstall [...]         detach the node's pinned BPF programs, remove every pin (see varmor bpf --help)
 
 Run 'varmor <command> --help' for a command's options.
 `;
@@ -263,6 +264,11 @@ export async function run(argv: string[], io: CliIO = nodeIO): Promise<number> {
       case 'agent': {
         const { main } = await import('./agent.js');
         return await main(rest);
+      }
+      case 'bpf': {
+        const { main, BPF_HELP } = await import('./bpf.js');
+        HELP.bpf ??= BPF_HELP;
+        return await main(rest, io);
       }
       default:
         throw new UsageError(`unknown command "${cmd}"`);

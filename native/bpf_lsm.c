@@ -170,6 +170,16 @@ static napi_value js_ctor(napi_env env, napi_callback_info info)
 			}
 		}
 	}
+	if (napi_has_named_property(env, argv[0], "versionTag", &has) == napi_ok && has) {
+		napi_valuetype t;
+		napi_get_named_property(env, argv[0], "versionTag", &v);
+		napi_typeof(env, v, &t);
+		if (t != napi_undefined &&
+		    (t != napi_string || napi_get_value_string_utf8(env, v, e->l.version, sizeof(e->l.version), &l) != napi_ok || l == 0)) {
+			free(e);
+			return throw_err(env, EINVAL, "versionTag must be a non-empty string");
+		}
+	}
 	e->env = env;
 	if (napi_wrap(env, self, e, finalize, NULL, NULL) != napi_ok) {
 		free(e);
@@ -490,6 +500,49 @@ static napi_value js_program_ids(napi_env env, napi_callback_info info)
 	return arr;
 }
 
+/* The version tag of this set and what attach() did to a set pinned by another build. */
+static napi_value js_version_info(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct enforcer *e = unwrap(env, info, &argc, NULL, true);
+	napi_value o, v;
+	if (!e)
+		return NULL;
+	napi_create_object(env, &o);
+	if (!e->l.version[0])
+		vt_object_version(e->l.version, sizeof(e->l.version));
+	set_str(env, o, "version", e->l.version);
+	if (e->l.upgrade.from[0])
+		set_str(env, o, "upgradedFrom", e->l.upgrade.from);
+#define SET_INT(name, val)                       \
+	napi_create_int32(env, (val), &v);        \
+	napi_set_named_property(env, o, name, v)
+	SET_INT("swapped", e->l.upgrade.swapped);
+	SET_INT("linkUpdate", e->l.upgrade.link_update);
+	SET_INT("overlap", e->l.upgrade.overlap);
+	SET_INT("retired", e->l.upgrade.retired);
+#undef SET_INT
+	if (e->l.upgrade.link_update_err)
+		set_str(env, o, "linkUpdateError",
+			strerrorname_np(e->l.upgrade.link_update_err) ? strerrorname_np(e->l.upgrade.link_update_err) : "EIO");
+	napi_get_boolean(env, e->l.upgrade.previous, &v);
+	napi_set_named_property(env, o, "previous", v);
+	return o;
+}
+
+static napi_value js_release_previous(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	struct enforcer *e = unwrap(env, info, &argc, NULL, true);
+	struct vt_err err = { 0 };
+	if (!e || !e->l.pin[0])
+		return NULL;
+	if (vt_loader_release_previous(e->l.pin, &err))
+		return throw_vt(env, &err);
+	e->l.upgrade.previous = false;
+	return NULL;
+}
+
 /* Per-program cost counters (kernel.bpf_stats_enabled must be 1 for them to move): name, calls and
  * time spent in the program, from bpf_prog_info (whose name the kernel cuts to 15 characters). */
 static napi_value js_program_stats(napi_env env, napi_callback_info info)
@@ -555,6 +608,21 @@ static napi_value js_probe(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* uninstall(pinPath): every pin under the folder removed (programs detach), then the folder. */
+static napi_value js_uninstall(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1, l;
+	napi_value argv[1];
+	char pin[512] = "";
+	struct vt_err err = { 0 };
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	if (argc < 1 || napi_get_value_string_utf8(env, argv[0], pin, sizeof(pin), &l) != napi_ok || l == 0)
+		return throw_err(env, EINVAL, "uninstall(pinPath): pinPath must be an absolute path in bpffs");
+	if (vt_uninstall(pin, &err))
+		return throw_vt(env, &err);
+	return NULL;
+}
+
 /* ---- module ---------------------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports)
@@ -571,6 +639,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "readEvents", NULL, js_read_events, NULL, NULL, NULL, napi_default, NULL },
 		{ "programIds", NULL, js_program_ids, NULL, NULL, NULL, napi_default, NULL },
 		{ "programStats", NULL, js_program_stats, NULL, NULL, NULL, napi_default, NULL },
+		{ "versionInfo", NULL, js_version_info, NULL, NULL, NULL, napi_default, NULL },
+		{ "releasePrevious", NULL, js_release_previous, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_value cls, probe;
 	napi_define_class(env, "NativeEnforcer", NAPI_AUTO_LENGTH, js_ctor, NULL, sizeof(methods) / sizeof(methods[0]), methods,
@@ -578,6 +648,8 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "NativeEnforcer", cls);
 	napi_create_function(env, "probe", NAPI_AUTO_LENGTH, js_probe, NULL, &probe);
 	napi_set_named_property(env, exports, "probe", probe);
+	napi_create_function(env, "uninstall", NAPI_AUTO_LENGTH, js_uninstall, NULL, &probe);
+	napi_set_named_property(env, exports, "uninstall", probe);
 	return exports;
 }
 

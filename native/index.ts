@@ -71,6 +71,34 @@ export interface ProgramStats {
   instructions: number;
 }
 
+/** The version tag of the attached set, and what attach() did to a set another build pinned. */
+export interface VersionInfo {
+  /** This set's tag: a hash of the embedded BPF object (or the constructor's `versionTag`). */
+  version: string;
+  /** The tag found pinned when it was another ('untagged': links of a build before tags); absent when adopted or fresh. */
+  upgradedFrom?: string;
+  /** Pinned links moved onto this build's programs (each without an instant with no program on the hook). */
+  swapped: number;
+  /** Of those, swapped in place by bpf_link_update (link types that support it). */
+  linkUpdate: number;
+  /** Of those, by attach-new, pin over the old path, close-old (LSM and tracing links: no link_update in the kernel). */
+  overlap: number;
+  /** Why bpf_link_update was refused (errno name), when it was. */
+  linkUpdateError?: string;
+  /** Pinned links of programs this build no longer has, removed. */
+  retired: number;
+  /** The pinned maps had another layout: the old set still runs from <pinPath>/prev until releasePrevious(). */
+  previous: boolean;
+}
+
+export interface EnforcerOptions {
+  mode: BpfMode;
+  pinPath?: string;
+  /** Tag pinned with the objects; defaults to the hash of the embedded BPF object. Tests set
+   *  another to act as an older (or newer) build. */
+  versionTag?: string;
+}
+
 interface NativeEnforcer {
   attach(): void;
   detach(opts?: { unpin?: boolean }): void;
@@ -83,11 +111,14 @@ interface NativeEnforcer {
   readEvents(max?: number): BpfEvent[];
   programIds(): number[];
   programStats(): ProgramStats[];
+  versionInfo(): VersionInfo;
+  releasePrevious(): void;
 }
 
 interface Addon {
   probe(): ProbeResult;
-  NativeEnforcer: new (opts: { mode: BpfMode; pinPath?: string }) => NativeEnforcer;
+  uninstall(pinPath: string): void;
+  NativeEnforcer: new (opts: EnforcerOptions) => NativeEnforcer;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,18 +154,27 @@ export function probe(): ProbeResult {
   return wrap(() => load().probe());
 }
 
+/** Uninstall: remove every pin under pinPath (its programs detach; maps, version tag, a kept
+ *  previous set) and the folder. Nothing attached by an agent's own fds is touched: stop the
+ *  agents first. No-op when pinPath does not exist. */
+export function uninstall(pinPath: string): void {
+  wrap(() => load().uninstall(pinPath));
+}
+
 export class BpfEnforcer {
   private readonly native: NativeEnforcer;
   readonly mode: BpfMode;
   readonly pinPath?: string;
 
-  constructor(opts: { mode: BpfMode; pinPath?: string }) {
+  constructor(opts: EnforcerOptions) {
     this.mode = opts.mode;
     this.pinPath = opts.pinPath;
     this.native = wrap(() => new (load().NativeEnforcer)(opts));
   }
 
-  /** Load and attach the programs (or adopt pinned ones under pinPath). Throws BpfError (EPERM, EALREADY, ...). */
+  /** Load and attach the programs, or under pinPath: adopt the pinned ones when they carry this
+   *  build's version tag; otherwise load this build's programs and swap each pinned link to them
+   *  (versionInfo() says how). Throws BpfError (EPERM, EALREADY, ...). */
   attach(): void {
     wrap(() => this.native.attach());
   }
@@ -182,6 +222,17 @@ export class BpfEnforcer {
    *  `kernel.bpf_stats_enabled` is 1. */
   programStats(): ProgramStats[] {
     return wrap(() => this.native.programStats());
+  }
+
+  /** The version tag and what attach() did to pins of another build. */
+  versionInfo(): VersionInfo {
+    return wrap(() => this.native.versionInfo());
+  }
+
+  /** After an upgrade across a map layout change (versionInfo().previous): detach the old set
+   *  kept under <pinPath>/prev, once policies and bindings are re-applied to this one. */
+  releasePrevious(): void {
+    wrap(() => this.native.releasePrevious());
   }
 
   /** Close everything. Unpinned: nothing stays attached. Pinned: the pins keep enforcing

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -21,6 +22,10 @@
 
 #include "loader.h"
 #include "varmor.skel.h"
+
+/* Names in the pin folder beside the maps and links (see "version tag, upgrade, uninstall"). */
+#define VT_VERSION_PIN "vt_version"
+#define VT_PREV_DIR "prev"
 
 /* Fills *err (positive errno, message) and returns the negative errno. */
 static int fail(struct vt_err *err, int code, const char *fmt, ...)
@@ -230,11 +235,247 @@ static void unlink_pins(struct vt_loader *e)
 		snprintf(path, sizeof(path), "%s/%s", e->pin, bpf_map__name(map));
 		unlink(path);
 	}
+	snprintf(path, sizeof(path), "%s/" VT_VERSION_PIN, e->pin);
+	unlink(path);
+}
+
+/* ---- version tag, upgrade, uninstall ---------------------------------------------------- */
+
+/*
+ * Which build pinned the objects: a one-entry array map pinned as <pin>/vt_version holding the
+ * tag (a hash of the embedded BPF object). An agent finding its own tag adopts the pinned links;
+ * finding another (or none beside pinned links: a build before tags) it loads its own programs
+ * and moves each pinned link onto them, so a fixed program is deployed by the upgrade itself.
+ */
+
+void vt_object_version(char *out, size_t n)
+{
+	size_t sz = 0;
+	const uint8_t *b = varmor__elf_bytes(&sz);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < sz; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, n, "%016llx", (unsigned long long)h);
+}
+
+/* The tag pinned under e->pin, or "" when there is none. */
+static void read_pinned_version(struct vt_loader *e, char *out)
+{
+	char path[600], val[VT_VERSION_TAG_LEN] = "";
+	uint32_t zero = 0;
+	int fd;
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/" VT_VERSION_PIN, e->pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_map_lookup_elem(fd, &zero, val) == 0) {
+		val[sizeof(val) - 1] = 0;
+		memcpy(out, val, sizeof(val));
+	}
+	close(fd);
+}
+
+/* Pins e->version as the tag of what is attached under e->pin (created on first use). */
+static int write_pinned_version(struct vt_loader *e)
+{
+	char path[600], val[VT_VERSION_TAG_LEN];
+	uint32_t zero = 0;
+	int fd, err = 0;
+	snprintf(path, sizeof(path), "%s/" VT_VERSION_PIN, e->pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vt_version", sizeof(uint32_t), sizeof(val), 1, NULL);
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_pin(fd, path)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	memset(val, 0, sizeof(val));
+	snprintf(val, sizeof(val), "%s", e->version);
+	if (bpf_map_update_elem(fd, &zero, val, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Removes every pin directly under dir (and dir/prev), then dir. Returns how many it removed. */
+static int remove_pin_dir(const char *dir)
+{
+	char path[1024];
+	struct dirent *d;
+	int n = 0;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (d->d_type == DT_DIR) {
+			n += remove_pin_dir(path);
+			continue;
+		}
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(dp);
+	rmdir(dir);
+	return n;
+}
+
+int vt_uninstall(const char *pin, struct vt_err *errp)
+{
+	struct stat st;
+	if (!pin || pin[0] != '/')
+		return fail(errp, EINVAL, "pinPath must be an absolute path in bpffs");
+	if (stat(pin, &st))
+		return errno == ENOENT ? 0 : fail(errp, errno, "uninstall: %s: %s", pin, strerror(errno));
+	remove_pin_dir(pin);
+	if (stat(pin, &st) == 0)
+		return fail(errp, EBUSY, "uninstall: %s still holds entries that could not be removed", pin);
+	return 0;
+}
+
+int vt_loader_release_previous(const char *pin, struct vt_err *errp)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/" VT_PREV_DIR, pin);
+	remove_pin_dir(path);
+	if (access(path, F_OK) == 0)
+		return fail(errp, EBUSY, "%s could not be removed", path);
+	return 0;
+}
+
+/* Moves every pin of the folder (not sub-folders) into <pin>/prev: the old set stays attached,
+ * with its own maps, while this agent loads a fresh set. */
+static int move_to_prev(struct vt_loader *e)
+{
+	char prev[600], from[1024], to[1024];
+	struct dirent *d;
+	DIR *dp;
+	int fd;
+	snprintf(prev, sizeof(prev), "%s/" VT_PREV_DIR, e->pin);
+	remove_pin_dir(prev); /* an older set still kept there: the one moved now enforces meanwhile */
+	if (mkdir(prev, 0700) && errno != EEXIST)
+		return -errno;
+	dp = opendir(e->pin);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp))) {
+		if (d->d_type == DT_DIR)
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", e->pin, d->d_name);
+		snprintf(to, sizeof(to), "%s/%s", prev, d->d_name);
+		/* pinned again under prev before the old name goes: never a moment unpinned */
+		fd = bpf_obj_get(from);
+		if (fd < 0 || bpf_obj_pin(fd, to)) {
+			int err = -errno;
+			if (fd >= 0)
+				close(fd);
+			closedir(dp);
+			return err;
+		}
+		close(fd);
+		unlink(from);
+	}
+	closedir(dp);
+	return 0;
+}
+
+/* Whether a program of this object is named `name`. */
+static bool has_program(struct vt_loader *e, const char *name)
+{
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, e->skel->obj)
+	if (!strcmp(bpf_program__name(p), name))
+		return true;
+	return false;
+}
+
+/* After an upgrade: pinned links of programs the new object no longer has are removed (their
+ * programs detach). */
+static void retire_unknown_links(struct vt_loader *e)
+{
+	char path[1024];
+	struct dirent *d;
+	DIR *dp = opendir(e->pin);
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (d->d_type == DT_DIR || strncmp(d->d_name, "link_", 5) || has_program(e, d->d_name + 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", e->pin, d->d_name);
+		if (unlink(path) == 0)
+			e->upgrade.retired++;
+	}
+	closedir(dp);
+}
+
+/*
+ * Moves the pinned link at `path` onto `prog` (loaded by this agent), with no instant where the
+ * hook runs neither program: bpf_link_update where the link type supports it (one pointer swap
+ * in the kernel); otherwise (tracing and LSM links have no update operation in 6.1 or 6.12) the
+ * new program is attached and pinned at the old link's path, then the old link is closed. In between both programs run on the hook, reading the same maps: the stricter of two
+ * equal answers, never none.
+ */
+static struct bpf_link *swap_link(struct vt_loader *e, struct bpf_program *prog, const char *path, int *errout)
+{
+	char tmp[700];
+	struct bpf_link *old = bpf_link__open(path), *nl;
+	int err;
+	if (!old) {
+		*errout = errno;
+		return NULL;
+	}
+	err = bpf_link__update_program(old, prog);
+	if (err == 0) {
+		e->upgrade.link_update++;
+		e->upgrade.swapped++;
+		return old;
+	}
+	e->upgrade.link_update_err = -err;
+	nl = bpf_program__attach(prog);
+	if (!nl) {
+		*errout = errno;
+		bpf_link__destroy(old);
+		return NULL;
+	}
+	/* The new link is pinned beside the old one first (so it stays attached even if this process
+	 * dies here: the next upgrade retires the stray pin), then the old pin is replaced. We hold
+	 * both fds meanwhile: both programs stay attached throughout. */
+	snprintf(tmp, sizeof(tmp), "%s__new", path); /* bpffs refuses names with a dot */
+	unlink(tmp);
+	if (bpf_obj_pin(bpf_link__fd(nl), tmp)) {
+		*errout = errno;
+		bpf_link__destroy(nl);
+		bpf_link__destroy(old);
+		return NULL;
+	}
+	unlink(path);
+	if (bpf_obj_pin(bpf_link__fd(nl), path)) {
+		*errout = errno;
+		bpf_obj_pin(bpf_link__fd(old), path); /* put the old one back: the set stays as it was */
+		unlink(tmp);
+		bpf_link__destroy(nl);
+		bpf_link__destroy(old);
+		return NULL;
+	}
+	unlink(tmp);
+	bpf_link__destroy(old); /* its last reference: the old program detaches here */
+	e->upgrade.overlap++;
+	e->upgrade.swapped++;
+	return nl;
 }
 
 /* Pins left by an agent built with another table layout cannot be reused: libbpf would refuse
- * them. Remove such a stale set (its links detach with it) so this agent loads fresh; the agent
- * re-applies policies and bindings, as it does after any restart. Returns 1 when it removed pins. */
+ * them. Such a stale set is moved aside so this agent loads fresh; the agent re-applies policies
+ * and bindings, as it does after any restart. Returns 1 when it moved (or removed) pins. */
 static int drop_stale_pins(struct vt_loader *e)
 {
 	char path[600];
@@ -261,6 +502,13 @@ static int drop_stale_pins(struct vt_loader *e)
 	}
 	if (!stale)
 		return 0;
+	/* The old set cannot share maps with this one, but it still enforces the old agent's
+	 * tables and bindings: keep it attached under <pin>/prev until the agent has re-applied
+	 * them here (vt_loader_release_previous). Both sets run meanwhile: never a gap. */
+	if (move_to_prev(e) == 0) {
+		e->upgrade.previous = true;
+		return 1;
+	}
 	unlink_pins(e);
 	return 1;
 }
@@ -269,7 +517,8 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	char path[600];
+	char path[600], pinned[VT_VERSION_TAG_LEN] = "";
+	bool upgrade = false;
 	int err;
 
 	if (e->detached)
@@ -297,7 +546,21 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 			e->skel = NULL;
 			return fail(errp, err, "cannot create pin directory %s: %s", e->pin, strerror(-err));
 		}
+		if (!e->version[0])
+			vt_object_version(e->version, sizeof(e->version));
+		memset(&e->upgrade, 0, sizeof(e->upgrade));
+		read_pinned_version(e, pinned);
 		drop_stale_pins(e);
+		/* links pinned by another build (or by one before version tags): load ours and swap */
+		bpf_object__for_each_program(prog, e->skel->obj)
+		{
+			snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
+			if (prog_wanted(e, prog) && access(path, F_OK) == 0 && strcmp(pinned, e->version)) {
+				upgrade = true;
+				snprintf(e->upgrade.from, sizeof(e->upgrade.from), "%s", pinned[0] ? pinned : "untagged");
+				break;
+			}
+		}
 		/* maps are pinned by name and reused when they exist (adoption after a restart) */
 		bpf_object__for_each_map(map, e->skel->obj)
 		{
@@ -311,8 +574,8 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 	bpf_object__for_each_program(prog, e->skel->obj)
 	{
 		bool want = prog_wanted(e, prog);
-		if (want && e->pin[0]) {
-			/* a pinned link of an earlier agent is adopted: that program is not loaded again */
+		if (want && e->pin[0] && !upgrade) {
+			/* a pinned link of an earlier agent of this build is adopted: not loaded again */
 			snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
 			if (access(path, F_OK) == 0)
 				want = false;
@@ -338,6 +601,17 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 			continue;
 		if (e->pin[0]) {
 			snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
+			if (access(path, F_OK) == 0 && upgrade) {
+				link = swap_link(e, prog, path, &err);
+				if (!link) {
+					vt_loader_destroy(e);
+					e->detached = false;
+					return fail(errp, err, "swapping pinned link %s to this build's program: %s", path, strerror(err));
+				}
+				e->link_names[e->nlinks] = bpf_program__name(prog);
+				e->links[e->nlinks++] = link;
+				continue;
+			}
 			if (access(path, F_OK) == 0) {
 				link = bpf_link__open(path);
 				if (!link) {
@@ -380,6 +654,16 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 			return fail(errp, -err, "setting vt_path_gen: %s", strerror(-err));
 		}
 	}
+	if (e->pin[0]) {
+		if (upgrade)
+			retire_unknown_links(e);
+		err = write_pinned_version(e);
+		if (err) {
+			vt_loader_destroy(e);
+			e->detached = false;
+			return fail(errp, -err, "pinning the version tag under %s: %s", e->pin, strerror(-err));
+		}
+	}
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.vt_events), on_event, e, NULL);
 	if (!e->rb) {
 		err = errno;
@@ -391,13 +675,14 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 	return 0;
 }
 
-/* Removes every pin of this object's set and the pin folder (detach({ unpin: true })). */
+/* Removes every pin under the pin folder (this set's, the version tag, a kept previous set) and
+ * the folder (detach({ unpin: true })). */
 void vt_loader_unpin_all(struct vt_loader *e)
 {
 	if (!e->skel || !e->pin[0])
 		return;
 	unlink_pins(e);
-	rmdir(e->pin);
+	remove_pin_dir(e->pin);
 }
 
 /* ---- maps: generic key iteration -------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #define VT_LOADER_ENFORCE 1 /* LSM programs (and the path-fact cache's fentry/fexit ones) */
 #define VT_LOADER_AUDIT 2   /* tp_btf programs: report only */
 #define VT_LOADER_MAX_LINKS 32
+#define VT_VERSION_TAG_LEN 64 /* bytes of the version tag, NUL included */
 
 struct varmor;
 struct ring_buffer;
@@ -41,6 +42,19 @@ struct vt_loader {
 	char pin[512];   /* bpffs folder for the pins, or "" */
 	vt_event_fn on_event; /* set during vt_read_events only */
 	void *event_ctx;
+	/* the version tag pinned beside the objects (<pin>/vt_version): "" before attach means the
+	 * hash of the embedded BPF object (vt_object_version); a test sets another to act as an
+	 * older build */
+	char version[VT_VERSION_TAG_LEN];
+	struct vt_upgrade {
+		char from[VT_VERSION_TAG_LEN]; /* the version found pinned ("" when none or the same) */
+		int swapped;     /* pinned links now running this object's programs */
+		int link_update; /* of those, swapped in place by bpf_link_update */
+		int link_update_err; /* the errno bpf_link_update returned where it could not (0: none) */
+		int overlap;     /* of those, replaced by attach-new-then-detach-old (no link_update for the link type) */
+		int retired;     /* pinned links of programs this object no longer has, removed */
+		bool previous;   /* maps of another layout: the old set moved to <pin>/prev, still attached */
+	} upgrade;
 };
 
 struct vt_err {
@@ -66,6 +80,14 @@ struct vt_probe_result {
 int vt_loader_attach(struct vt_loader *l, struct vt_err *err);
 void vt_loader_destroy(struct vt_loader *l); /* closes everything; pins stay */
 void vt_loader_unpin_all(struct vt_loader *l);
+/* The version tag of the embedded BPF object (FNV-1a 64 of its bytes, hex). */
+void vt_object_version(char *out, size_t n);
+/* After an upgrade across a map layout change: detach the old set kept under <pin>/prev once
+ * the agent has re-applied its policies and bindings. 0 when there is none. */
+int vt_loader_release_previous(const char *pin, struct vt_err *err);
+/* Uninstall: remove every pin under `pin` (links: their programs detach; maps; the version
+ * tag; <pin>/prev) and the folder itself. Needs no attached loader. 0 when nothing was there. */
+int vt_uninstall(const char *pin, struct vt_err *err);
 
 /* the table store: a tables blob (../profiler/bpf/encode.ts) loaded as generation g+1, then
  * activated by one update of vt_policies, then generation g purged */

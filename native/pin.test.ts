@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTables, emptyTables } from '../profiler/bpf/encode.js';
-import { BpfEnforcer } from './index.js';
+import { BpfEnforcer, uninstall } from './index.js';
 import { bpfProgIds, makeCgroup, waitProgsGone } from '../testing/native.js';
 
 describe('pinPath: survive a restart, adopt, unpin', () => {
@@ -74,5 +74,80 @@ describe('pinPath: survive a restart, adopt, unpin', () => {
     cg.remove();
     expect(existsSync(pin)).toBe(false);
     expect(await waitProgsGone(progs)).toEqual([]);
+  });
+
+  it('upgrade: another build swaps every pinned link to its programs and keeps tables and bindings', async () => {
+    const a = new BpfEnforcer({ mode: 'audit', pinPath: pin, versionTag: 'old-build' });
+    a.attach();
+    const oldIds = new Set(a.programIds());
+    expect(a.versionInfo()).toMatchObject({ version: 'old-build', swapped: 0, previous: false });
+    expect(a.versionInfo().upgradedFrom).toBeUndefined();
+    const cg = makeCgroup('varmor-upgrade');
+    const t = emptyTables(78, 1);
+    t.pathExact = [{ path: '/etc/passwd', deny: 4, audit: 0 }];
+    a.loadPolicy(78, encodeTables(t));
+    a.bindCgroup(cg.id, 78);
+    a.detach();
+
+    const b = new BpfEnforcer({ mode: 'audit', pinPath: pin });
+    b.attach();
+    const newIds = new Set(b.programIds());
+    const info = b.versionInfo();
+    expect(info.version).toMatch(/^[0-9a-f]{16}$/);
+    expect(info).toMatchObject({ upgradedFrom: 'old-build', swapped: oldIds.size, previous: false });
+    expect(info.linkUpdate + info.overlap).toBe(oldIds.size);
+    expect(newIds.size).toBe(oldIds.size);
+    expect([...newIds].filter((id) => oldIds.has(id))).toEqual([]);
+    expect(await waitProgsGone(oldIds)).toEqual([]);
+    // the maps were reused: the old agent's tables and binding are in force for the new programs
+    expect(b.bindings().get(cg.id)).toBe(78);
+    expect(b.policies().get(78)).toBe(1);
+    b.readEvents(100000);
+    cg.run('exec cat /etc/passwd > /dev/null');
+    expect(b.readEvents(100000).some((e) => e.cgroupId === cg.id && e.path === '/etc/passwd' && e.decision === 'denied')).toBe(true);
+    b.detach();
+
+    // the same build again adopts (no load, same ids)
+    const c = new BpfEnforcer({ mode: 'audit', pinPath: pin });
+    c.attach();
+    expect(new Set(c.programIds())).toEqual(newIds);
+    expect(c.versionInfo()).toMatchObject({ version: info.version, swapped: 0 });
+    expect(c.versionInfo().upgradedFrom).toBeUndefined();
+    c.detach();
+
+    // uninstall: every pin gone, every program detached, a second call is a no-op
+    uninstall(pin);
+    expect(existsSync(pin)).toBe(false);
+    expect(await waitProgsGone(newIds)).toEqual([]);
+    uninstall(pin);
+    cg.remove();
+  });
+
+  it('a map layout change keeps the old set attached under prev until releasePrevious()', async () => {
+    const a = new BpfEnforcer({ mode: 'audit', pinPath: pin, versionTag: 'old-layout' });
+    a.attach();
+    const oldIds = new Set(a.programIds());
+    a.detach();
+    // stand in for an older layout: one pinned map with another value size
+    execFileSync('bpftool', ['map', 'create', join(pin, 'vt_policies_tmp'), 'type', 'hash', 'key', '4', 'value', '8', 'entries', '4', 'name', 'vt_policies']);
+    execFileSync('rm', [join(pin, 'vt_policies')]);
+    execFileSync('bpftool', ['map', 'pin', 'pinned', join(pin, 'vt_policies_tmp'), join(pin, 'vt_policies')]);
+    execFileSync('rm', [join(pin, 'vt_policies_tmp')]);
+    const b = new BpfEnforcer({ mode: 'audit', pinPath: pin });
+    b.attach();
+    expect(b.versionInfo()).toMatchObject({ previous: true, swapped: 0 });
+    // both sets attached: the old one (with its own maps) under prev, the new one fresh
+    await new Promise((r) => setTimeout(r, 300));
+    const loaded = bpfProgIds();
+    expect([...oldIds].every((id) => loaded.has(id))).toBe(true);
+    expect(readdirSync(join(pin, 'prev')).filter((f) => f.startsWith('link_')).length).toBe(oldIds.size);
+    b.releasePrevious();
+    expect(b.versionInfo().previous).toBe(false);
+    expect(existsSync(join(pin, 'prev'))).toBe(false);
+    expect(await waitProgsGone(oldIds)).toEqual([]);
+    const newIds = new Set(b.programIds());
+    b.detach({ unpin: true });
+    expect(existsSync(pin)).toBe(false);
+    expect(await waitProgsGone(newIds)).toEqual([]);
   });
 });

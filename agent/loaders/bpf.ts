@@ -1,6 +1,8 @@
 // BPF loader: opens the native addon (native/index.ts) in the strongest mode the kernel allows,
 // adopting the objects pinned under pinPath by a previous agent process, so a restart keeps every
 // program attached and every binding in force. Policy tables are swapped atomically by the addon.
+// An agent of another build (an upgrade) swaps the pinned links to its own programs instead of
+// adopting them (native/README.md "Upgrade and uninstall").
 //
 // Modes: 'enforce' (BPF LSM programs: deny) where the kernel lets us load them; otherwise 'audit'
 // (tp_btf programs that record only: violations and behaviour are still logged, nothing is
@@ -25,6 +27,9 @@ export interface BpfBackend {
   bindings(): Map<bigint, number>;
   readEvents(max?: number): BpfEvent[];
   detach(opts?: { unpin?: boolean }): void;
+  /** After attach: this build's version tag and whether an older set still runs beside it. */
+  versionInfo?(): { version: string; upgradedFrom?: string; previous: boolean };
+  releasePrevious?(): void;
 }
 
 export interface NativeModule {

@@ -197,6 +197,20 @@ int main(void)
 	r = vt_read_events(&l, NULL, NULL, &err);
 	CHECK(r == 0, "read events with no reader: %s", r ? err.msg : "ok");
 
+	/* the version tag: the object's hash, and unpinned attach leaves the loader's own */
+	{
+		char v1[VT_VERSION_TAG_LEN], v2[VT_VERSION_TAG_LEN];
+		vt_object_version(v1, sizeof(v1));
+		vt_object_version(v2, sizeof(v2));
+		CHECK(strlen(v1) == 16 && strspn(v1, "0123456789abcdef") == 16 && !strcmp(v1, v2), "version tag: %s (16 hex, stable)", v1);
+		CHECK(l.upgrade.swapped == 0 && !l.upgrade.previous, "no pin path: no upgrade");
+	}
+	/* uninstall needs no loader; an absent folder is nothing to do, a relative one refused */
+	r = vt_uninstall("/sys/fs/bpf/varmor-loader-test-absent", &err);
+	CHECK(r == 0, "uninstall of an absent pin folder: 0");
+	r = vt_uninstall("relative/pins", &err);
+	CHECK(r == -EINVAL, "uninstall of a relative path: EINVAL (%s)", err.msg);
+
 	vt_loader_destroy(&l);
 	CHECK(l.detached && !l.attached && l.nlinks == 0, "destroy closes the links");
 	r = vt_loader_attach(&l, &err);

@@ -329,6 +329,60 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
     });
   });
 
+  // Issue 17, lifecycle of the programs (scenarios/upgrade.ts): a new build replaces the pinned
+  // programs with no instant unprotected, and uninstall leaves nothing behind.
+  describe('programs across agents', () => {
+    it('upgrade: a new build swaps every pinned link to its own programs; the denied open is refused throughout', () => {
+      const r = run.result<{
+        oldIds: number[];
+        oldVersion?: string;
+        newIds: number[];
+        info?: { version: string; upgradedFrom?: string; swapped: number; linkUpdate: number; overlap: number; retired: number; previous: boolean };
+        beforeSwap: string;
+        loop: { ok: number; eperm: number; other: number };
+        binding?: number;
+        policyId: number;
+        policies: number[];
+        afterSwap: string;
+        outside: string;
+        oldStillLoaded: number[];
+        pins: string[];
+      }>('upgrade: a new build swaps the pinned links to its programs, the denied open refused throughout');
+      expect(r.beforeSwap).toBe('EPERM');
+      expect(r.oldVersion).toBe('old-build');
+      // every open of the loop, before, during and after the swap: refused
+      expect(r.loop.eperm).toBeGreaterThan(0);
+      expect(r.loop.ok).toBe(0);
+      expect(r.loop.other).toBe(0);
+      // the new build's programs run on every hook, none of the old ones stays loaded
+      expect(r.newIds.length).toBe(r.oldIds.length);
+      expect(r.newIds.filter((id) => r.oldIds.includes(id))).toEqual([]);
+      expect(r.oldStillLoaded).toEqual([]);
+      expect(r.info).toMatchObject({ upgradedFrom: 'old-build', swapped: r.oldIds.length, previous: false });
+      expect(r.info!.version).not.toBe('old-build');
+      expect(r.info!.linkUpdate + r.info!.overlap).toBe(r.oldIds.length);
+      // tables and bindings kept: the maps were reused
+      expect(r.binding).toBe(r.policyId);
+      expect(r.policies).toContain(r.policyId);
+      expect(r.afterSwap).toBe('EPERM');
+      expect(r.outside).toBe('OK');
+      expect(r.pins).toContain('vt_version');
+    });
+
+    it('uninstall: no pin left, no program attached, the denied open allowed', () => {
+      const r = run.result<{ before: string; pinsBefore: number; error?: string; after: string; programsLeft: number[]; pinDir: boolean; bpffs: string[] }>(
+        'uninstall: every pin removed, nothing attached, the denied open allowed',
+      );
+      expect(r.before).toBe('EPERM');
+      expect(r.pinsBefore).toBeGreaterThan(0);
+      expect(r.error).toBeUndefined();
+      expect(r.after).toBe('OK');
+      expect(r.programsLeft).toEqual([]);
+      expect(r.pinDir).toBe(false);
+      expect(r.bpffs).toEqual([]);
+    });
+  });
+
   // Issue 17: a hostile process inside a protected cgroup tries each road around the hooks
   // (scenarios/bypass.ts). Denied inside, the same action allowed outside; road 7's first part is
   // the limit a path rule cannot pass, asserted as such.

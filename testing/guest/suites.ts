@@ -9,10 +9,13 @@ export const SUITES: Record<string, string[]> = {
     'testing/guest/scenarios/hooks.ts',
     'testing/guest/scenarios/container.ts',
     'testing/guest/scenarios/detach.ts',
+    'testing/guest/scenarios/upgrade.ts',
     'testing/guest/scenarios/bypass.ts',
   ],
   // The attacker's roads around the hooks (issue 17) alone, for a quicker boot while working on them.
   bypass: ['testing/guest/scenarios/smoke.ts', 'testing/guest/scenarios/bypass.ts'],
+  // The programs across agents (issue 17): upgrade swap and uninstall, for a quicker boot.
+  lifecycle: ['testing/guest/scenarios/smoke.ts', 'testing/guest/scenarios/upgrade.ts'],
   bench: ['bench/bpf/scenario.ts'],
   // The node agent's OCI hook path (agent/hook.guest.test.ts asserts on it).
   agent: ['testing/guest/scenarios/agent-hook.ts'],

@@ -35,9 +35,9 @@ function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ stdout
 }
 
 /** Runs one vprobe action; `cgroup` is a cgroup directory the probe joins before acting. */
-export async function probe(args: string[], opts: { cgroup?: string } = {}): Promise<ProbeResult> {
+export async function probe(args: string[], opts: { cgroup?: string; timeoutMs?: number } = {}): Promise<ProbeResult> {
   const argv = opts.cgroup ? ['-c', opts.cgroup, ...args] : args;
-  const { stdout, stderr, code } = await run(VPROBE, argv);
+  const { stdout, stderr, code } = await run(VPROBE, argv, opts.timeoutMs);
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || line === '') throw new ProbeError(`vprobe ${argv.join(' ')}: exit ${code}: ${stderr.trim()}`);
   const [result, ...rest] = line.split(' ');
