@@ -150,15 +150,6 @@ struct {
 	__type(value, struct vt_mount_rule);
 } vt_mount_rule SEC(".maps");
 
-/* Directories above protected paths (see varmor_tables.h): the rename and mount hooks only. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct vt_path_key);
-	__type(value, struct vt_action);
-} vt_path_ancestor SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
