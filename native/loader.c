@@ -487,7 +487,7 @@ static int drop_stale_pins(struct vt_loader *e)
 		uint32_t len = sizeof(info);
 		int fd;
 		const char *n = bpf_map__name(map);
-		if (strncmp(n, "vt_", 3) || !strcmp(n, "vt_scratch") || !strcmp(n, "vt_task_scratch"))
+		if (strncmp(n, "vt_", 3) || !strcmp(n, "vt_scratch"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", e->pin, n);
 		fd = bpf_obj_get(path);
@@ -565,7 +565,7 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 		bpf_object__for_each_map(map, e->skel->obj)
 		{
 			const char *n = bpf_map__name(map);
-			if (strncmp(n, "vt_", 3) || !strcmp(n, "vt_scratch") || !strcmp(n, "vt_task_scratch"))
+			if (strncmp(n, "vt_", 3) || !strcmp(n, "vt_scratch"))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", e->pin, n);
 			bpf_map__set_pin_path(map, path);

@@ -35,7 +35,6 @@ struct vt_task_cache {
 	__u8 pf_c1;    /* first byte of its top component */
 	__u8 pf_top_is_file; /* the directory is the root: the file's own name is the top component */
 	__u8 pf_valid;
-	__u64 number; /* as_number's round trip: task-local, no other task can overwrite it */
 };
 
 struct {
@@ -171,21 +170,6 @@ struct scratch {
 	struct vt_net_key net;
 };
 
-/*
- * The scratch buffer is the task's own (task local storage), not the CPU's: a hook runs with
- * migration disabled but preemptible (PREEMPT / PREEMPT_DYNAMIC full), so another task on the
- * same CPU could rewrite a per-CPU buffer between building a path and looking it up (issue 17,
- * road 6). Allocated at a protected task's first hook that needs it, freed with the task.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct scratch);
-} vt_task_scratch SEC(".maps");
-
-/* Only where the task's buffer cannot be had: 6.1's bpf_task_storage_get gives NULL while
- * another task on this CPU is preempted inside a task-storage helper, or the allocation fails. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -196,10 +180,6 @@ struct {
 static __always_inline struct scratch *scratch(void)
 {
 	__u32 zero = 0;
-	struct scratch *s = bpf_task_storage_get(&vt_task_scratch, bpf_get_current_task_btf(), 0,
-						 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (s)
-		return s;
 	return bpf_map_lookup_elem(&vt_scratch, &zero);
 }
 
