@@ -448,6 +448,15 @@ static int on_event(void *ctx, const struct vt_log_event *evp)
 		if (ev.path[0])
 			set_str(env, o, "path", ev.path);
 	}
+	/* a file or mount event denied because its rules could not be checked (fails closed) */
+	if (ev.hook != VT_HOOK_SOCKET_CREATE && ev.hook != VT_HOOK_PTRACE && ev.hook != VT_HOOK_SOCKET_CONNECT) {
+		if (ev.extra == VT_REASON_PATH_LONG)
+			set_str(env, o, "reason", "path-too-long");
+		else if (ev.extra == VT_REASON_PATH_DEEP)
+			set_str(env, o, "reason", "path-too-deep");
+		else if (ev.extra == VT_REASON_BUSY)
+			set_str(env, o, "reason", "scratch-busy");
+	}
 	napi_set_element(env, eb->arr, eb->n++, o);
 	return eb->n >= eb->max ? -E2BIG : 0;
 }
@@ -577,6 +586,9 @@ static napi_value js_program_stats(napi_env env, napi_callback_info info)
 		napi_set_named_property(env, o, "jitedBytes", v);
 		napi_create_uint32(env, pi.xlated_prog_len / 8, &v);
 		napi_set_named_property(env, o, "instructions", v);
+		/* what the verifier walked to accept it: the headroom below its 1,000,000 budget */
+		napi_create_uint32(env, pi.verified_insns, &v);
+		napi_set_named_property(env, o, "verifiedInstructions", v);
 		napi_set_element(env, arr, n++, o);
 	}
 	return arr;

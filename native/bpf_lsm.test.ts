@@ -211,6 +211,45 @@ describe('audit mode on the host kernel', () => {
     e.unbindCgroup(c.id);
   });
 
+  it('paths are judged from the namespace root after chroot; a path too deep or too long for a rule reports its reason', () => {
+    const c = cg();
+    const base = `/tmp/varmor-road-${process.pid}`;
+    const deep = `${base}/deep/${Array(44).fill('d').join('/')}`;
+    const long = `${base}/long/${'L'.repeat(200)}/${'M'.repeat(100)}`;
+    spawnOutside(`mkdir -p ${deep} ${long} && touch ${deep}/secret ${long}/x.key ${long}/x.txt`);
+    e.loadPolicy(
+      POLICY,
+      raw({
+        files: [
+          { pattern: '/etc/passwd', permissions: ['read'], qualifiers: deny },
+          { pattern: '/tmp/nothing-here/**', permissions: ['read'], qualifiers: deny },
+          { pattern: '*.key', permissions: ['read'], qualifiers: deny },
+        ],
+      }),
+    );
+    e.bindCgroup(c.id, POLICY);
+    drain();
+    // chroot is a default container capability: the file is still /etc/passwd
+    c.run(`python3 -c "import os; os.chroot('/etc'); open('/passwd').read()"`);
+    c.run(`cat ${deep}/secret ${long}/x.key ${long}/x.txt > /dev/null 2>&1; true`);
+    drain();
+    const ev = eventsOf(c).filter((x) => x.hook === 'file_open');
+    expect(ev.filter((x) => x.path === '/etc/passwd').map((x) => x.decision)).toEqual(['denied']);
+    expect(ev.some((x) => x.path === '/passwd')).toBe(false);
+    const reasons = ev.filter((x) => x.reason).map((x) => [x.reason, x.decision, (x.path ?? '').slice(0, base.length)]);
+    // too deep: no rule can be checked; too long with a suffix rule ending in its last byte: the
+    // suffix cannot be checked (x.txt ends in no suffix rule's last byte: no event)
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        ['path-too-deep', 'denied', ''],
+        ['path-too-long', 'denied', base],
+      ]),
+    );
+    expect(reasons).toHaveLength(2);
+    spawnOutside(`rm -rf ${base}`);
+    e.unbindCgroup(c.id);
+  });
+
   it('network: socket families, CIDR with port ranges, IPv4-mapped IPv6; userns creation', () => {
     const c = cg();
     e.loadPolicy(

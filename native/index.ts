@@ -25,6 +25,10 @@ export interface BpfEvent {
   protocol?: number; // socket_create
   targetPid?: number; // ptrace
   detail?: number; // permission mask, capability, socket type, mount flags, bpf cmd
+  /** A file or mount event denied because its rules could not be checked (fails closed): a path
+   *  longer than the path buffer where a suffix rule might match, deeper than the walk goes, or
+   *  every scratch buffer of the CPU held by hooks preempted there. */
+  reason?: 'path-too-long' | 'path-too-deep' | 'scratch-busy';
 }
 
 export interface ProbeResult {
@@ -69,6 +73,8 @@ export interface ProgramStats {
   jitedBytes: number;
   /** BPF instructions after the verifier's rewrites */
   instructions: number;
+  /** instructions the verifier processed to accept the program (its budget is 1,000,000) */
+  verifiedInstructions: number;
 }
 
 /** The version tag of the attached set, and what attach() did to a set another build pinned. */

@@ -929,18 +929,25 @@ int vt_remove_policy(struct vt_loader *e, uint32_t policy_id, struct vt_err *err
 	return 0;
 }
 
-int vt_policy_next(struct vt_loader *e, const uint32_t *prev, uint32_t *id, struct vt_policy *pol)
+/* The entry after `prev` (the first when NULL) of a hash map, with its value; an entry removed
+ * between the two calls is skipped. Keys up to 8 bytes (policy ids, cgroup ids). */
+static int map_next(int fd, const void *prev, void *key, size_t key_size, void *value)
 {
-	int fd = bpf_map__fd(e->skel->maps.vt_policies);
-	uint32_t key = prev ? *prev : 0;
-	/* a policy removed between the two calls is skipped */
-	while (bpf_map_get_next_key(fd, prev ? &key : NULL, id) == 0) {
-		if (bpf_map_lookup_elem(fd, id, pol) == 0)
+	uint64_t at = 0;
+	if (prev)
+		memcpy(&at, prev, key_size);
+	while (bpf_map_get_next_key(fd, prev ? &at : NULL, key) == 0) {
+		if (bpf_map_lookup_elem(fd, key, value) == 0)
 			return 0;
-		key = *id;
-		prev = &key;
+		memcpy(&at, key, key_size);
+		prev = &at;
 	}
 	return -ENOENT;
+}
+
+int vt_policy_next(struct vt_loader *e, const uint32_t *prev, uint32_t *id, struct vt_policy *pol)
+{
+	return map_next(bpf_map__fd(e->skel->maps.vt_policies), prev, id, sizeof(*id), pol);
 }
 
 /* ---- bindings -------------------------------------------------------------------------- */
@@ -977,16 +984,7 @@ int vt_unbind(struct vt_loader *e, uint64_t cg, struct vt_err *errp)
 
 int vt_binding_next(struct vt_loader *e, const uint64_t *prev, uint64_t *cg, struct vt_binding *b)
 {
-	int fd = bpf_map__fd(e->skel->maps.vt_bindings);
-	uint64_t key = prev ? *prev : 0;
-	/* a binding removed between the two calls is skipped */
-	while (bpf_map_get_next_key(fd, prev ? &key : NULL, cg) == 0) {
-		if (bpf_map_lookup_elem(fd, cg, b) == 0)
-			return 0;
-		key = *cg;
-		prev = &key;
-	}
-	return -ENOENT;
+	return map_next(bpf_map__fd(e->skel->maps.vt_bindings), prev, cg, sizeof(*cg), b);
 }
 
 /* ---- events ---------------------------------------------------------------------------- */

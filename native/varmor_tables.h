@@ -175,6 +175,14 @@ enum vt_hook {
 #define VT_DECISION_AUDIT 2   /* allowed and reported (allowViolations + auditViolations) */
 #define VT_DECISION_ALLOWED 3 /* VT_MODE_RECORD: behaviour record */
 
+/* struct vt_log_event.extra of a file event denied because its path could not be checked
+ * (fails closed, issue 17): longer than the buffer where a suffix rule might match, or deeper
+ * than VT_MAX_DEPTH components */
+#define VT_REASON_PATH_LONG 1
+#define VT_REASON_PATH_DEEP 2
+/* ... or because every scratch buffer of the CPU was held by hooks preempted there */
+#define VT_REASON_BUSY 3
+
 /* ---- map values and keys -------------------------------------------------------------- */
 
 /* vt_bindings: key __u64 cgroup id (inode of the cgroup v2 directory) -> this. */

@@ -100,10 +100,7 @@ export class ContainerBinder {
     if (existing) this.forget(existing);
     this.d.containers.add(rec);
     this.d.log.info('container seen', {
-      containerId: id,
-      container: rec.containerName,
-      pod: rec.podName,
-      namespace: rec.podNamespace,
+      ...containerFields(rec),
       cgroupId: rec.cgroupId?.toString(),
       profile: rec.profileName,
       ...(rec.signedAs !== rec.containerName ? { ephemeralTarget: rec.signedAs } : {}),
@@ -135,10 +132,7 @@ export class ContainerBinder {
       rec.refusal = err.message;
       this.d.log.warn('binding refused', {
         code: err.code,
-        namespace: rec.podNamespace,
-        pod: rec.podName,
-        container: rec.containerName,
-        containerId: rec.containerId,
+        ...containerFields(rec),
         profile,
         enforcer: failClosed ? 'BPF' : 'record-only',
         reason: why,
@@ -207,10 +201,7 @@ export class ContainerBinder {
     }
     rec.boundPolicy = p.bpfPolicyId;
     this.d.log.info('container bound', {
-      containerId: rec.containerId,
-      container: rec.containerName,
-      pod: rec.podName,
-      namespace: rec.podNamespace,
+      ...containerFields(rec),
       profile: name,
       policyId: p.bpfPolicyId,
       cgroupId: rec.cgroupId.toString(),
@@ -244,7 +235,7 @@ export class ContainerBinder {
     const policy = rec.boundPolicy;
     this.unbind(rec);
     this.d.containers.delete(rec);
-    this.d.log.info('container gone', { containerId: rec.containerId, container: rec.containerName, pod: rec.podName, namespace: rec.podNamespace });
+    this.d.log.info('container gone', containerFields(rec));
     if (policy !== undefined && this.d.containers.boundCount(policy) === 0) {
       const st = this.d.profiles.withPolicy(policy);
       if (st?.recorder) return; // still modelling: keep the record-mode tables until the run ends
@@ -256,4 +247,9 @@ export class ContainerBinder {
     }
     this.d.report.gauges();
   }
+}
+
+/** The fields that name a container in every log line about it. */
+function containerFields(rec: ContainerRecord): Record<string, string> {
+  return { containerId: rec.containerId, container: rec.containerName, pod: rec.podName, namespace: rec.podNamespace };
 }

@@ -51,9 +51,9 @@ unbound cgroup, and times a chunk of operations on each side in turn, alternatin
 first; two series of 120 chunk pairs (exec: 60) per rule count. The operations are
 allowed ones (no rule matches them), the common case, which walks every table a hook consults:
 open+close of a file on another mount than the task's root (\`open\`, /tmp is a tmpfs), on the root
-mount itself (\`open-rootfs\`, the guest's initramfs) and on an overlay mount the loop has chrooted
-into (\`open-overlay\`, /var/lib/bench/target as in open-rootfs: a container's own files, whose root is
-an overlay mount), the files of \`open\` and \`open-rootfs\` in turn (\`open-alternating\`: each open
+mount itself (\`open-rootfs\`, the guest's initramfs) and on an overlay mount the loop has made its
+root as runc does, in a new mount namespace with the mount moved onto "/" (\`open-overlay\`,
+/var/lib/bench/target as in open-rootfs: a container's own files, whose root is an overlay mount), the files of \`open\` and \`open-rootfs\` in turn (\`open-alternating\`: each open
 in another directory than the one before, so the per-task path-fact cache never hits: its worst
 case), fork+execve of busybox \`true\`, UDP socket+connect+close to 127.0.0.1.
 ns/op are medians over chunks; "ratio" is the median of the per-pair ratios protected/unprotected.

@@ -19,7 +19,7 @@ export const RULE_COUNTS = [0, 8, 1000];
 /** Rounds over the rule counts; each round runs one interleaved A/B series per count. */
 const ROUNDS = Number(cmdlineList('bench_rounds')?.[0] ?? 2);
 
-/** An overlay mount (lower on the initramfs, upper on tmpfs) that open-overlay chroots into. */
+/** An overlay mount (lower on the initramfs, upper on tmpfs) that open-overlay makes its root (moved onto "/" in a new mount namespace, as runc does). */
 const OVERLAY_ROOT = '/run/bench-ovl/merged';
 
 /** Operations per timed chunk and chunk pairs per series: a chunk takes some 10-30 ms under TCG. */

@@ -10,9 +10,10 @@
  * protected container is ever affected. The resolution is cached per task (vt_task_cache) and
  * checked against vt_state's generations, which the loader bumps after every change.
  *
- * Known limits: paths longer than VT_PATH_MAX-1 bytes are matched by their first bytes only
- * (prefix rules); deeper than VT_MAX_DEPTH components they are not matched. The per-CPU scratch
- * buffer assumes a hook is not preempted by another hook on the same CPU (as vArmor does).
+ * Paths are judged from the container's root (its mount namespace's), whatever root the task
+ * took with chroot (lib/root.h). A path the rules cannot be checked against (longer than
+ * VT_PATH_MAX-1 bytes where a suffix rule might match, deeper than VT_MAX_DEPTH components in
+ * the walk, no scratch buffer free) fails closed and is reported with its reason.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -396,12 +396,19 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       if (skip !== undefined) throw new Error(`${what}: prerequisite missing on ${run.kernelRelease}: ${skip}`);
     };
 
-    // OPEN ROADS (issue 17, roads 1 and 3 here, 2 and 6 below, not fixed yet): the cases run in every boot and their
-    // observations are in the run's records, but the assertions are skipped, visibly and counted, until
-    // the fix lands. On the programs of 2026-12-03 they fail: after chroot() the shadow, /etc write and
-    // raw-rule opens are allowed inside, as are a shell exec and a suffix open past the 255-byte path
-    // buffer and chmod past 40 components.
-    it.skip('OPEN ROAD 1 (issue 17), fix pending: a file denied by path stays denied under a new root', () => {
+    // Headroom, so a change that nears the verifier's budget fails here with the program named,
+    // not at load on some kernel.
+    it('every program leaves a fifth of the verifier budget (1,000,000 instructions) unused', () => {
+      const r = run.result<{ walked: Record<string, number> }>('bypass verifier budget: instructions the verifier walked per program');
+      expect(Object.keys(r.walked).length).toBeGreaterThan(10);
+      const over = Object.entries(r.walked).filter(([, n]) => n > 800_000);
+      expect(over).toEqual([]);
+    });
+
+    // Road 1: paths are judged from the container's root (the top of its mount namespace), not from
+    // the root the task took with chroot(), a default capability. Before the fix (programs of
+    // 2026-12-03) the three opens after chroot() were allowed inside.
+    it('1 chroot: a file denied by path stays denied under a new root, and the path cache sees a chroot as the same file', () => {
       const r = run.result<Record<string, Pair>>('bypass 1 chroot: a file denied by path is opened by its path under a new root');
       expect(r).toEqual({ control: DENIED, shadow: DENIED, writeEtc: DENIED, rawRule: DENIED });
       const cache = run.result<Record<string, unknown>>('path cache: a rename, an exchange and a mount move under a task are seen at its next open');
@@ -437,13 +444,23 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       expect(r.deepSuffix).toEqual(DENIED);
     });
 
-    it.skip('OPEN ROAD 3 (issue 17), fix pending: past the path buffer, and in the path_* hooks past 40 components, a rule of that kind denies', () => {
-      const r = run.result<Record<string, Pair>>('bypass 3 long and deep paths: a shell and a denied file below 40 components or past the path buffer');
+    // Road 3: a path the rules cannot be checked against fails closed and says why. Before the fix
+    // (programs of 2026-12-03) the shell past the 255-byte buffer, the suffix open there and the
+    // three chmods were allowed inside.
+    it('3 past the path buffer, and in the path_* hooks past 40 components, a rule of that kind denies (fails closed, reported)', () => {
+      const r = run.result<Record<string, Pair> & { reasons: string[] }>(
+        'bypass 3 long and deep paths: a shell and a denied file below 40 components or past the path buffer',
+      );
       expect(r.longShell).toEqual(DENIED);
       expect(r.longSuffix).toEqual(DENIED);
       expect(r.deepChmodExact).toEqual(DENIED);
       expect(r.deepChmodSuffix).toEqual(DENIED);
       expect(r.longChmodSuffix).toEqual(DENIED);
+      // no suffix rule ends with its last byte: judged by the prefix rules alone, allowed
+      expect(r.longOther).toEqual(ALLOWED);
+      // the long shell is refused already where it is opened for reading (a suffix rule's last byte,
+      // whatever the permission: the documented cost of failing closed), the chmods in the walk
+      expect(r.reasons).toEqual(expect.arrayContaining(['file_open:path-too-long', 'path_chmod:path-too-deep', 'path_chmod:path-too-long']));
     });
 
     it('4 fileless: memfd + execveat, an unlinked file and /proc/self/fd/N are judged (disallow-exec-fileless)', () => {
@@ -463,10 +480,9 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       }
     });
 
-    // OPEN ROAD 6 (issue 17): a fix (the path buffer in task storage) closed it on 6.1 alone, but with the
-    // road 4/5 programs the 6.1 verifier refused the set (over 1,000,000 instructions); reverted. The case
-    // runs and records; the assertion is skipped, counted, until a fix loads on both kernels.
-    it.skip('OPEN ROAD 6 (issue 17), fix pending: two tasks on one CPU under full preemption; no denied open succeeds, no allowed one is refused', () => {
+    // Road 6: each hook takes its own scratch buffer (per-CPU slots, taken by compare-and-swap), so a
+    // task preempted mid-hook keeps its path. Before the fix (one per-CPU buffer), denied opens leaked.
+    it('6 scratch buffer: two tasks on one CPU under full preemption; no denied open succeeds, no allowed one is refused', () => {
       const r = run.result<{ preempt: string; counts: { leaked: number; refused: number; other: number } }>(
         'bypass 6 scratch buffer: two tasks on one CPU, denied and allowed long paths',
       );

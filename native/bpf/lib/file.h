@@ -13,28 +13,43 @@
  * allowed, and for paths d_path cannot give. */
 static __always_inline int check_file(struct prot *p, struct file *file, __u32 want, __u16 hook, int lsm)
 {
+	struct fs_struct *fs;
 	struct scratch *s;
+	__u32 seq;
+	long n;
+	int ret;
 	if (!lsm)
-		return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
+		goto walk;
+	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+		return 0;
+	/* d_path and the facts give the path from the task's root: taken only when that root is
+	 * the container's (not chrooted), and only if no thread sharing the task's fs_struct moved
+	 * the root meanwhile (fs->seq unchanged); else the walk from the namespace's root decides */
+	fs = p->task->fs;
+	if (!fs)
+		goto walk;
+	seq = fs_seq(fs);
+	if ((seq & 1) || !root_is_container_root(p, fs, seq))
+		goto walk;
 	if (p->pol->mode != VT_MODE_RECORD) {
 		struct path_facts f;
-		if (!(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
-			return 0;
-		if (path_facts(p, file, &f) == 0 && !facts_may_match(p->pol, &f))
+		if (path_facts(p, file, &f) == 0 && !facts_may_match(p->pol, &f) && fs_seq(fs) == seq)
 			return 0;
 	}
 	/* the scratch buffer only now: most opens end at the pre-filter above */
-	s = scratch();
+	s = scratch_get();
 	if (!s)
-		return 0;
-	{
-		long n = bpf_d_path(&file->f_path, s->path, VT_PATH_MAX);
-		if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/') {
-			s->len = n - 1;
-			s->truncated = 0;
-			return check_built(s, p, want, hook);
-		}
+		return unresolved(0, p, want, hook, VT_REASON_BUSY);
+	n = bpf_d_path(&file->f_path, s->path, VT_PATH_MAX);
+	if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/' && fs_seq(fs) == seq) {
+		s->len = n - 1;
+		s->truncated = 0;
+		ret = check_built(s, p, want, hook);
+		scratch_put(s);
+		return ret;
 	}
+	scratch_put(s);
+walk:
 	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
 }
 

@@ -35,6 +35,12 @@ struct vt_task_cache {
 	__u8 pf_c1;    /* first byte of its top component */
 	__u8 pf_top_is_file; /* the directory is the root: the file's own name is the top component */
 	__u8 pf_valid;
+	/* root.h: whether the task's root is its container's, for its fs_struct rt_fs at fs->seq rt_seq */
+	__u8 rt_ok;
+	__u8 rt_valid;
+	__u32 rt_seq;
+	__u64 rt_fs;
+	__u64 number; /* as_number's round trip: task-local, no other task can overwrite it */
 };
 
 struct {
@@ -163,24 +169,47 @@ struct scratch {
 	__u32 base;      /* offset of the file name (after the last '/') */
 	__u32 truncated; /* path longer than VT_PATH_MAX-1: only prefix rules apply */
 	__u32 pad;
-	__u64 number; /* as_number's round trip */
 	struct vt_path_key exact;
 	struct vt_path_lpm_key lpm;
 	struct vt_fstype_key fs;
-	struct vt_net_key net;
+	__u8 leaf_last; /* last byte of the file's own name (build_path, for a truncated path) */
+	/* build_path's walk reached the root or the top of the tree; also the walk's counters'
+	 * start, read back from here so that the verifier cannot know it (see build_path) */
+	__u32 walk_done;
+	__u64 busy;      /* taken by a hook (scratch_get); 64-bit: the compare-and-swap of BPF ISA v2 */
 };
+
+/*
+ * Scratch buffers: VT_SCRATCH_SLOTS per CPU, each taken by an atomic compare-and-swap of its
+ * `busy` word and given back by the hook that took it. A hook runs with migration disabled but
+ * preemptible (PREEMPT / PREEMPT_DYNAMIC full): a single per-CPU buffer could be rewritten by
+ * another task on the same CPU between building a path and looking it up (issue 17, road 6).
+ * With slots, a preempted hook keeps its own; only VT_SCRATCH_SLOTS hooks preempted at once on
+ * one CPU would leave none, and then the hook fails closed (scratch_get gives NULL).
+ */
+#define VT_SCRATCH_SLOTS 4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VT_SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } vt_scratch SEC(".maps");
 
-static __always_inline struct scratch *scratch(void)
+static __always_inline struct scratch *scratch_get(void)
 {
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&vt_scratch, &zero);
+	for (__u32 i = 0; i < VT_SCRATCH_SLOTS; i++) {
+		__u32 k = i;
+		struct scratch *s = bpf_map_lookup_elem(&vt_scratch, &k);
+		if (s && __sync_val_compare_and_swap(&s->busy, 0, 1) == 0)
+			return s;
+	}
+	return 0;
+}
+
+static __always_inline void scratch_put(struct scratch *s)
+{
+	*(volatile __u64 *)&s->busy = 0;
 }
 
 /*

@@ -103,6 +103,15 @@ static __always_inline int check_mount(struct scratch *s, struct prot *p, __u32 
 	return ret;
 }
 
+/* A mount whose rules cannot be checked (no scratch buffer free, a path too deep) fails closed
+ * where the policy has mount rules; recorded, not denied, in record mode. */
+static __always_inline int mount_unresolved(struct scratch *s, struct prot *p, __u16 hook, __u32 reason)
+{
+	if (p->pol->mode == VT_MODE_RECORD || !(p->pol->table_mask & VT_T_MOUNT))
+		return 0;
+	return unresolved(s, p, 0, hook, reason);
+}
+
 static __always_inline void set_none(struct scratch *s)
 {
 	s->src[0] = 'n';
@@ -118,12 +127,13 @@ static __always_inline int do_mount(const char *dev, const char *type, __u32 fla
 	struct prot p = {};
 	struct scratch *s;
 	long n = 0;
+	int ret;
 
 	if (!protected_cg(&p, 0, audit_only))
 		return 0;
-	s = scratch();
+	s = scratch_get();
 	if (!s)
-		return 0;
+		return mount_unresolved(0, &p, VT_HOOK_MOUNT, VT_REASON_BUSY);
 	s->path[0] = 0;
 	if (dev)
 		n = user ? bpf_probe_read_user_str(s->path, VT_PATH_MAX, dev) : bpf_probe_read_kernel_str(s->path, VT_PATH_MAX, dev);
@@ -136,24 +146,31 @@ static __always_inline int do_mount(const char *dev, const char *type, __u32 fla
 		if (type)
 			user ? bpf_probe_read_user_str(s->src, VT_FSTYPE_MAX, type) : bpf_probe_read_kernel_str(s->src, VT_FSTYPE_MAX, type);
 	}
-	return check_mount(s, &p, (__u32)(n - 1) & 255, flags, VT_HOOK_MOUNT);
+	ret = check_mount(s, &p, (__u32)(n - 1) & 255, flags, VT_HOOK_MOUNT);
+	scratch_put(s);
+	return ret;
 }
 
 static __always_inline int do_mount_path(struct vfsmount *mnt, struct dentry *d, __u32 flags, __u16 hook)
 {
 	struct prot p = {};
 	struct scratch *s;
-	int n;
+	int n, ret;
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	s = scratch();
+	s = scratch_get();
 	if (!s)
-		return 0;
+		return mount_unresolved(0, &p, hook, VT_REASON_BUSY);
 	n = build_path(s, mnt, d);
-	if (n < 0)
-		return 0;
-	set_none(s);
-	return check_mount(s, &p, (__u32)n & 255, flags, hook);
+	if (n < 0) {
+		/* deeper than the walk goes: the mount rules cannot be checked */
+		ret = mount_unresolved(s, &p, hook, VT_REASON_PATH_DEEP);
+	} else {
+		set_none(s);
+		ret = check_mount(s, &p, (__u32)n & 255, flags, hook);
+	}
+	scratch_put(s);
+	return ret;
 }
 
 #endif /* VT_MOUNT_H */

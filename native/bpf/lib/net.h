@@ -85,22 +85,20 @@ static long port_cb(__u32 i, struct port_ctx *c)
 /* addr: 16 bytes in network order (IPv4 in the first 4); port in host order. */
 static __always_inline int check_connect(struct prot *p, __u8 family, const __u8 *addr, __u16 port)
 {
-	struct scratch *s = scratch();
+	/* the key on the stack (32 bytes), not in a shared buffer another task could rewrite */
+	struct vt_net_key key = {};
 	struct vt_net_val *v;
 	struct vt_log_event *e;
 	__u32 deny = 0, audit = 0;
 	int ret;
 
-	if (!s)
-		return 0;
 	if (p->pol->table_mask & VT_T_NET) {
-		__builtin_memset(&s->net, 0, sizeof(s->net));
-		s->net.prefixlen = 96 + (family == AF_INET ? 32 : 128);
-		s->net.policy_id = p->policy_id;
-		s->net.gen = p->pol->gen;
-		s->net.family = family;
-		__builtin_memcpy(s->net.addr, addr, 16);
-		v = bpf_map_lookup_elem(&vt_net, &s->net);
+		key.prefixlen = 96 + (family == AF_INET ? 32 : 128);
+		key.policy_id = p->policy_id;
+		key.gen = p->pol->gen;
+		key.family = family;
+		__builtin_memcpy(key.addr, addr, 16);
+		v = bpf_map_lookup_elem(&vt_net, &key);
 		if (v) {
 			deny = v->deny;
 			audit = v->audit;

@@ -7,6 +7,7 @@
 #define VT_PATH_H
 
 #include "events.h"
+#include "root.h"
 
 /* Parent mount and mount point of the mount at address mm, by probe reads (struct mount sits at a
  * negative offset from the vfsmount that typed pointers give, where direct loads cannot go).
@@ -47,14 +48,20 @@ static long walk_cb(__u32 i, struct walk_ctx *c)
 	struct dentry *mroot, *parent, *d = c->d;
 	struct vfsmount *vm = c->vfsmnt;
 	struct mount *m = c->mnt;
-	if (d == c->root_d && vm == c->root_m)
+	if (d == c->root_d && vm == c->root_m) {
+		c->s->walk_done = 1;
 		return 1;
+	}
 	mroot = BPF_CORE_READ(vm, mnt_root);
 	parent = BPF_CORE_READ(d, d_parent);
 	if (d == mroot || d == parent) {
 		__u64 mp, mpt;
-		if (mount_up((__u64)m, &mp, &mpt))
+		int top = mount_up((__u64)m, &mp, &mpt);
+		if (top) {
+			c->s->walk_done = top > 0;
+			c->err = top < 0;
 			return 1;
+		}
 		c->d = (struct dentry *)mpt;
 		c->mnt = (struct mount *)mp;
 		c->vfsmnt = &c->mnt->mnt;
@@ -97,7 +104,10 @@ static long join_cb(__u32 j, struct walk_ctx *c)
 	return 0;
 }
 
-/* Build the path of (vfsmnt, dentry) as the current task sees it from its root, into s->path. */
+#define VT_PATH_UNRESOLVED -2 /* build_path: deeper than VT_MAX_DEPTH, or a name unreadable */
+
+/* Build the path of (vfsmnt, dentry) from the container's root (its mount namespace's root, not
+ * the task's own, which chroot moves), into s->path. */
 static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt, struct dentry *dentry)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -106,15 +116,27 @@ static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt
 		.d = dentry,
 		.vfsmnt = vfsmnt,
 		.mnt = container_of(vfsmnt, struct mount, mnt),
-		.root_d = BPF_CORE_READ(task, fs, root.dentry),
-		.root_m = BPF_CORE_READ(task, fs, root.mnt),
 	};
-	__u32 off;
+	__u32 off, l;
 
+	ns_root(task, &c.root_d, &c.root_m);
 	s->truncated = 0;
+	/* the file's own name's last byte: a suffix rule's first test when the path is cut short */
+	l = BPF_CORE_READ(dentry, d_name.len);
+	s->leaf_last = 0;
+	if (l)
+		bpf_probe_read_kernel(&s->leaf_last, 1, BPF_CORE_READ(dentry, d_name.name) + ((l - 1) & 255));
+	/* 6.1's verifier models bpf_loop as one call of its callback: counters that start from a
+	 * constant on the stack would make it take the tests on them (the depth limit, the buffer's
+	 * end, "reached the root") as decided, and hard-wire the other branch away. Read back from
+	 * the map, their start is a value it cannot know, so every test stays in the program. */
+	s->walk_done = 0;
+	c.n = *(volatile __u32 *)&s->walk_done;
+	c.off = c.n;
+	c.err = c.n;
 	bpf_loop(VT_MAX_DEPTH + 16, walk_cb, &c, 0);
-	if (c.err)
-		return -1;
+	if (c.err || !s->walk_done)
+		return VT_PATH_UNRESOLVED;
 	if (c.n == 0) {
 		s->path[0] = '/';
 		s->path[1] = 0;
@@ -124,7 +146,7 @@ static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt
 	}
 	bpf_loop(VT_MAX_DEPTH, join_cb, &c, 0);
 	if (c.err)
-		return -1;
+		return VT_PATH_UNRESOLVED;
 	off = c.off;
 	if (off >= VT_PATH_MAX) {
 		off = VT_PATH_MAX - 1;
@@ -293,6 +315,24 @@ static __always_inline void match_path(struct scratch *s, struct prot *p, struct
 	}
 }
 
+/*
+ * A path the policy's rules cannot be checked against fails closed (issue 17, road 3): denied
+ * and reported with the reason in the event's `extra`, with what was built of the path (its
+ * first bytes when too long, nothing when too deep). Record mode only reports.
+ */
+static __always_inline int unresolved(struct scratch *s, struct prot *p, __u32 want, __u16 hook, __u32 reason)
+{
+	struct vt_log_event *e;
+	int ret = decide(p, want, want, hook, want, &e);
+	if (e) {
+		e->extra = reason;
+		if (s && reason == VT_REASON_PATH_LONG)
+			bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->path);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return ret;
+}
+
 /* Check a built path for permission `want`; fills the event path. */
 static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 want, __u16 hook)
 {
@@ -300,6 +340,11 @@ static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 
 	struct vt_log_event *e;
 	int ret;
 
+	/* cut at the buffer: exact rules cannot match it (they are shorter), prefix rules are
+	 * checked on its first bytes, a suffix rule (or a glob, which has a suffix entry too)
+	 * cannot be: if one might end with the file's last byte, the open fails closed */
+	if (s->truncated && p->pol->mode != VT_MODE_RECORD && suffix_may_hold(p->pol, s->leaf_last))
+		return unresolved(s, p, want, hook, VT_REASON_PATH_LONG);
 	match_path(s, p, &a);
 	ret = decide(p, a.deny & want, a.audit & want, hook, want, &e);
 	if (e) {
@@ -311,14 +356,22 @@ static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 
 
 static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u16 hook)
 {
-	struct scratch *s = scratch();
-	if (!s || !mnt || !d)
+	struct scratch *s;
+	int ret;
+	if (!mnt || !d)
 		return 0;
 	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
 		return 0;
+	s = scratch_get();
+	if (!s)
+		return unresolved(0, p, want, hook, VT_REASON_BUSY);
 	if (build_path(s, mnt, d) < 0)
-		return 0;
-	return check_built(s, p, want, hook);
+		/* deeper than the walk goes: no rule of any kind can be checked */
+		ret = p->pol->mode == VT_MODE_RECORD ? 0 : unresolved(s, p, want, hook, VT_REASON_PATH_DEEP);
+	else
+		ret = check_built(s, p, want, hook);
+	scratch_put(s);
+	return ret;
 }
 
 #endif /* VT_PATH_H */

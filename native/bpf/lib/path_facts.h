@@ -83,10 +83,11 @@ static __always_inline int dentry_head_layout_ok(void)
 }
 
 /* A typed kernel pointer as a plain number, for the global function below (whose arguments the
- * verifier accepts as numbers only): written to the per-CPU scratch map and read back, which
+ * verifier accepts as numbers only): written to the task's cache entry (task storage) and read back, which
  * only the privileged loaders of LSM programs may do (the agent is one). */
-static __always_inline __u64 as_number(struct scratch *s, const void *ptr)
+static __always_inline __u64 as_number(struct vt_task_cache *s, const void *ptr)
 {
+	/* the task's own cache entry: another task preempting this one cannot overwrite it */
 	*(const void *volatile *)&s->number = ptr;
 	return *(volatile __u64 *)&s->number;
 }
@@ -323,7 +324,7 @@ static __always_inline int path_facts(struct prot *p, struct file *file, struct 
 	return -1;
 
 cross: {
-	struct scratch *s = scratch();
+	struct vt_task_cache *s = c;
 	__u64 mp, mpt, rd, rm, rmr;
 	int at_top;
 	if (!s || (!have_rdonly_cast && !dentry_head_layout_ok()))

@@ -392,12 +392,26 @@ static long long bench_ops(const char *kind, long n, char **args, int nargs, lon
 }
 
 /*
+ * Makes the mount DIR the root as runc does without pivot_root (the guest's root is an initramfs,
+ * which pivot_root refuses): a new mount namespace, DIR moved onto "/", chroot("."). The root is
+ * then the root of a mount stacked on the namespace's root, as a container's is, not a chroot.
+ */
+static int enter_container_root(const char *dir) {
+  if (unshare(CLONE_NEWNS) < 0) return -1;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return -1;
+  if (chdir(dir) < 0) return -1;
+  if (mount(dir, "/", NULL, MS_MOVE, NULL) < 0) return -1;
+  if (chroot(".") < 0 || chdir("/") < 0) return -1;
+  return 0;
+}
+
+/*
  * A/B benchmark: `abbench KIND CHUNK PAIRS CG_A CG_B [--root DIR] ARG...`. The process moves
  * itself between cgroup A (protected) and B (unprotected) and times CHUNK operations on each side,
  * PAIRS times, alternating which side goes first. Interleaving at this grain makes the host's load
- * (TCG shares two cores with everything else) hit both sides alike. With --root it first chroots
- * into DIR (as a container's root, e.g. an overlay mount), keeping the two cgroup.procs files open
- * to move by. Prints every chunk's ns: `OK fails=F a=t1,t2,... b=t1,t2,...`.
+ * (TCG shares two cores with everything else) hit both sides alike. With --root it first makes
+ * DIR its root as a container's (enter_container_root, e.g. an overlay mount), keeping the two
+ * cgroup.procs files open to move by. Prints every chunk's ns: `OK fails=F a=t1,t2,... b=t1,t2,...`.
  */
 static int do_abbench(int argc, char **argv) {
   if (argc < 6) return usage("abbench KIND CHUNK PAIRS CG_A CG_B [--root DIR] ARG...");
@@ -419,8 +433,8 @@ static int do_abbench(int argc, char **argv) {
     }
   }
   if (nargs >= 2 && !strcmp(args[0], "--root")) {
-    if (chroot(args[1]) < 0 || chdir("/") < 0) {
-      fprintf(stderr, "vprobe: cannot chroot to %s: %s\n", args[1], strerror(errno));
+    if (enter_container_root(args[1]) < 0) {
+      fprintf(stderr, "vprobe: cannot make %s the root: %s\n", args[1], strerror(errno));
       return 3;
     }
     args += 2;

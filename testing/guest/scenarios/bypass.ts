@@ -90,6 +90,16 @@ export async function teardown(): Promise<void> {
 
 export const cases: GuestCase[] = [
   {
+    // What the verifier walked to accept each program: every fix of this family adds to it, and
+    // a program past 1,000,000 is refused at load (roads 2 and 6 were once reverted for that).
+    name: 'bypass verifier budget: instructions the verifier walked per program',
+    async run() {
+      const walked: Record<string, number> = {};
+      for (const st of fx.enforcer.programStats()) walked[st.name] = st.verifiedInstructions;
+      return { walked };
+    },
+  },
+  {
     // Road 1: the path is built up to the task's root, and CAP_SYS_CHROOT is a default capability.
     name: 'bypass 1 chroot: a file denied by path is opened by its path under a new root',
     async run() {
@@ -209,7 +219,9 @@ export const cases: GuestCase[] = [
           ],
         },
       });
-      return {
+      const longOther = file(`${longDir}/x.txt`);
+      fx.events(); // what came before is not this case's
+      const observed = {
         depth: deepSecret.split('/').length - 1,
         length: Buffer.byteLength(longKey),
         shortShell: await both(shell, ['exec', shortSh]),
@@ -218,10 +230,23 @@ export const cases: GuestCase[] = [
         deepExact: await both(files, ['open', deepSecret, 'r']),
         deepSuffix: await both(files, ['open', deepKey, 'r']),
         longSuffix: await both(files, ['open', longKey, 'r']),
+        // past the buffer, a name no suffix rule could end with: nothing to fail closed on
+        longOther: await both(files, ['open', longOther, 'r']),
         deepChmodExact: await both(files, ['chmod', deepLocked, '0600']),
         deepChmodSuffix: await both(files, ['chmod', deepLock, '0600']),
         longChmodSuffix: await both(files, ['chmod', longLock, '0600']),
       };
+      // each denial that could not check the rules says why (the agent's violation log carries it)
+      const ids = new Set([shell.policyId, files.policyId]);
+      const reasons = [
+        ...new Set(
+          fx
+            .events()
+            .filter((e) => ids.has(e.policyId) && e.reason)
+            .map((e) => `${e.hook}:${e.reason}`),
+        ),
+      ].sort();
+      return { ...observed, reasons };
     },
   },
   {
