@@ -709,6 +709,7 @@ static int rule_maps(struct vt_loader *e, struct rule_map *out)
 		{ s->maps.vt_net_ports, sizeof(struct vt_index_key), 0 },
 		{ s->maps.vt_mount_fstype, sizeof(struct vt_fstype_key), 0 },
 		{ s->maps.vt_mount_rule, sizeof(struct vt_index_key), 0 },
+		{ s->maps.vt_path_ancestor, sizeof(struct vt_path_key), 0 },
 	};
 	int n = sizeof(t) / sizeof(t[0]);
 	for (int i = 0; i < n; i++) {
@@ -841,6 +842,7 @@ int vt_load_policy(struct vt_loader *e, uint32_t policy_id, const uint8_t *buf, 
 	SPEC(VT_SEC_NET_PORTS, vt_net_ports_rec, struct vt_index_key, 0, vt_net_ports);
 	SPEC(VT_SEC_MOUNT_FSTYPE, vt_mount_fstype_rec, struct vt_fstype_key, 0, vt_mount_fstype);
 	SPEC(VT_SEC_MOUNT_RULE, vt_mount_rule_rec, struct vt_index_key, 0, vt_mount_rule);
+	SPEC(VT_SEC_PATH_ANCESTOR, vt_path_exact_rec, struct vt_path_key, 0, vt_path_ancestor);
 #undef SPEC
 	spec[VT_SEC_POLICY].rec_size = sizeof(struct vt_policy);
 

@@ -33,6 +33,12 @@
  *                   no overlap, file-name prefix).
  *     An LPM lookup returns only the longest match, so the encoder ORs the masks and bits of every
  *     shorter entry of the same policy into each entry (an entry with P="" covers every path).
+ *   - ancestors: vt_path_ancestor, keyed like the exact table, holds every directory above (or
+ *     equal to) the literal part of an exact, prefix or glob pattern ("/data/secret/STARSTAR"
+ *     gives "/", "/data", "/data/secret") with the union of the masks of the rules below it.
+ *     Renaming, moving or bind-mounting such a directory (or mounting over it) would carry the
+ *     protected files to a path no rule names, so the rename and mount hooks look the directory
+ *     up here. Suffix-only patterns have none: a move keeps a suffix.
  *   - Paths are what the task sees from its root (container-absolute), built by a dentry walk of
  *     at most VT_MAX_DEPTH components; exec uses bprm->file, i.e. the resolved file.
  */
@@ -80,7 +86,8 @@ enum vt_section_type {
 	VT_SEC_NET_PORTS = 8,    /* struct vt_net_ports_rec   -> map vt_net_ports */
 	VT_SEC_MOUNT_FSTYPE = 9, /* struct vt_mount_fstype_rec -> map vt_mount_fstype */
 	VT_SEC_MOUNT_RULE = 10,  /* struct vt_mount_rule_rec  -> map vt_mount_rule */
-	VT_SEC_MAX = 10,
+	VT_SEC_PATH_ANCESTOR = 11, /* struct vt_path_exact_rec -> map vt_path_ancestor */
+	VT_SEC_MAX = 11,
 };
 
 /* ---- constants ------------------------------------------------------------------------ */
@@ -130,6 +137,7 @@ enum vt_section_type {
 #define VT_T_SOCKET 0x8
 #define VT_T_NET 0x10
 #define VT_T_MOUNT 0x20
+#define VT_T_PATH_ANCESTOR 0x40
 
 /* vt_path_glob.flags */
 #define VT_GLOB_ONE_COMPONENT 0x1 /* "*": the text between P and S contains no '/' */
@@ -411,6 +419,7 @@ struct vt_log_event {
  *   vt_net_ports     HASH      struct vt_index_key    -> struct vt_net_ports
  *   vt_mount_fstype  HASH      struct vt_fstype_key   -> struct vt_bits
  *   vt_mount_rule    HASH      struct vt_index_key    -> struct vt_mount_rule
+ *   vt_path_ancestor HASH      struct vt_path_key     -> struct vt_action
  *   vt_events        RINGBUF   struct vt_log_event records
  *   vt_scratch       PERCPU_ARRAY  per-CPU path buffers (not part of the contract)
  *   vt_exec_written  INODE_STORAGE __u32 mark: a protected task opened the file for write

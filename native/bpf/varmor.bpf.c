@@ -37,6 +37,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "lib/ptrace.h"
 #include "lib/caps.h"
 #include "lib/syscall.h"
+#include "lib/ancestor.h"
 
 /* ==== LSM programs (enforce) ============================================================= */
 
@@ -63,17 +64,28 @@ int BPF_PROG(vt_lsm_path_unlink, const struct path *dir, struct dentry *dentry)
 
 SEC("lsm/path_rename")
 int BPF_PROG(vt_lsm_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
-	     struct dentry *new_dentry)
+	     struct dentry *new_dentry, unsigned int flags)
 {
 	struct prot p = {};
+	__u32 want, below;
 	int ret;
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	/* moving a file away lets it be read elsewhere and removes it here */
-	ret = check_path(&p, BPF_CORE_READ(old_dir, mnt), old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_HOOK_PATH_RENAME);
+	/* moving a file away lets it be read elsewhere and removes it here; moving a directory
+	 * carries every file below it away (lib/ancestor.h) */
+	ret = check_tree(&p, BPF_CORE_READ(old_dir, mnt), old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL,
+			 VT_HOOK_PATH_RENAME);
 	if (ret)
 		return ret;
-	return check_path(&p, BPF_CORE_READ(new_dir, mnt), new_dentry, VT_PERM_WRITE, VT_HOOK_PATH_RENAME);
+	/* the target is replaced (write rules on it and below it); an exchange (called once since
+	 * 5.19, flags given) moves it away too. One inlined check: the verifier's budget on 6.12. */
+	want = VT_PERM_WRITE;
+	below = VT_PERM_WRITE | VT_PERM_APPEND;
+	if (flags & VT_RENAME_EXCHANGE) {
+		want = VT_PERM_READ | VT_PERM_WRITE;
+		below = VT_PERM_ALL;
+	}
+	return check_tree(&p, BPF_CORE_READ(new_dir, mnt), new_dentry, want, below, VT_HOOK_PATH_RENAME);
 }
 
 SEC("lsm/path_link")
@@ -178,7 +190,10 @@ int BPF_PROG(vt_lsm_ptrace, struct task_struct *child, unsigned int mode)
 SEC("lsm/sb_mount")
 int BPF_PROG(vt_lsm_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags)
 {
-	return do_mount(dev_name, type, (__u32)flags, 0, 0);
+	int ret = do_mount(dev_name, type, (__u32)flags, 0, 0);
+	if (ret)
+		return ret;
+	return do_mount_tree(dev_name, path, (__u32)flags);
 }
 
 SEC("lsm/sb_umount")
@@ -190,7 +205,10 @@ int BPF_PROG(vt_lsm_sb_umount, struct vfsmount *mnt, int flags)
 SEC("lsm/move_mount")
 int BPF_PROG(vt_lsm_move_mount, const struct path *from_path, const struct path *to_path)
 {
-	return do_mount_path(BPF_CORE_READ(from_path, mnt), BPF_CORE_READ(from_path, dentry), MS_MOVE, VT_HOOK_MOVE_MOUNT);
+	int ret = do_mount_path(BPF_CORE_READ(from_path, mnt), BPF_CORE_READ(from_path, dentry), MS_MOVE, VT_HOOK_MOVE_MOUNT);
+	if (ret)
+		return ret;
+	return do_move_mount_tree(from_path, to_path);
 }
 
 SEC("lsm/bpf")

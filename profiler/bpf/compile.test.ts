@@ -207,6 +207,33 @@ describe('EnhanceProtect', () => {
     ).toThrow(/toDestinations\[0\]: "10\.0\.0\.0\/33"/);
     expect(() => compileBpf(input('EnhanceProtect', { hardeningRules: ['no-such-rule'] }))).toThrow(/hardeningRules\[0\]: unknown built-in rule/);
   });
+  it('ancestors: every directory above (or equal to) a literal, with the masks of the rules below; none for suffixes', () => {
+    const t = tablesOf('EnhanceProtect', {
+      privileged: true,
+      bpfRawRules: {
+        files: [
+          { pattern: '/data/secret/**', permissions: ['read'], qualifiers: ['deny'] },
+          { pattern: '/data/cfg', permissions: ['write'], qualifiers: ['audit'] },
+          { pattern: '/etc/*.conf', permissions: ['write'], qualifiers: ['deny'] },
+          { pattern: '/data/sec*', permissions: ['exec'], qualifiers: ['deny'] },
+          { pattern: '/**/cgroup.procs', permissions: ['write'], qualifiers: ['deny'] },
+          { pattern: '*.pem', permissions: ['read'], qualifiers: ['deny'] },
+        ],
+      },
+    });
+    const W = L.VT_PERM_WRITE | L.VT_PERM_APPEND;
+    expect(Object.fromEntries(t.pathAncestor.map((a) => [a.path, { deny: a.deny, audit: a.audit }]))).toEqual({
+      '/': { deny: L.VT_PERM_READ | W | L.VT_PERM_EXEC, audit: W },
+      '/data': { deny: L.VT_PERM_READ | L.VT_PERM_EXEC, audit: W },
+      '/data/secret': { deny: L.VT_PERM_READ, audit: 0 },
+      '/etc': { deny: W, audit: 0 },
+    });
+    expect(t.policy.tableMask! & L.VT_T_PATH_ANCESTOR).toBe(L.VT_T_PATH_ANCESTOR);
+    // suffix-only rules survive any move: no ancestors, no table
+    const s = tablesOf('EnhanceProtect', { privileged: true, bpfRawRules: { files: [{ pattern: '*.pem', permissions: ['read'], qualifiers: ['deny'] }] } });
+    expect(s.pathAncestor).toEqual([]);
+    expect(s.policy.tableMask! & L.VT_T_PATH_ANCESTOR).toBe(0);
+  });
 });
 
 describe('encodeTables / decodeTables', () => {
@@ -222,8 +249,10 @@ describe('encodeTables / decodeTables', () => {
     t.netPorts = [{ index: 0, deny: 1, audit: 0, ranges: [{ lo: 1, hi: 2 }] }];
     t.mountFstype = [{ fstype: 'proc', bits: 1n }];
     t.mountRules = [{ index: 0, deny: 1, audit: 0, flags: 4096, reverseFlags: 0, patternFlags: 4, prefix: '/proc', suffix: '' }];
+    t.pathAncestor = [{ path: '/', deny: 4, audit: 0 }, { path: '/etc', deny: 4, audit: 2 }];
     const d = decodeTables(encodeTables(t));
-    expect(d).toEqual({ ...t, policy: { ...t.policy, tableMask: 0x3f, filters: computeFilters(t) } });
+    expect(d).toEqual({ ...t, policy: { ...t.policy, tableMask: 0x7f, filters: computeFilters(t) } });
+    expect(() => encodeTables({ ...t, pathAncestor: [{ path: 'x'.repeat(256), deny: 1, audit: 0 }] })).toThrow(/pathAncestor\[0\]\.path/);
   });
 
   it('writes the suffix bytes reversed with an LPM prefix length, as the kernel looks them up', () => {

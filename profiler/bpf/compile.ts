@@ -138,6 +138,7 @@ export class TableBuilder {
   private nets = new Map<string, { family: number; bytes: Uint8Array; bits: number; deny: number; audit: number; portBits: bigint }>();
   private ports: PortAcc[] = [];
   private mounts: MountAcc[] = [];
+  private ancestors = new Map<string, { deny: number; audit: number }>();
   readonly t: Tables;
 
   constructor(policyId: number, mode: number) {
@@ -160,6 +161,8 @@ export class TableBuilder {
     const deny = d.deny ? perms : 0;
     const audit = d.audit ? perms : 0;
     const plan = planPattern(pattern, field);
+    if (plan.kind === 'exact') this.ancestor(plan.path, deny, audit);
+    else if (plan.kind !== 'suffix') this.ancestor(plan.prefix, deny, audit);
     switch (plan.kind) {
       case 'exact': {
         if (utf8Len(plan.path) > 255) throw new BpfCompileError(field, `"${plan.path}" is longer than 255 bytes`);
@@ -195,6 +198,25 @@ export class TableBuilder {
         this.lpm(this.suffixes, plan.suffix, field).bits |= 1n << BigInt(idx);
         return;
       }
+    }
+  }
+
+  /**
+   * Every directory above (or, for a literal ending in '/', equal to) the absolute literal `lit`:
+   * "/data/secret/" gives "/", "/data", "/data/secret"; "/etc/shadow" gives "/", "/etc". Moving
+   * one of them (rename, mount --move, a bind mount of it) would carry the protected files to a
+   * path no rule names; mounting over one replaces them. A glob's literal prefix stands for
+   * everything below it ("/proc/STARSTAR/mem" gives "/", "/proc"), which keeps the table small.
+   */
+  private ancestor(lit: string, deny: number, audit: number): void {
+    if (!lit.startsWith('/')) return;
+    for (let i = lit.indexOf('/'); i >= 0; i = lit.indexOf('/', i + 1)) {
+      const dir = i === 0 ? '/' : lit.slice(0, i);
+      if (utf8Len(dir) > 255) return;
+      const e = this.ancestors.get(dir) ?? { deny: 0, audit: 0 };
+      e.deny |= deny;
+      e.audit |= audit;
+      this.ancestors.set(dir, e);
     }
   }
 
@@ -295,6 +317,7 @@ export class TableBuilder {
   build(): Tables {
     const t = this.t;
     t.pathExact = [...this.exact].map(([path, a]) => ({ path, ...a }));
+    t.pathAncestor = [...this.ancestors].map(([path, a]) => ({ path, ...a }));
     // each literal folds in the entries that are its own prefixes (suffixes): O(entries x length)
     const fold = (m: Map<string, { deny: number; audit: number; bits: bigint }>, part: (lit: string, n: number) => string) =>
       [...m.keys()].map((lit) => {

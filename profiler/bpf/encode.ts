@@ -103,6 +103,8 @@ export interface Tables {
   netPorts: NetPortsEntry[];
   mountFstype: MountFstypeEntry[];
   mountRules: MountRuleEntry[];
+  /** Directories above protected paths (vt_path_ancestor): judged by the rename and mount hooks. */
+  pathAncestor: PathExactEntry[];
 }
 
 export function emptyTables(policyId: number, mode: number): Tables {
@@ -118,6 +120,7 @@ export function emptyTables(policyId: number, mode: number): Tables {
     netPorts: [],
     mountFstype: [],
     mountRules: [],
+    pathAncestor: [],
   };
 }
 
@@ -195,6 +198,7 @@ function computeMask(t: Tables): number {
   if (t.sockets.length) m |= 0x8;
   if (t.net.length) m |= 0x10;
   if (t.mountFstype.length) m |= 0x20;
+  if (t.pathAncestor.length) m |= 0x40;
   return m;
 }
 
@@ -389,6 +393,20 @@ export function encodeTables(t: Tables): Uint8Array {
         w.bytes(o('suffix'), suf, VT_MNT_PAT_MAX, `mountRules[${i}].suffix`);
       },
     },
+    {
+      type: VT_SEC.PATH_ANCESTOR,
+      struct: 'vt_path_exact_rec',
+      count: t.pathAncestor.length,
+      write: (w, b, i) => {
+        const e = t.pathAncestor[i];
+        const field = `pathAncestor[${i}].path`;
+        keyHdr(w, b);
+        w.bytes(b + off('vt_path_key', 'path'), strBytes(e.path, VT_PATH_MAX, field, true), VT_PATH_MAX, field);
+        const v = b + off('vt_path_exact_rec', 'val');
+        w.u32(v, e.deny);
+        w.u32(v + 4, e.audit);
+      },
+    },
   ];
 
   const hdr = LAYOUT.vt_blob_header;
@@ -451,6 +469,7 @@ export function decodeTables(input: Uint8Array): Tables {
     [VT_SEC.NET_PORTS]: 'vt_net_ports_rec',
     [VT_SEC.MOUNT_FSTYPE]: 'vt_mount_fstype_rec',
     [VT_SEC.MOUNT_RULE]: 'vt_mount_rule_rec',
+    [VT_SEC.PATH_ANCESTOR]: 'vt_path_exact_rec',
   };
   let sawPolicy = false;
   for (let k = 0; k < count; k++) {
@@ -488,9 +507,10 @@ export function decodeTables(input: Uint8Array): Tables {
           };
           break;
         }
-        case VT_SEC.PATH_EXACT: {
+        case VT_SEC.PATH_EXACT:
+        case VT_SEC.PATH_ANCESTOR: {
           const v = b + LAYOUT.vt_path_exact_rec.o.val;
-          t.pathExact.push({ path: cstr(buf, b + LAYOUT.vt_path_key.o.path, VT_PATH_MAX), deny: u32(v), audit: u32(v + 4) });
+          (type === VT_SEC.PATH_EXACT ? t.pathExact : t.pathAncestor).push({ path: cstr(buf, b + LAYOUT.vt_path_key.o.path, VT_PATH_MAX), deny: u32(v), audit: u32(v + 4) });
           break;
         }
         case VT_SEC.PATH_PREFIX:

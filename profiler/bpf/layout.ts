@@ -42,6 +42,7 @@ export const VT_T_PATH_SUFFIX = 0x4;
 export const VT_T_SOCKET = 0x8;
 export const VT_T_NET = 0x10;
 export const VT_T_MOUNT = 0x20;
+export const VT_T_PATH_ANCESTOR = 0x40;
 
 export const VT_GLOB_ONE_COMPONENT = 0x1;
 export const VT_GLOB_SLASH_OVERLAP = 0x2;
@@ -65,6 +66,7 @@ export const VT_SEC = {
   NET_PORTS: 8,
   MOUNT_FSTYPE: 9,
   MOUNT_RULE: 10,
+  PATH_ANCESTOR: 11,
 } as const;
 
 export const VT_HOOKS = [

@@ -415,10 +415,10 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       expect(cache.chroot).toBe('first=OK second=EPERM');
     });
 
-    // OPEN ROAD 2 (issue 17): a fix exists (an ancestor table judged at rename and mount; it passed
-    // on 6.1) but its programs exceed the 6.12 verifier's 1,000,000-instruction budget; it stays out
-    // until it loads on both kernels. The case runs and records; the assertion is skipped, counted.
-    it.skip('OPEN ROAD 2 (issue 17), fix pending: renaming, moving a mount over or bind-mounting an ancestor of a protected prefix is denied', () => {
+    // Road 2: moving, exchanging or bind-mounting a directory above a protected path (or mounting over
+    // one) is judged against the ancestor table. Before the fix (programs of 2026-12-03) every road
+    // was allowed inside and the secret then read through its new name.
+    it('2 ancestors: renaming, exchanging, moving a mount over or bind-mounting an ancestor of a protected prefix is denied', () => {
       const r = run.result<Record<string, Pair>>(
         'bypass 2 ancestors: renaming, moving a mount over or bind-mounting an ancestor of a protected prefix',
       );
@@ -429,6 +429,11 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
         moveMount: DENIED,
         bindAncestor: DENIED,
         mountOver: DENIED,
+        exchangeAway: DENIED,
+        openTreeMove: DENIED,
+        bindDotDot: DENIED,
+        mountOverFile: DENIED,
+        unrelated: { inside: 'OK', outside: 'OK' },
       });
     });
 

@@ -155,6 +155,15 @@ struct {
 	__type(value, struct vt_mount_rule);
 } vt_mount_rule SEC(".maps");
 
+/* Directories above protected paths (see varmor_tables.h): the rename and mount hooks only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vt_path_key);
+	__type(value, struct vt_action);
+} vt_path_ancestor SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -173,9 +182,8 @@ struct scratch {
 	struct vt_path_lpm_key lpm;
 	struct vt_fstype_key fs;
 	__u8 leaf_last; /* last byte of the file's own name (build_path, for a truncated path) */
-	/* build_path's walk reached the root or the top of the tree; also the walk's counters'
-	 * start, read back from here so that the verifier cannot know it (see build_path) */
-	__u32 walk_done;
+	__u32 walk_done; /* build_path's walk reached the root or the top of the tree */
+	__u32 zero;      /* unknown_zero's round trip */
 	__u64 busy;      /* taken by a hook (scratch_get); 64-bit: the compare-and-swap of BPF ISA v2 */
 };
 
@@ -210,6 +218,19 @@ static __always_inline struct scratch *scratch_get(void)
 static __always_inline void scratch_put(struct scratch *s)
 {
 	*(volatile __u64 *)&s->busy = 0;
+}
+
+/*
+ * 0, as a value the verifier cannot know. 6.1's verifier models bpf_loop as one call of its
+ * callback: a counter or flag in the loop's context that starts from a constant on the stack
+ * lets it take the tests on it (a depth limit, a buffer's end, "found") as decided and drop the
+ * other branch from the program (6.8 and later verify callbacks as loops). Started from this
+ * instead, every test stays.
+ */
+static __always_inline __u32 unknown_zero(struct scratch *s)
+{
+	s->zero = 0;
+	return *(volatile __u32 *)&s->zero;
 }
 
 /*

@@ -126,12 +126,9 @@ static __always_inline int build_path(struct scratch *s, struct vfsmount *vfsmnt
 	s->leaf_last = 0;
 	if (l)
 		bpf_probe_read_kernel(&s->leaf_last, 1, BPF_CORE_READ(dentry, d_name.name) + ((l - 1) & 255));
-	/* 6.1's verifier models bpf_loop as one call of its callback: counters that start from a
-	 * constant on the stack would make it take the tests on them (the depth limit, the buffer's
-	 * end, "reached the root") as decided, and hard-wire the other branch away. Read back from
-	 * the map, their start is a value it cannot know, so every test stays in the program. */
+	/* the flag in the map, the counters from unknown_zero: see there */
 	s->walk_done = 0;
-	c.n = *(volatile __u32 *)&s->walk_done;
+	c.n = unknown_zero(s);
 	c.off = c.n;
 	c.err = c.n;
 	bpf_loop(VT_MAX_DEPTH + 16, walk_cb, &c, 0);

@@ -188,6 +188,30 @@ export const cases: GuestCase[] = [
         mountOver: await pair((cg) =>
           mountOp(['bind-mount', `${B}/evil`, `${B}/cfg`], `umount ${B}/cfg`, undefined, cg),
         ),
+        // the same roads by other doors: an exchange moves its target away too; open_tree +
+        // move_mount; a source the kernel resolves with ".."; a bind over a write-protected file
+        exchangeAway: await pair(async (cg) => {
+          const r = await attempt(['exchange', `${B}/evil`, `${B}/data`], cg);
+          const read =
+            r === 'OK' && cg === p.cg.path ? await attempt(['open', `${B}/evil/secret/f`, 'r'], p.cg.path) : undefined;
+          if (r === 'OK') await attempt(['exchange', `${B}/evil`, `${B}/data`]);
+          return read ? `${r} (then read: ${read})` : r;
+        }),
+        openTreeMove: await pair((cg) =>
+          mountOp(['move-mount', `${B}/data`, `${B}/alias`], `umount ${B}/alias`, `${B}/alias/secret/f`, cg),
+        ),
+        bindDotDot: await pair((cg) =>
+          mountOp(['bind-mount', `${B}/cfg/../data`, `${B}/alias`], `umount ${B}/alias`, `${B}/alias/secret/f`, cg),
+        ),
+        mountOverFile: await pair((cg) =>
+          mountOp(['bind-mount', `${B}/evil/app.conf`, `${B}/cfg/app.conf`], `umount ${B}/cfg/app.conf`, undefined, cg),
+        ),
+        // a directory no rule lies below moves freely inside (the table is not "deny every rename")
+        unrelated: await pair(async (cg) => {
+          const r = await attempt(['rename', `${B}/evil`, `${B}/evil2`], cg);
+          if (r === 'OK') renameSync(`${B}/evil2`, `${B}/evil`);
+          return r;
+        }),
       };
     },
   },
