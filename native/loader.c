@@ -601,24 +601,16 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 			continue;
 		if (e->pin[0]) {
 			snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
-			if (access(path, F_OK) == 0 && upgrade) {
-				link = swap_link(e, prog, path, &err);
-				if (!link) {
-					vt_loader_destroy(e);
-					e->detached = false;
-					return fail(errp, err, "swapping pinned link %s to this build's program: %s", path, strerror(err));
-				}
-				e->link_names[e->nlinks] = bpf_program__name(prog);
-				e->links[e->nlinks++] = link;
-				continue;
-			}
 			if (access(path, F_OK) == 0) {
-				link = bpf_link__open(path);
+				/* a pinned link: moved onto this build's program (upgrade), or adopted as it is */
+				link = upgrade ? swap_link(e, prog, path, &err) : bpf_link__open(path);
 				if (!link) {
-					err = errno;
+					if (!upgrade)
+						err = errno;
 					vt_loader_destroy(e);
 					e->detached = false;
-					return fail(errp, err, "adopting pinned link %s: %s", path, strerror(err));
+					return upgrade ? fail(errp, err, "swapping pinned link %s to this build's program: %s", path, strerror(err))
+						       : fail(errp, err, "adopting pinned link %s: %s", path, strerror(err));
 				}
 				e->link_names[e->nlinks] = bpf_program__name(prog);
 				e->links[e->nlinks++] = link;

@@ -59,7 +59,7 @@ int BPF_PROG(vt_lsm_path_unlink, const struct path *dir, struct dentry *dentry)
 	struct prot p = {};
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, VT_HOOK_PATH_UNLINK);
+	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, 0, VT_HOOK_PATH_UNLINK);
 }
 
 SEC("lsm/path_rename")
@@ -73,7 +73,7 @@ int BPF_PROG(vt_lsm_path_rename, const struct path *old_dir, struct dentry *old_
 		return 0;
 	/* moving a file away lets it be read elsewhere and removes it here; moving a directory
 	 * carries every file below it away (lib/ancestor.h) */
-	ret = check_tree(&p, BPF_CORE_READ(old_dir, mnt), old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL,
+	ret = check_path(&p, BPF_CORE_READ(old_dir, mnt), old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL,
 			 VT_HOOK_PATH_RENAME);
 	if (ret)
 		return ret;
@@ -85,7 +85,7 @@ int BPF_PROG(vt_lsm_path_rename, const struct path *old_dir, struct dentry *old_
 		want = VT_PERM_READ | VT_PERM_WRITE;
 		below = VT_PERM_ALL;
 	}
-	return check_tree(&p, BPF_CORE_READ(new_dir, mnt), new_dentry, want, below, VT_HOOK_PATH_RENAME);
+	return check_path(&p, BPF_CORE_READ(new_dir, mnt), new_dentry, want, below, VT_HOOK_PATH_RENAME);
 }
 
 SEC("lsm/path_link")
@@ -97,10 +97,10 @@ int BPF_PROG(vt_lsm_path_link, struct dentry *old_dentry, const struct path *new
 	if (!protected_cg(&p, 0, 0))
 		return 0;
 	mnt = BPF_CORE_READ(new_dir, mnt); /* hard links never cross mounts */
-	ret = check_path(&p, mnt, old_dentry, VT_PERM_READ | VT_PERM_WRITE, VT_HOOK_PATH_LINK);
+	ret = check_path(&p, mnt, old_dentry, VT_PERM_READ | VT_PERM_WRITE, 0, VT_HOOK_PATH_LINK);
 	if (ret)
 		return ret;
-	return check_path(&p, mnt, new_dentry, VT_PERM_WRITE, VT_HOOK_PATH_LINK);
+	return check_path(&p, mnt, new_dentry, VT_PERM_WRITE, 0, VT_HOOK_PATH_LINK);
 }
 
 SEC("lsm/path_symlink")
@@ -109,7 +109,7 @@ int BPF_PROG(vt_lsm_path_symlink, const struct path *dir, struct dentry *dentry,
 	struct prot p = {};
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, VT_HOOK_PATH_SYMLINK);
+	return check_path(&p, BPF_CORE_READ(dir, mnt), dentry, VT_PERM_WRITE, 0, VT_HOOK_PATH_SYMLINK);
 }
 
 SEC("lsm/path_truncate")
@@ -118,7 +118,7 @@ int BPF_PROG(vt_lsm_path_truncate, const struct path *path)
 	struct prot p = {};
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, VT_HOOK_PATH_TRUNCATE);
+	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, 0, VT_HOOK_PATH_TRUNCATE);
 }
 
 SEC("lsm/path_chmod")
@@ -127,7 +127,7 @@ int BPF_PROG(vt_lsm_path_chmod, const struct path *path, umode_t mode)
 	struct prot p = {};
 	if (!protected_cg(&p, 0, 0))
 		return 0;
-	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, VT_HOOK_PATH_CHMOD);
+	return check_path(&p, BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), VT_PERM_WRITE, 0, VT_HOOK_PATH_CHMOD);
 }
 
 SEC("lsm/capable")

@@ -17,68 +17,6 @@
 #define VT_PERM_ALL (VT_PERM_EXEC | VT_PERM_WRITE | VT_PERM_READ | VT_PERM_APPEND)
 #define VT_T_PATHS (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX | VT_T_PATH_ANCESTOR)
 
-/* s->path (built or read, s->len bytes, s->truncated) against the ancestor table. No entry is
- * longer than VT_PATH_MAX-1 bytes, so a truncated path is no ancestor. */
-static __always_inline void match_ancestor(struct scratch *s, struct prot *p, struct vt_action *out)
-{
-	struct vt_action *a;
-	out->deny = 0;
-	out->audit = 0;
-	if (!(p->pol->table_mask & VT_T_PATH_ANCESTOR) || s->truncated)
-		return;
-	__builtin_memset(&s->exact, 0, sizeof(s->exact));
-	s->exact.policy_id = p->policy_id;
-	s->exact.gen = p->pol->gen;
-	bpf_probe_read_kernel_str(s->exact.path, VT_PATH_MAX, s->path);
-	a = bpf_map_lookup_elem(&vt_path_ancestor, &s->exact);
-	if (a) {
-		out->deny = a->deny;
-		out->audit = a->audit;
-	}
-}
-
-/* One decision (and at most one event) for s->path: `want` of the rules matching it, `below` of
- * the rules below it. */
-static __always_inline int check_tree_built(struct scratch *s, struct prot *p, __u32 want, __u32 below, __u16 hook)
-{
-	struct vt_action a, b;
-	struct vt_log_event *e;
-	int ret;
-
-	/* cut at the buffer: as check_built (no ancestor is that long) */
-	if (s->truncated && p->pol->mode != VT_MODE_RECORD && suffix_may_hold(p->pol, s->leaf_last))
-		return unresolved(s, p, want, hook, VT_REASON_PATH_LONG);
-	match_path(s, p, &a);
-	match_ancestor(s, p, &b);
-	ret = decide(p, (a.deny & want) | (b.deny & below), (a.audit & want) | (b.audit & below), hook, want, &e);
-	if (e) {
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->path);
-		bpf_ringbuf_submit(e, 0);
-	}
-	return ret;
-}
-
-/* check_path for an entry that moves or is replaced (see the top of this file). */
-static __always_inline int check_tree(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u32 below, __u16 hook)
-{
-	struct scratch *s;
-	int ret;
-	if (!mnt || !d)
-		return 0;
-	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & VT_T_PATHS))
-		return 0;
-	s = scratch_get();
-	if (!s)
-		return unresolved(0, p, want | below, hook, VT_REASON_BUSY);
-	if (build_path(s, mnt, d) < 0)
-		/* deeper than the walk goes: neither the entry nor its place can be checked */
-		ret = p->pol->mode == VT_MODE_RECORD ? 0 : unresolved(s, p, want | below, hook, VT_REASON_PATH_DEEP);
-	else
-		ret = check_tree_built(s, p, want, below, hook);
-	scratch_put(s);
-	return ret;
-}
-
 struct canon_ctx {
 	struct scratch *s;
 	__u32 len;
@@ -153,7 +91,7 @@ static __always_inline int check_mount_source(struct scratch *s, struct prot *p,
 		s->path[c.len & (PBUF - 1)] = 0;
 	}
 	s->len = c.len;
-	return check_tree_built(s, p, VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL, VT_HOOK_MOUNT);
+	return check_built(s, p, VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL, VT_HOOK_MOUNT);
 }
 
 /*
@@ -186,7 +124,7 @@ static __always_inline int do_mount_tree(const char *dev, const struct path *to,
 		if (ret)
 			return ret;
 	}
-	return check_tree(&p, BPF_CORE_READ(to, mnt), BPF_CORE_READ(to, dentry), VT_PERM_WRITE, VT_PERM_WRITE | VT_PERM_APPEND,
+	return check_path(&p, BPF_CORE_READ(to, mnt), BPF_CORE_READ(to, dentry), VT_PERM_WRITE, VT_PERM_WRITE | VT_PERM_APPEND,
 			  VT_HOOK_MOUNT);
 }
 
@@ -205,11 +143,11 @@ static __always_inline int do_move_mount_tree(const struct path *from, const str
 		return 0;
 	if (p.pol->mode == VT_MODE_RECORD || !(p.pol->table_mask & VT_T_PATHS))
 		return 0;
-	ret = check_tree(&p, BPF_CORE_READ(from, mnt), BPF_CORE_READ(from, dentry), VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL,
+	ret = check_path(&p, BPF_CORE_READ(from, mnt), BPF_CORE_READ(from, dentry), VT_PERM_READ | VT_PERM_WRITE, VT_PERM_ALL,
 			 VT_HOOK_MOVE_MOUNT);
 	if (ret)
 		return ret;
-	return check_tree(&p, BPF_CORE_READ(to, mnt), BPF_CORE_READ(to, dentry), VT_PERM_WRITE, VT_PERM_WRITE | VT_PERM_APPEND,
+	return check_path(&p, BPF_CORE_READ(to, mnt), BPF_CORE_READ(to, dentry), VT_PERM_WRITE, VT_PERM_WRITE | VT_PERM_APPEND,
 			  VT_HOOK_MOVE_MOUNT);
 }
 

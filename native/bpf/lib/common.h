@@ -47,6 +47,22 @@
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* Mask a value in a way clang cannot fold away, so the verifier sees the bound. */
+/* Offset of the field this kernel has: (t1, f1) if it exists, else (t2, f2), two layouts of one
+ * field across kernel versions. The barriers keep clang from computing both relocations up front:
+ * the one for the field this kernel lacks is poisoned by libbpf and must stay unreachable. */
+#define CORE_OFFSET_EITHER(t1, f1, t2, f2)                                                            \
+	({                                                                                             \
+		__u64 __off;                                                                           \
+		if (bpf_core_field_exists(t1, f1)) {                                                   \
+			__off = bpf_core_field_offset(t1, f1);                                         \
+			barrier_var(__off);                                                            \
+		} else {                                                                               \
+			__off = bpf_core_field_offset(t2, f2);                                         \
+			barrier_var(__off);                                                            \
+		}                                                                                      \
+		__off;                                                                                 \
+	})
+
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("%0 &= " #m : "+r"(__v)); __v; })
 
 /* membership in a 256-bit set of 4 x u64 (vt_policy pre-filters) */

@@ -44,13 +44,13 @@ static __always_inline int check_file(struct prot *p, struct file *file, __u32 w
 	if (n > 1 && n <= VT_PATH_MAX && s->path[0] == '/' && fs_seq(fs) == seq) {
 		s->len = n - 1;
 		s->truncated = 0;
-		ret = check_built(s, p, want, hook);
+		ret = check_built(s, p, want, 0, hook);
 		scratch_put(s);
 		return ret;
 	}
 	scratch_put(s);
 walk:
-	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, hook);
+	return check_path(p, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), want, 0, hook);
 }
 
 /* disallow-exec-unknown: mark a regular file a protected task opened for write (LSM only). */

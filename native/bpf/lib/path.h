@@ -9,27 +9,6 @@
 #include "events.h"
 #include "root.h"
 
-/* Parent mount and mount point of the mount at address mm, by probe reads (struct mount sits at a
- * negative offset from the vfsmount that typed pointers give, where direct loads cannot go).
- * Returns 0, or 1 at the top of the mount tree (where d_path stops too), or -1 if a read fails. */
-static __always_inline int mount_up(__u64 mm, __u64 *parent, __u64 *mountpoint)
-{
-	__u64 up[2] = {}; /* mnt_parent, mnt_mountpoint */
-	__u64 at = mm + bpf_core_field_offset(struct mount, mnt_parent);
-	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8) {
-		if (bpf_probe_read_kernel(up, sizeof(up), (void *)at)) /* adjacent (6.1 and later): one read */
-			return -1;
-	} else if (bpf_probe_read_kernel(&up[0], 8, (void *)at) ||
-		   bpf_probe_read_kernel(&up[1], 8, (void *)(mm + bpf_core_field_offset(struct mount, mnt_mountpoint)))) {
-		return -1;
-	}
-	if (!up[0] || up[0] == mm)
-		return 1;
-	*parent = up[0];
-	*mountpoint = up[1];
-	return 0;
-}
-
 struct walk_ctx {
 	struct scratch *s;
 	struct dentry *d;
@@ -330,20 +309,47 @@ static __always_inline int unresolved(struct scratch *s, struct prot *p, __u32 w
 	return ret;
 }
 
-/* Check a built path for permission `want`; fills the event path. */
-static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 want, __u16 hook)
+/* s->path (built or read, s->len bytes, s->truncated) against the ancestor table. No entry is
+ * longer than VT_PATH_MAX-1 bytes, so a truncated path is no ancestor. */
+static __always_inline void match_ancestor(struct scratch *s, struct prot *p, struct vt_action *out)
 {
-	struct vt_action a;
+	struct vt_action *a;
+	out->deny = 0;
+	out->audit = 0;
+	if (!(p->pol->table_mask & VT_T_PATH_ANCESTOR) || s->truncated)
+		return;
+	__builtin_memset(&s->exact, 0, sizeof(s->exact));
+	s->exact.policy_id = p->policy_id;
+	s->exact.gen = p->pol->gen;
+	bpf_probe_read_kernel_str(s->exact.path, VT_PATH_MAX, s->path);
+	a = bpf_map_lookup_elem(&vt_path_ancestor, &s->exact);
+	if (a) {
+		out->deny = a->deny;
+		out->audit = a->audit;
+	}
+}
+
+/*
+ * Check a built path for permission `want` of the rules matching it and, for an entry that moves
+ * or is replaced (lib/ancestor.h), `below` of the rules below it (0: none; the constant drops the
+ * ancestor lookup from the inlined code). One decision, at most one event, with the path.
+ */
+static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 want, __u32 below, __u16 hook)
+{
+	struct vt_action a, b = {};
 	struct vt_log_event *e;
 	int ret;
 
 	/* cut at the buffer: exact rules cannot match it (they are shorter), prefix rules are
 	 * checked on its first bytes, a suffix rule (or a glob, which has a suffix entry too)
-	 * cannot be: if one might end with the file's last byte, the open fails closed */
+	 * cannot be: if one might end with the file's last byte, the open fails closed (no
+	 * ancestor is that long) */
 	if (s->truncated && p->pol->mode != VT_MODE_RECORD && suffix_may_hold(p->pol, s->leaf_last))
 		return unresolved(s, p, want, hook, VT_REASON_PATH_LONG);
 	match_path(s, p, &a);
-	ret = decide(p, a.deny & want, a.audit & want, hook, want, &e);
+	if (below)
+		match_ancestor(s, p, &b);
+	ret = decide(p, (a.deny & want) | (b.deny & below), (a.audit & want) | (b.audit & below), hook, want, &e);
 	if (e) {
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->path);
 		bpf_ringbuf_submit(e, 0);
@@ -351,22 +357,25 @@ static __always_inline int check_built(struct scratch *s, struct prot *p, __u32 
 	return ret;
 }
 
-static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u16 hook)
+/* Build the path of (mnt, d) and check_built it. */
+static __always_inline int check_path(struct prot *p, struct vfsmount *mnt, struct dentry *d, __u32 want, __u32 below,
+				      __u16 hook)
 {
+	__u32 tables = VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX | (below ? VT_T_PATH_ANCESTOR : 0);
 	struct scratch *s;
 	int ret;
 	if (!mnt || !d)
 		return 0;
-	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & (VT_T_PATH_EXACT | VT_T_PATH_PREFIX | VT_T_PATH_SUFFIX)))
+	if (p->pol->mode != VT_MODE_RECORD && !(p->pol->table_mask & tables))
 		return 0;
 	s = scratch_get();
 	if (!s)
-		return unresolved(0, p, want, hook, VT_REASON_BUSY);
+		return unresolved(0, p, want | below, hook, VT_REASON_BUSY);
 	if (build_path(s, mnt, d) < 0)
 		/* deeper than the walk goes: no rule of any kind can be checked */
-		ret = p->pol->mode == VT_MODE_RECORD ? 0 : unresolved(s, p, want, hook, VT_REASON_PATH_DEEP);
+		ret = p->pol->mode == VT_MODE_RECORD ? 0 : unresolved(s, p, want | below, hook, VT_REASON_PATH_DEEP);
 	else
-		ret = check_built(s, p, want, hook);
+		ret = check_built(s, p, want, below, hook);
 	scratch_put(s);
 	return ret;
 }

@@ -24,20 +24,10 @@ struct dentry___iname {
 #define FACTS_DIRECT_DEPTH 32 /* components walked with direct loads before giving up */
 #define FACTS_MOUNT_DEPTH 8   /* components walked above the file's own mount */
 
-/* Offset of struct dentry's inline name buffer (a name shorter than 32 bytes lives there). The
- * barriers keep clang from computing both relocations up front: the one for the field this
- * kernel lacks is poisoned by libbpf and must stay unreachable. */
+/* Offset of struct dentry's inline name buffer (a name shorter than 32 bytes lives there). */
 static __always_inline __u64 iname_off(void)
 {
-	__u64 off;
-	if (bpf_core_field_exists(struct dentry___iname, d_iname)) {
-		off = bpf_core_field_offset(struct dentry___iname, d_iname);
-		barrier_var(off);
-	} else {
-		off = bpf_core_field_offset(struct dentry, d_shortname);
-		barrier_var(off);
-	}
-	return off;
+	return CORE_OFFSET_EITHER(struct dentry___iname, d_iname, struct dentry, d_shortname);
 }
 
 static __always_inline __u64 iname_addr(struct dentry *d)

@@ -32,19 +32,32 @@ struct fs_struct___seqlock {
 	seqlock_t seq;
 } __attribute__((preserve_access_index));
 
-/* fs->seq, bumped around every change of the task's root (set_fs_root): odd while one is made.
- * The barriers keep the relocation of the layout this kernel lacks unreachable (see iname_off). */
+/* fs->seq, bumped around every change of the task's root (set_fs_root): odd while one is made. */
 static __always_inline __u32 fs_seq(struct fs_struct *fs)
 {
-	__u64 off;
-	if (bpf_core_field_exists(struct fs_struct___seqcount, seq)) {
-		off = bpf_core_field_offset(struct fs_struct___seqcount, seq);
-		barrier_var(off);
-	} else {
-		off = bpf_core_field_offset(struct fs_struct___seqlock, seq);
-		barrier_var(off);
-	}
+	__u64 off = CORE_OFFSET_EITHER(struct fs_struct___seqcount, seq, struct fs_struct___seqlock, seq);
 	return *(volatile __u32 *)((void *)fs + off);
+}
+
+/* Parent mount and mount point of the mount at address mm, by probe reads (struct mount sits at a
+ * negative offset from the vfsmount that typed pointers give, where direct loads cannot go).
+ * Returns 0, or 1 at the top of the mount tree (where d_path stops too), or -1 if a read fails. */
+static __always_inline int mount_up(__u64 mm, __u64 *parent, __u64 *mountpoint)
+{
+	__u64 up[2] = {}; /* mnt_parent, mnt_mountpoint */
+	__u64 at = mm + bpf_core_field_offset(struct mount, mnt_parent);
+	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == bpf_core_field_offset(struct mount, mnt_parent) + 8) {
+		if (bpf_probe_read_kernel(up, sizeof(up), (void *)at)) /* adjacent (6.1 and later): one read */
+			return -1;
+	} else if (bpf_probe_read_kernel(&up[0], 8, (void *)at) ||
+		   bpf_probe_read_kernel(&up[1], 8, (void *)(mm + bpf_core_field_offset(struct mount, mnt_mountpoint)))) {
+		return -1;
+	}
+	if (!up[0] || up[0] == mm)
+		return 1;
+	*parent = up[0];
+	*mountpoint = up[1];
+	return 0;
 }
 
 /* Whether (root_d, root_m) names the same directory as the namespace's root: the root of its
@@ -58,11 +71,8 @@ static __always_inline int root_is_ns_root(struct dentry *root_d, struct vfsmoun
 	for (int i = 0; i < ROOT_MOUNT_DEPTH; i++) {
 		if (mm == nsroot)
 			return 1;
-		if (bpf_probe_read_kernel(&parent, sizeof(parent), (void *)(mm + bpf_core_field_offset(struct mount, mnt_parent))) ||
-		    bpf_probe_read_kernel(&mp, sizeof(mp), (void *)(mm + bpf_core_field_offset(struct mount, mnt_mountpoint))))
-			return 0;
-		if (!parent || parent == mm)
-			return 0; /* the top of another tree (a detached mount) */
+		if (mount_up(mm, &parent, &mp))
+			return 0; /* a read failed, or the top of another tree (a detached mount) */
 		if (bpf_probe_read_kernel(&proot, sizeof(proot),
 					  (void *)(parent + bpf_core_field_offset(struct mount, mnt) +
 						   bpf_core_field_offset(struct vfsmount, mnt_root))))
