@@ -7,7 +7,7 @@ import { BpfEnforcer, type BpfEvent, type BpfMode } from '../../../native/index.
 import { compileBpf } from '../../../profiler/bpf/compile.js';
 import { bpfPolicyId } from '../../../profiler/names.js';
 import type { EnhanceProtect } from '../../../profiler/api/types.js';
-import { makeCgroup, type Cgroup } from './lib.js';
+import { attempt, makeCgroup, type Cgroup } from './lib.js';
 
 /** Tables for one policy, as the controller would produce them (enforcer BPF, EnhanceProtect). */
 export function tablesFor(profileName: string, enhanceProtect: EnhanceProtect): { policyId: number; tables: Uint8Array } {
@@ -25,6 +25,12 @@ export function tablesFor(profileName: string, enhanceProtect: EnhanceProtect): 
 export interface Protected {
   policyId: number;
   cg: Cgroup;
+}
+
+/** One vprobe action's outcome inside a policy's cgroup and outside every policy. */
+export interface Pair {
+  inside: string;
+  outside: string;
 }
 
 export class Fixture {
@@ -49,6 +55,11 @@ export class Fixture {
     const cg = makeCgroup(`p-${name}`);
     this.enforcer.bindCgroup(cg.id, policyId, opts);
     return { policyId, cg };
+  }
+
+  /** Runs the same vprobe action inside `insideCg` (a policy's cgroup) and in `outside`. */
+  async both(insideCg: string, args: string[]): Promise<Pair> {
+    return { inside: await attempt(args, insideCg), outside: await attempt(args, this.outside.path) };
   }
 
   events(): BpfEvent[] {

@@ -92,6 +92,12 @@ export async function withBpfStats<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Writes `text` to `path` and gives the path back (a case's files, named where they are made). */
+export function file(path: string, text = 'data\n'): string {
+  writeFileSync(path, text);
+  return path;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -16,24 +16,16 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
-import { Fixture, type Protected } from '../guest/bpf.js';
-import { attempt, makeCgroup, probe, sh } from '../guest/lib.js';
+import { Fixture, type Pair, type Protected } from '../guest/bpf.js';
+import { VPROBE, attempt, file, makeCgroup, probe, sh } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 import type { EnhanceProtect } from '../../../profiler/api/types.js';
 
 const B = '/tmp/gb';
-const VPROBE = '/usr/local/bin/vprobe';
 /** Guest-only addresses on lo: one in a denied CIDR, and the metadata service's. */
 const CIDR_HOST = '10.98.1.1';
 const METADATA = '169.254.169.254';
 let fx: Fixture;
-
-type Pair = { inside: string; outside: string };
-
-function file(path: string, text = 'data\n'): string {
-  writeFileSync(path, text);
-  return path;
-}
 
 /** A copy of `src` at `dest`, executable (the parent directories made). */
 function program(src: string, dest: string): string {
@@ -51,9 +43,7 @@ function deny(perms: string[], ...patterns: string[]): EnhanceProtect {
   };
 }
 
-async function both(p: Protected, args: string[]): Promise<Pair> {
-  return { inside: await attempt(args, p.cg.path), outside: await attempt(args, fx.outside.path) };
-}
+const both = (p: Protected, args: string[]): Promise<Pair> => fx.both(p.cg.path, args);
 
 /**
  * A policy that uses a built-in rule the catalogue may not have yet (issue 17 proposes it): the

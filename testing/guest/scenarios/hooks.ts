@@ -4,19 +4,14 @@
 
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { Fixture, tablesFor } from '../guest/bpf.js';
-import { attempt, makeCgroup, mountOverlay, probe, sh, sleep, withBpfStats } from '../guest/lib.js';
+import { Fixture, tablesFor, type Pair } from '../guest/bpf.js';
+import { attempt, file, makeCgroup, mountOverlay, probe, sh, sleep, withBpfStats } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 
 const G = '/tmp/g';
 const PORTS = [8080, 8081, 8082, 8083, 8084];
 let fx: Fixture;
 const servers: Server[] = [];
-
-function file(path: string, text = 'data\n'): string {
-  writeFileSync(path, text);
-  return path;
-}
 
 export async function setup(): Promise<void> {
   mkdirSync(`${G}/bin`, { recursive: true });
@@ -41,9 +36,7 @@ export async function teardown(): Promise<void> {
 }
 
 /** Runs the same vprobe action inside the policy's cgroup and outside. */
-async function both(insideCg: string, args: string[]): Promise<{ inside: string; outside: string }> {
-  return { inside: await attempt(args, insideCg), outside: await attempt(args, fx.outside.path) };
-}
+const both = (insideCg: string, args: string[]): Promise<Pair> => fx.both(insideCg, args);
 
 export const cases: GuestCase[] = [
   {
