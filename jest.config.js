@@ -1,5 +1,6 @@
-// One jest run, three projects: fast host tests (unit), the qemu guest suite (guest)
-// and the end-to-end suite against a real cluster (e2e). scripts/test.sh picks them.
+// One jest run, four projects: fast host tests (unit), the qemu guest suite (guest), the
+// end-to-end suite against a real cluster (e2e) and, after it, the uninstall from that cluster.
+// scripts/test.sh and e2e/run.sh pick them.
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] },
@@ -28,7 +29,14 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/e2e/cluster/'],
+      testPathIgnorePatterns: ['/node_modules/', '/e2e/cluster/', '/e2e/uninstall/'],
+    },
+    {
+      // Removes the product from the local cluster: run by e2e/run.sh after the e2e project.
+      ...common,
+      displayName: 'uninstall',
+      testMatch: ['<rootDir>/e2e/uninstall/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
     },
   ],
 };

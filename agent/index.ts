@@ -3,3 +3,4 @@
 export { Agent, kubeClient, type AgentOptions } from './agent.js';
 export { AgentError } from './errors.js';
 export type { BpfModeOption } from './loaders/bpf.js';
+export { ourLoadedProfiles, uninstallNode, type NodeUninstallOptions, type NodeUninstallReport } from './uninstall.js';

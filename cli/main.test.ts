@@ -214,3 +214,39 @@ describe('varmor bpf uninstall', () => {
     expect(r.err).toContain('unknown bpf subcommand "remove"');
   });
 });
+
+describe('varmor uninstall', () => {
+  it('cleans the node paths it is given and prints what it removed', async () => {
+    const { main } = await import('./uninstall.js');
+    const node = join(tmp, 'uninstall-node');
+    mkdirSync(join(node, 'seccomp', 'varmor'), { recursive: true });
+    writeFileSync(join(node, 'seccomp', 'varmor', 'varmor-shop-web.json'), '{}');
+    const pins: string[] = [];
+    let out = '';
+    let err = '';
+    const io: CliIO = { ...nodeIO, stdout: (t) => (out += t), stderr: (t) => (err += t) };
+    const code = await main(
+      ['--pin-path', join(node, 'pins'), '--seccomp-root', join(node, 'seccomp'), '--apparmor-dir', join(node, 'aa'), '--hook-socket', join(node, 'hook.sock')],
+      io,
+      { uninstallBpf: (p) => pins.push(p), appArmorFs: join(node, 'no-apparmor') },
+    );
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(pins).toEqual([join(node, 'pins')]);
+    expect(out).toContain('varmor uninstall: seccomp: 1 profile file(s) removed');
+    expect(out).toContain('varmor uninstall: apparmor: not touched: kernel has no AppArmor');
+    expect(existsSync(join(node, 'seccomp', 'varmor'))).toBe(false);
+  });
+
+  it('exit 1 naming the part that failed; a relative path is a usage error', async () => {
+    const { main } = await import('./uninstall.js');
+    let err = '';
+    const io: CliIO = { ...nodeIO, stdout: () => undefined, stderr: (t) => (err += t) };
+    const dir = join(tmp, 'uninstall-fail');
+    const failing = { uninstallBpf: () => { throw Object.assign(new Error('cannot'), { code: 'EPERM' }); }, appArmorFs: join(dir, 'none') };
+    expect(await main(['--pin-path', join(dir, 'p'), '--seccomp-root', join(dir, 's'), '--apparmor-dir', join(dir, 'a'), '--hook-socket', join(dir, 'h')], io, failing)).toBe(1);
+    expect(err).toContain('varmor uninstall: FAILED bpf: EPERM: cannot');
+    const r = await cli('uninstall', '--pin-path', 'relative');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--pin-path: relative is not an absolute path');
+  });
+});

@@ -34,6 +34,8 @@ Commands:
   webhook [...]               run the admission webhook and controller (see varmor webhook --help)
   agent [...]                 run the node agent (see varmor agent --help)
   bpf uninstall [...]         detach the node's pinned BPF programs, remove every pin (see varmor bpf --help)
+  uninstall [...]             remove everything the agent left on this node: BPF, Seccomp, AppArmor, hook
+                              socket (see varmor uninstall --help)
 
 Run 'varmor <command> --help' for a command's options.
 `;
@@ -268,6 +270,11 @@ export async function run(argv: string[], io: CliIO = nodeIO): Promise<number> {
       case 'bpf': {
         const { main, BPF_HELP } = await import('./bpf.js');
         HELP.bpf ??= BPF_HELP;
+        return await main(rest, io);
+      }
+      case 'uninstall': {
+        const { main, UNINSTALL_HELP } = await import('./uninstall.js');
+        HELP.uninstall ??= UNINSTALL_HELP;
         return await main(rest, io);
       }
       default:

@@ -3,7 +3,8 @@
 #   KUBECONFIG set:  deploy varmor-ts to that cluster (images must already be on its nodes, e.g. e2e/kind.sh
 #                    loads them) and run the suite; VARMOR_E2E_SKIP_DEPLOY=1 runs it against what is there.
 #   KUBECONFIG unset: build Kubernetes (cached), bring up the local cluster (e2e/cluster), build and import
-#                    the images, deploy, run the suite, and always tear the cluster down.
+#                    the images, deploy, run the suite, then the uninstall suite (jest project `uninstall`,
+#                    .reports/uninstall.json), and always tear the cluster down.
 # When the cluster cannot be had, the suite still runs and every test fails with the reason: nothing is
 # skipped silently. Extra arguments go to jest.
 set -uo pipefail
@@ -68,6 +69,7 @@ if [ -z "$unavailable" ]; then
   else
     export KUBECONFIG="$PWD/$work/kubeconfig"
     export VARMOR_E2E_SECCOMP_ROOT="$PWD/$work/cluster/kubelet/seccomp"
+    export VARMOR_E2E_CONTAINERD_SOCKET="$PWD/$work/cluster/containerd/containerd.sock"
     if ! $TS manifests/deploy.ts --containerd-socket "$PWD/$work/cluster/containerd/containerd.sock" --seccomp-root "$VARMOR_E2E_SECCOMP_ROOT"; then
       unavailable="deploying varmor-ts to the local cluster failed (pod logs: $work/cluster/pod-logs)"
     fi
@@ -80,6 +82,9 @@ if [ -n "$unavailable" ]; then
 fi
 run_suite "$@"
 rc=$?
+# Last: the uninstall (e2e/uninstall), which removes the product the suite ran against.
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects uninstall --runInBand --json \
+  --outputFile=.reports/uninstall.json --modulePathIgnorePatterns '<rootDir>/e2e/cluster/.work/' || rc=1
 if [ $rc -ne 0 ] && [ -d "$work/cluster/pod-logs" ]; then
   say "failed: last lines of the varmor pods' logs ($work/cluster/pod-logs):"
   for f in $(find "$work/cluster/pod-logs" -path '*varmor_varmor-*' -name '*.log' 2>/dev/null | head -6); do

@@ -7,6 +7,7 @@
 // changed it would leave running pods with references no agent accepts.
 // Usage: node --import ./testing/ts-loader.mjs manifests/deploy.ts [--image REF] [--containerd-socket P]
 //        [--seccomp-root DIR] [--crds DIR] [--timeout SECONDS] [--delete]
+// --delete removes it all instead (manifests/undeploy.ts), given the same options as the deploy.
 
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -125,7 +126,8 @@ async function apply(client: k8s.KubernetesObjectApi, o: Obj): Promise<void> {
   await client.patch(o, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
 }
 
-async function poll(what: string, timeoutMs: number, check: () => Promise<string | true>): Promise<void> {
+/** Polls `check` each second until it returns true; DEPLOY_TIMEOUT with its last answer. */
+export async function poll(what: string, timeoutMs: number, check: () => Promise<string | true>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -215,22 +217,6 @@ function describeSerial(certPem: string): string {
   return String(certPem.length) + '-' + certPem.slice(-40, -26).replace(/[^A-Za-z0-9]/g, '');
 }
 
-/** Removes what deploy() created (webhooks first, so nothing is blocked meanwhile), CRDs last. */
-export async function undeploy(kc: k8s.KubeConfig, log: (m: string) => void = console.log): Promise<void> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const bundle = generateBundle({ serviceName: 'varmor-webhook', namespace: NAMESPACE });
-  const objs = renderManifests({}, bundle).reverse();
-  const crds = crdFiles().flatMap(loadManifest);
-  for (const o of [...objs.filter((x) => x.kind?.endsWith('WebhookConfiguration')), ...objs.filter((x) => !x.kind?.endsWith('WebhookConfiguration')), ...crds]) {
-    try {
-      await client.delete(o, undefined, undefined, undefined, undefined, 'Background');
-      log(`deleted ${describe(o)}`);
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
-  }
-}
-
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const opts: DeployOptions = {};
@@ -256,7 +242,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   try {
-    if (del) await undeploy(kc);
+    if (del) await (await import('./undeploy.js')).undeploy(kc, opts);
     else await deploy(kc, opts);
   } catch (err) {
     console.error(`deploy: ${(err as Error).message}`);

@@ -16,12 +16,14 @@ import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { generateBundle } from '../certs/index.js';
 import { LABEL_NODE } from '../profiler/index.js';
 import { BINDING_KEY_SECRET, bindingKeySecret, renderManifests } from './deploy.js';
+import { cleanupPod } from './undeploy.js';
 
 const bundle = generateBundle({ serviceName: 'varmor-webhook', namespace: 'varmor' });
 const objs = renderManifests({ image: 'localhost/varmor/varmor-ts:test', containerdSocket: '/x/containerd.sock', seccompRoot: '/x/seccomp' }, bundle);
@@ -169,5 +171,25 @@ describe('rendered manifests', () => {
     });
     const cgroupMount = c.volumeMounts.find((m: { name: string }) => m.name === 'cgroup');
     expect(cgroupMount.readOnly).toBe(true);
+  });
+});
+
+describe('the uninstall pod (manifests/undeploy.ts)', () => {
+  it('runs varmor uninstall on its node with the agent image, host paths and path flags, and no API access', () => {
+    const ds = one('DaemonSet', 'varmor-agent');
+    const p = cleanupPod(ds, 'node-a');
+    new Pod(p as ConstructorParameters<typeof Pod>[0]).validate();
+    const spec = p.spec!;
+    expect(spec.nodeName).toBe('node-a');
+    expect(spec.restartPolicy).toBe('Never');
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    const c = spec.containers[0];
+    expect(c.image).toBe('localhost/varmor/varmor-ts:test');
+    expect(c.args).toEqual(['uninstall', '--seccomp-root=/var/lib/kubelet/seccomp', '--hook-socket=/run/varmor/hook.sock', '--pin-path=/sys/fs/bpf/varmor']);
+    expect(c.securityContext?.capabilities).toEqual({ drop: ['ALL'], add: ['MAC_ADMIN'] });
+    const hostPaths = Object.fromEntries((spec.volumes ?? []).map((v) => [v.name, v.hostPath?.path]));
+    expect(hostPaths).toEqual({ 'seccomp-root': '/x/seccomp', 'run-varmor': '/run/varmor', bpffs: '/sys/fs/bpf', securityfs: '/sys/kernel/security' });
+    expect(c.volumeMounts?.map((m) => m.name).sort()).toEqual(['bpffs', 'run-varmor', 'seccomp-root', 'securityfs']);
   });
 });

@@ -13,4 +13,7 @@ bash e2e/cluster/build.sh || echo "test: Kubernetes binaries not built; tests th
 $JEST --selectProjects unit --json --outputFile=.reports/unit.json "$@"
 $JEST --selectProjects guest --json --outputFile=.reports/guest.json --passWithNoTests
 ${E2E_CMD:-bash e2e/run.sh} || true
-node scripts/summarize.mjs .reports/checks.json .reports/unit.json .reports/guest.json .reports/e2e.json
+# The uninstall suite runs only on the local cluster (e2e/run.sh without KUBECONFIG).
+uninstall_report=.reports/uninstall.json
+[ -n "${KUBECONFIG:-}" ] && uninstall_report=
+node scripts/summarize.mjs .reports/checks.json .reports/unit.json .reports/guest.json .reports/e2e.json $uninstall_report

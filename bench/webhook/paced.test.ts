@@ -33,7 +33,7 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  if (server) await new Promise((r) => server.close(r));
   await rm(dir, { recursive: true, force: true });
 });
 

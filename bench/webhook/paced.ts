@@ -58,7 +58,9 @@ function goBinary(): string {
 /** Build the load generator (Go's build cache makes a rebuild a fraction of a second); returns its path. */
 export async function buildLoadgen(): Promise<string> {
   const out = path.join(root, '.varmor', 'bin', 'loadgen');
-  await promisify(execFile)(goBinary(), ['build', '-o', out, '.'], { cwd: path.join(here, 'loadgen') });
+  // Go needs a build cache; without HOME (some CI runners) it finds none and refuses to build.
+  const env = process.env.GOCACHE || process.env.HOME || process.env.XDG_CACHE_HOME ? process.env : { ...process.env, GOCACHE: path.join(root, '.varmor', 'go-build') };
+  await promisify(execFile)(goBinary(), ['build', '-o', out, '.'], { cwd: path.join(here, 'loadgen'), env });
   return out;
 }
 
