@@ -61,6 +61,7 @@ const profile = (o: { name?: string; enforcers?: Enforcer[]; generation?: number
       seccomp: enforcers.includes('Seccomp') ? DENY_MKDIR : undefined,
       bpf: enforcers.includes('BPF') ? bpfTables(name, VT_MODE_ENFORCE) : undefined,
       behaviorModeling: o.modelling !== undefined ? { enable: o.modelling, duration: 5 } : undefined,
+      mode: o.modelling ? 'BehaviorModeling' : undefined,
     }),
   );
 };
@@ -205,12 +206,23 @@ describe('node agent core', () => {
     expect(w.backend.bindings()).toEqual(new Map([[cg(13), POLICY]]));
   });
 
+  it('audit-only BPF serves a BehaviorModeling profile: it records, and denies nothing by design', async () => {
+    fs.rmSync(w.dir, { recursive: true, force: true });
+    w = world({ mode: 'audit' });
+    const p = profile({ modelling: true });
+    expect(p.mode).toBe('BehaviorModeling');
+    await w.agent.applyProfile(p);
+    await w.agent.handleHook(hook('createRuntime', 'c1', 11, bpfTarget()));
+    expect(lastStatus()).toMatchObject({ status: 'True', reason: 'Loaded' });
+  });
+
   it('logs what was not allowed as a violation of the container, "would deny" in audit mode', async () => {
     fs.rmSync(w.dir, { recursive: true, force: true });
     w = world({ mode: 'audit' });
     await w.agent.applyProfile(profile());
     await w.agent.handleHook(hook('createRuntime', 'c1', 11, bpfTarget()));
-    expect(lastStatus()).toMatchObject({ status: 'True', reason: 'EnforcerUnavailable' });
+    // a BPF-only EnhanceProtect profile where BPF only audits: the container runs unprotected
+    expect(lastStatus()).toMatchObject({ status: 'False', reason: 'NotProtected' });
     w.backend.events.push(
       { timeNs: 1n, cgroupId: cg(11), pid: 11, policyId: POLICY, hook: 'file_open', decision: 'allowed', path: '/etc/hosts', detail: 4 },
       { timeNs: 2n, cgroupId: cg(11), pid: 11, policyId: POLICY, hook: 'file_open', decision: 'denied', path: '/etc/secret', detail: 4 },

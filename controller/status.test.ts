@@ -137,6 +137,33 @@ describe('computeStatus', () => {
     });
   });
 
+  it('a node where no requested enforcer enforces makes it not ready, naming node and enforcers', () => {
+    const s = computeStatus(
+      'p',
+      undefined,
+      {
+        kind: 'applied',
+        ap: ap([
+          { nodeName: 'n1', type: 'Ready', status: 'True', reason: 'Loaded', message: 'AppArmor loaded' },
+          { nodeName: 'n2', type: 'Ready', status: 'False', reason: 'NotProtected', message: 'no requested enforcer can enforce on this node: AppArmor: kernel has no AppArmor' },
+        ]),
+        update: false,
+      },
+      [],
+      now,
+    );
+    expect(s.status).toMatchObject({ phase: 'Error', ready: false });
+    expect(s.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'EnforcerUnavailable',
+      message: 'no requested enforcer can enforce on 1 node(s): n2: AppArmor: kernel has no AppArmor',
+    });
+    expect(s.events.find((e) => e.reason === 'EnforcerUnavailable')?.type).toBe('Warning');
+    // a failed load elsewhere is the first thing said
+    const f = computeStatus('p', undefined, { kind: 'applied', ap: ap([{ nodeName: 'n1', type: 'Ready', status: 'False', reason: 'LoadFailed', message: 'boom' }, { nodeName: 'n2', type: 'Ready', status: 'False', reason: 'NotProtected', message: 'x' }]), update: false }, [], now);
+    expect(f.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'LoadFailed', message: 'failed on 1 node(s): n1: boom' });
+  });
+
   it('a rejected update keeps Created, fails Updated and Ready, phase Error', () => {
     const prev: PolicyStatus = computeStatus(
       'p',

@@ -2,11 +2,12 @@
 // Updated, Ready), computed from what the reconcile did and from the agents' per-node entries
 // on the ArmorProfile. Pure: the reconciler writes the result and emits the events it returns.
 
-import type {
-  ArmorProfile,
-  ArmorProfileNodeCondition,
-  PolicyCondition,
-  PolicyStatus,
+import {
+  type ArmorProfile,
+  type ArmorProfileNodeCondition,
+  NODE_REASON_NOT_PROTECTED,
+  type PolicyCondition,
+  type PolicyStatus,
 } from '../profiler/index.js';
 import { clean, deepEqual } from './desired.js';
 import type { Overlap } from './targets.js';
@@ -24,11 +25,13 @@ export interface NodeAggregate {
   failed: { node: string; message: string }[];
   /** Nodes that loaded but lack an enforcer (reason EnforcerUnavailable). */
   degraded: { node: string; message: string }[];
+  /** Nodes where no requested enforcer can enforce (reason NotProtected): a target there runs unprotected. */
+  unprotected: { node: string; message: string }[];
   nodes: string[];
 }
 
 export function aggregateNodes(ap: ArmorProfile | undefined): NodeAggregate {
-  const agg: NodeAggregate = { loaded: 0, failed: [], degraded: [], nodes: [] };
+  const agg: NodeAggregate = { loaded: 0, failed: [], degraded: [], unprotected: [], nodes: [] };
   const seen = new Set<string>();
   for (const c of ap?.status?.conditions ?? []) {
     if (c.type !== 'Ready' || !c.nodeName || seen.has(c.nodeName)) continue;
@@ -38,10 +41,13 @@ export function aggregateNodes(ap: ArmorProfile | undefined): NodeAggregate {
       agg.loaded++;
       if (c.reason === 'EnforcerUnavailable')
         agg.degraded.push({ node: c.nodeName, message: c.message ?? '' });
+    } else if (c.reason === NODE_REASON_NOT_PROTECTED) {
+      agg.unprotected.push({ node: c.nodeName, message: (c.message ?? '').replace(/^no requested enforcer can enforce on this node: /, '') });
     } else {
       agg.failed.push({ node: c.nodeName, message: c.message ?? c.reason ?? 'failed to load the profile' });
     }
   }
+  agg.unprotected.sort((a, b) => a.node.localeCompare(b.node));
   agg.nodes.sort();
   agg.failed.sort((a, b) => a.node.localeCompare(b.node));
   agg.degraded.sort((a, b) => a.node.localeCompare(b.node));
@@ -175,6 +181,21 @@ export function computeStatus(
           status: 'False',
           reason: 'LoadFailed',
           message: truncate(`failed on ${agg.failed.length} node(s): ${msg}`),
+        },
+        ts,
+      );
+    } else if (agg.unprotected.length > 0) {
+      // Ready means protected: a target on one of these nodes would run with nothing enforcing.
+      phase = 'Error';
+      const msg = agg.unprotected.map((u) => `${u.node}: ${u.message}`).join('; ');
+      setCondition(
+        conds,
+        prevConds,
+        {
+          type: CONDITION_READY,
+          status: 'False',
+          reason: 'EnforcerUnavailable',
+          message: truncate(`no requested enforcer can enforce on ${agg.unprotected.length} node(s): ${msg}`),
         },
         ts,
       );

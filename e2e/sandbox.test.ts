@@ -319,6 +319,72 @@ describe('an AppArmor policy on a node without AppArmor', () => {
   });
 });
 
+describe('Ready means protected (issue 18)', () => {
+  // The local cluster's node is this machine: no AppArmor in its kernel, and BPF LSM programs refused
+  // (machine.md), so the agent runs the audit-only programs. Elsewhere the node entries decide.
+  const enabled = '/sys/module/apparmor/parameters/enabled';
+  const localNode = SECCOMP_ROOT !== undefined;
+  const noAppArmor = localNode && !(existsSync(enabled) && readFileSync(enabled, 'utf8').startsWith('Y'));
+
+  type Entry = { nodeName?: string; status: string; reason?: string; message?: string };
+  async function nodeEntries(profileName: string): Promise<Entry[]> {
+    const ap = (await c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'armorprofiles', name: profileName })) as { status?: { conditions?: Entry[] } };
+    return ap.status?.conditions?.filter((x) => x.nodeName) ?? [];
+  }
+  /** The policy once every node entry is in and the status reflects them. */
+  async function settled(name: string, profileName: string, entriesWanted: (e: Entry[]) => boolean): Promise<{ status: PolicyStatus; entries: Entry[] }> {
+    return eventually(`policy ${name} settled`, async () => {
+      const entries = await nodeEntries(profileName);
+      const status = (await readPolicy(optedIn, name)).status;
+      if (!status || !entriesWanted(entries)) return undefined;
+      const ready = status.conditions?.find((x) => x.type === 'Ready');
+      return ready && (status.ready ?? false) === (ready.status === 'True') && status.phase !== 'Pending' ? { status, entries } : undefined;
+    }, 120_000);
+  }
+  const readyCondition = (s: PolicyStatus) => s.conditions?.find((x) => x.type === 'Ready');
+
+  it(`an AppArmor-only policy is Ready only where AppArmor enforces (${noAppArmor ? 'this node has none: not Ready, naming node and enforcer' : 'entries decide'})`, async () => {
+    const NAME = 'apparmor-only';
+    await createPolicy(optedIn, policy(NAME, optedIn, { enforcer: 'AppArmor', mode: 'EnhanceProtect', enhanceProtect: { hardeningRules: ['disallow-mount'] } }, { kind: 'Pod', selector: { matchLabels: { app: 'e2e-apparmor-only' } } }));
+    const profileName = `varmor-${optedIn}-${NAME}`;
+    const { status, entries } = await settled(NAME, profileName, (e) => e.length > 0);
+    const cond = readyCondition(status)!;
+    const unprotected = entries.filter((e) => e.status === 'False');
+    if (noAppArmor) {
+      expect(unprotected.map((e) => e.reason)).toEqual(entries.map(() => 'NotProtected'));
+      expect(status).toMatchObject({ ready: false, phase: 'Error' });
+      expect(cond).toMatchObject({ status: 'False', reason: 'EnforcerUnavailable' });
+      expect(cond.message).toContain(entries[0].nodeName);
+      expect(cond.message).toMatch(/AppArmor: kernel has no AppArmor/);
+    } else {
+      expect(status.ready).toBe(unprotected.length === 0);
+    }
+  });
+
+  it(`a BPF-only policy is not Ready once a target runs where BPF only audits (${localNode ? 'this node' : 'entries decide'})`, async () => {
+    const NAME = 'bpf-only';
+    const APP = { app: 'e2e-bpf-only' };
+    await createPolicy(optedIn, policy(NAME, optedIn, { enforcer: 'BPF', mode: 'EnhanceProtect', enhanceProtect: { attackProtectionRules: [{ rules: ['disable-write-etc'] }] } }, { kind: 'Pod', selector: { matchLabels: APP } }));
+    const profileName = `varmor-${optedIn}-${NAME}`;
+    const body = pod('bpf-only', optedIn);
+    body.metadata!.labels = APP;
+    await c.core.createNamespacedPod({ namespace: optedIn, body });
+    await podRunning(optedIn, 'bpf-only');
+    // the tables are placed with the first target on a node: its entry appears then
+    const { status, entries } = await settled(NAME, profileName, (e) => e.length > 0);
+    const cond = readyCondition(status)!;
+    if (localNode) {
+      expect(entries.map((e) => [e.status, e.reason])).toEqual([['False', 'NotProtected']]);
+      expect(entries[0].message).toMatch(/BPF: .*record only/);
+      expect(status).toMatchObject({ ready: false, phase: 'Error' });
+      expect(cond).toMatchObject({ status: 'False', reason: 'EnforcerUnavailable' });
+      expect(cond.message).toMatch(/BPF: .*record only/);
+    } else {
+      expect(status.ready).toBe(entries.every((e) => e.status === 'True'));
+    }
+  });
+});
+
 describe('a Deployment target: the controller-manager and scheduler path', () => {
   it('sandboxes the pods the ReplicaSet creates for the targeted Deployment', async () => {
     const NAME = 'web';

@@ -208,7 +208,7 @@ export class ContainerBinder {
       via: fromHook ? 'hook' : 'reconcile',
     });
     if (st.results.BPF?.state !== 'loaded' || this.d.bpf.mode !== 'enforce') {
-      st.results.BPF = this.d.placement.placedResult();
+      st.results.BPF = this.d.placement.placedResult(st);
       this.d.report.publish(st);
     }
     this.d.report.gauges();

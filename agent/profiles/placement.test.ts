@@ -33,6 +33,11 @@ describe('profile placement', () => {
     expect(bpfPlacedResult({ mode: 'enforce' })).toEqual({ state: 'loaded' });
     expect(bpfPlacedResult({ mode: 'audit', unavailable: 'no BPF LSM' })).toEqual({ state: 'unavailable', reason: 'no BPF LSM' });
     expect(bpfPlacedResult({ mode: 'audit' })).toEqual({ state: 'unavailable', reason: 'BPF LSM unavailable; audit only' });
+    expect(bpfPlacedResult({ mode: 'audit', unavailable: 'no BPF LSM' }, 'EnhanceProtect')).toEqual({ state: 'unavailable', reason: 'no BPF LSM' });
+    expect(bpfPlacedResult({ mode: 'audit', unavailable: 'no BPF LSM' }, 'DefenseInDepth')).toEqual({ state: 'unavailable', reason: 'no BPF LSM' });
+    // modes that deny nothing: the audit programs do their whole job
+    for (const mode of ['AlwaysAllow', 'BehaviorModeling']) expect(bpfPlacedResult({ mode: 'audit', unavailable: 'no BPF LSM' }, mode)).toMatchObject({ state: 'loaded' });
+    expect(bpfPlacedResult({ mode: 'off', unavailable: 'BPF disabled' }, 'BehaviorModeling')).toEqual({ state: 'unavailable', reason: 'BPF disabled' });
   });
 
   it('finds Seccomp files of profiles gone or without a Seccomp part; a profile failing to decode keeps its file', () => {

@@ -25,9 +25,14 @@ export function bpfTablesOf(p: NodeProfile): Uint8Array {
   return p.bpfTables ?? encodeTables(emptyTables(p.bpfPolicyId, VT_MODE_RECORD));
 }
 
-/** The status of BPF tables in force here: loaded when the programs enforce, else why not. */
-export function bpfPlacedResult(bpf: Pick<BpfHandle, 'mode' | 'unavailable'>): EnforcerResult {
+/** Profile modes that deny nothing: the audit-only programs serve them as well as the LSM ones. */
+const RECORDING_MODES = new Set(['AlwaysAllow', 'BehaviorModeling']);
+
+/** The status of BPF tables in force here: loaded when the programs enforce, or when the profile's
+ * mode denies nothing and the audit programs record it; else why not. */
+export function bpfPlacedResult(bpf: Pick<BpfHandle, 'mode' | 'unavailable'>, profileMode?: string): EnforcerResult {
   if (bpf.mode === 'enforce') return { state: 'loaded' };
+  if (bpf.mode === 'audit' && profileMode && RECORDING_MODES.has(profileMode)) return { state: 'loaded', detail: 'audit programs (this mode denies nothing)' };
   return { state: 'unavailable', reason: bpf.unavailable ?? 'BPF LSM unavailable; audit only' };
 }
 
@@ -54,7 +59,8 @@ export interface BpfPlacement {
   /** The BPF result to report after loading now: placed, or failed with the addon's message. */
   placeBpfNow(st: ProfileState): EnforcerResult;
   removeBpfPolicy(policyId: number): void;
-  placedResult(): EnforcerResult;
+  /** The BPF result for a profile whose tables are placed (its mode: what the programs must do). */
+  placedResult(st: ProfileState): EnforcerResult;
 }
 
 export interface ProfilePlacerDeps {
@@ -126,14 +132,14 @@ export class ProfilePlacer implements BpfPlacement {
     }
   }
 
-  placedResult(): EnforcerResult {
-    return bpfPlacedResult(this.d.bpf);
+  placedResult(st: ProfileState): EnforcerResult {
+    return bpfPlacedResult(this.d.bpf, st.profile?.mode);
   }
 
   placeBpfNow(st: ProfileState): EnforcerResult {
     try {
       this.loadBpfTables(st);
-      return this.placedResult();
+      return this.placedResult(st);
     } catch (e) {
       return failedResult(e);
     }

@@ -18,6 +18,16 @@ describe('node status entry', () => {
     expect(c).toMatchObject({ status: 'True', reason: 'EnforcerUnavailable' });
     expect(c.message).toBe('AppArmor: kernel has no AppArmor; Seccomp loaded; BPF placed on demand (no targeted container on this node)');
   });
+  it('False/NotProtected when no requested enforcer can enforce here (Ready means protected)', () => {
+    expect(nodeCondition('n1', { AppArmor: { state: 'unavailable', reason: 'kernel has no AppArmor' } })).toEqual({
+      nodeName: 'n1', type: 'Ready', status: 'False', reason: 'NotProtected', message: 'no requested enforcer can enforce on this node: AppArmor: kernel has no AppArmor',
+    });
+    expect(nodeCondition('n1', { AppArmor: { state: 'unavailable', reason: 'kernel has no AppArmor' }, BPF: { state: 'unavailable', reason: 'no BPF LSM; audit programs record only' } })).toMatchObject({
+      status: 'False', reason: 'NotProtected', message: 'no requested enforcer can enforce on this node: AppArmor: kernel has no AppArmor; BPF: no BPF LSM; audit programs record only',
+    });
+    // a BPF part waiting for a target: nothing runs here to protect yet
+    expect(nodeCondition('n1', { AppArmor: { state: 'unavailable', reason: 'kernel has no AppArmor' }, BPF: { state: 'notPlaced' } })).toMatchObject({ status: 'True', reason: 'EnforcerUnavailable' });
+  });
   it('False with the loader message when a load failed', () => {
     expect(nodeCondition('n1', { AppArmor: { state: 'failed', message: 'apparmor_parser -r failed (1): syntax error' }, Seccomp: { state: 'loaded' } })).toMatchObject({
       status: 'False', reason: 'LoadFailed', message: 'AppArmor: apparmor_parser -r failed (1): syntax error',

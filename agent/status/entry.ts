@@ -1,9 +1,10 @@
 // This node's entry in an ArmorProfile's status (CONTRACTS.md): one `Ready` condition per node,
-// True when every enforcer loaded or is unavailable on this kernel (reason EnforcerUnavailable),
-// False with the loader's message when a load failed. Pure: the writer only sends what this
+// True when every enforcer loaded or is unavailable on this kernel (reason EnforcerUnavailable)
+// while at least one requested enforcer enforces here; False with reason NotProtected when none
+// can (Ready means protected); False with the loader's message when a load failed. Pure: the writer only sends what this
 // computes, and an unchanged entry keeps its lastTransitionTime (no write at all).
 
-import type { ArmorProfileNodeCondition, ArmorProfileStatus, Enforcer } from '../../profiler/node.js';
+import { type ArmorProfileNodeCondition, type ArmorProfileStatus, type Enforcer, NODE_REASON_NOT_PROTECTED } from '../../profiler/node.js';
 
 export type EnforcerResult =
   | { state: 'loaded'; detail?: string }
@@ -41,6 +42,11 @@ export function nodeCondition(nodeName: string, results: ProfileResults, decodeE
   const loaded = entries.filter(([, r]) => r.state === 'loaded').map(([e]) => e);
   const notPlaced = entries.filter(([, r]) => r.state === 'notPlaced').map(([e]) => e);
   const parts = unavailable.map(([e, r]) => `${e}: ${(r as { reason: string }).reason}`);
+  // Nothing requested enforces here, and no BPF part waits for a target to be placed: a target
+  // started on this node would run unprotected.
+  if (unavailable.length && !loaded.length && !notPlaced.length) {
+    return { nodeName, type: 'Ready', status: 'False', reason: NODE_REASON_NOT_PROTECTED, message: `no requested enforcer can enforce on this node: ${parts.join('; ')}` };
+  }
   if (loaded.length) parts.push(`${loaded.join(', ')} loaded`);
   if (notPlaced.length) parts.push(`${notPlaced.join(', ')} placed on demand (no targeted container on this node)`);
   return {

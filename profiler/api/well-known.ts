@@ -50,6 +50,11 @@ export const LABEL_POLICY_NAMESPACE = 'varmor.org/policy-namespace';
 export const LABEL_MODEL_OF = 'varmor.org/model-of';
 export const LABEL_NODE = 'varmor.org/node';
 
+// --- Node entries of an ArmorProfile's status (CONTRACTS.md) ------------------------------------
+
+/** A node entry's reason when none of the profile's enforcers can enforce on that node. */
+export const NODE_REASON_NOT_PROTECTED = 'NotProtected';
+
 // --- Finalizers -------------------------------------------------------------------------------
 
 /** On an ArmorProfile: agents still hold its profiles; removed when the controller deletes it. */
