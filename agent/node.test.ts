@@ -73,7 +73,7 @@ interface World {
   metrics: AgentMetrics;
   listed: RuntimeContainer[];
   statuses: { target: string; cond: Parameters<StatusSink['set']>[1] }[];
-  uploads: { profile: string; bpf: BehaviorData }[];
+  uploads: { profile: string; bpf: BehaviorData; syscalls?: string[] }[];
   logs: Record<string, unknown>[];
   podEvents: { pod: string; reason: string; message: string }[];
   pods: PodIndex;
@@ -107,7 +107,7 @@ function world(o: { mode?: 'enforce' | 'audit'; profileWaitMs?: number; bindingK
     status: { set: (t, cond) => statuses.push({ target: `${t.namespace}/${t.name}`, cond }) },
     models: {
       async upload(p, data) {
-        uploads.push({ profile: p.profileName, bpf: data.bpf });
+        uploads.push({ profile: p.profileName, bpf: data.bpf, ...(data.syscalls ? { syscalls: data.syscalls } : {}) });
       },
     },
     profileWaitMs: o.profileWaitMs ?? 20,
@@ -238,15 +238,22 @@ describe('node agent core', () => {
   it('models a Seccomp-only profile through record-only tables, hands the record over and withdraws them when modelling ends', async () => {
     const S = 'varmor-shop-modelled';
     const annotations = { ...identity(), [ANNOTATION.seccomp('app')]: `localhost/${S}` };
+    w.backend.syscallsMade.set(bpfPolicyId(S), [59]); // left from an earlier run: dropped at the start
     await w.agent.applyProfile(profile({ name: S, enforcers: ['Seccomp'], modelling: true }));
+    expect(w.backend.recordingSyscalls).toBe(true);
     expect(await w.agent.handleHook(hook('createRuntime', 'c1', 11, annotations))).toEqual({ ok: true });
     expect(w.backend.tables.get(bpfPolicyId(S))).toEqual(bpfTablesOf(profile({ name: S, enforcers: ['Seccomp'] })));
     w.backend.events.push({ timeNs: 1n, cgroupId: cg(11), pid: 11, policyId: bpfPolicyId(S), hook: 'exec', decision: 'allowed', path: '/bin/busybox', detail: 1 });
     w.agent.pumpEvents();
+    // what the recorder saw (x86_64 numbers on x64, aarch64 on arm64; 511 is no syscall of either)
+    const nr = process.arch === 'arm64' ? [63, 34, 511] : [0, 83, 511];
+    w.backend.syscallsMade.set(bpfPolicyId(S), nr);
 
     await w.agent.applyProfile(profile({ name: S, enforcers: ['Seccomp'], modelling: false, generation: 2 }));
     await flushLogs();
-    expect(w.uploads).toEqual([{ profile: S, bpf: expect.objectContaining({ executions: ['/bin/busybox'] }) }]);
+    expect(w.uploads).toEqual([{ profile: S, bpf: expect.objectContaining({ executions: ['/bin/busybox'] }), syscalls: process.arch === 'arm64' ? ['mkdirat', 'read'] : ['mkdir', 'read'] }]);
+    expect(w.backend.recordingSyscalls).toBe(false); // the last run ended: no sys_enter program on the node
+    expect(w.logs.find((l) => l['message'] === 'behaviour modelling ended')).toMatchObject({ syscalls: 2, unnamedSyscalls: [511] });
     expect(w.backend.bound.size).toBe(0);
     expect(w.backend.tables.size).toBe(0);
     expect(w.logs.some((l) => l['message'] === 'violation')).toBe(false);

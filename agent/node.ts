@@ -26,6 +26,7 @@ import { ContainerBinder, type ContainerBinderDeps } from './binding/binder.js';
 import { reconcileContainers, type ReconcileResult } from './binding/reconcile.js';
 import { adoptPinnedBindings } from './binding/adopt.js';
 import { EventPump } from './events/pump.js';
+import { SyscallRecording } from './modeling/syscalls.js';
 import { ModelingSessions, type ModelSink } from './modeling/session.js';
 import { NodeReport, type StatusSink } from './status/report.js';
 import type { PodLookup } from './binding/pods.js';
@@ -90,7 +91,8 @@ export class NodeAgent {
       podEvents: d.podEvents,
     });
     this.events = new EventPump({ bpf, log, metrics, profiles, containers });
-    this.modeling = new ModelingSessions({ log, models: d.models, profiles, containers, binder: this.binder, placement, drainEvents: () => this.events.pump() });
+    const syscalls = new SyscallRecording(() => bpf.backend);
+    this.modeling = new ModelingSessions({ log, models: d.models, profiles, containers, binder: this.binder, placement, drainEvents: () => this.events.pump(), syscalls });
   }
 
   get enforcing(): boolean {

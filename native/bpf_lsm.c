@@ -280,6 +280,52 @@ static napi_value js_remove_policy(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* recordSyscalls(on): attach or detach the BehaviorModeling syscall recorder (vt_rec_sys_enter). */
+static napi_value js_record_syscalls(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	struct enforcer *e = unwrap(env, info, &argc, argv, true);
+	struct vt_err err = { 0 };
+	bool on = false;
+	if (!e)
+		return NULL;
+	if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok)
+		return throw_err(env, EINVAL, "recordSyscalls(on) needs a boolean");
+	if (vt_record_syscalls(&e->l, on, &err))
+		return throw_vt(env, &err);
+	return NULL;
+}
+
+/* syscalls(policyId, clear?): the syscall numbers the policy's record-mode containers made, ascending;
+ * with clear, the record is forgotten after reading. */
+static napi_value js_syscalls(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], arr, v;
+	struct enforcer *e = unwrap(env, info, &argc, argv, true);
+	struct vt_err err = { 0 };
+	uint64_t bits[VT_SYSCALL_WORDS];
+	uint32_t policy_id, n = 0;
+	bool clear = false;
+	if (!e)
+		return NULL;
+	if (argc < 1 || !get_u32(env, argv[0], &policy_id, "policyId"))
+		return argc < 1 ? throw_err(env, EINVAL, "syscalls(policyId) needs a policy id") : NULL;
+	if (argc > 1 && napi_get_value_bool(env, argv[1], &clear) != napi_ok)
+		return throw_err(env, EINVAL, "syscalls(policyId, clear): clear must be a boolean");
+	if (vt_syscalls_read(&e->l, policy_id, bits, &err) || (clear && vt_syscalls_clear(&e->l, policy_id, &err)))
+		return throw_vt(env, &err);
+	napi_create_array(env, &arr);
+	for (uint32_t nr = 0; nr < VT_SYSCALL_WORDS * 64; nr++) {
+		if (!(bits[nr / 64] & (1ULL << (nr % 64))))
+			continue;
+		napi_create_uint32(env, nr, &v);
+		napi_set_element(env, arr, n++, v);
+	}
+	return arr;
+}
+
 /* A new JavaScript Map and its set method. */
 static void new_map(napi_env env, napi_value *map, napi_value *set)
 {
@@ -644,6 +690,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL },
 		{ "loadPolicy", NULL, js_load_policy, NULL, NULL, NULL, napi_default, NULL },
 		{ "removePolicy", NULL, js_remove_policy, NULL, NULL, NULL, napi_default, NULL },
+		{ "recordSyscalls", NULL, js_record_syscalls, NULL, NULL, NULL, napi_default, NULL },
+		{ "syscalls", NULL, js_syscalls, NULL, NULL, NULL, napi_default, NULL },
 		{ "policies", NULL, js_policies, NULL, NULL, NULL, napi_default, NULL },
 		{ "bindCgroup", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL },
 		{ "unbindCgroup", NULL, js_unbind, NULL, NULL, NULL, napi_default, NULL },

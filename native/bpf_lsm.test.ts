@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { compileBpf } from '../profiler/bpf/compile.js';
 import { encodeTables, emptyTables } from '../profiler/bpf/encode.js';
 import type { CompileInput } from '../profiler/compiled.js';
+import { SYSCALL_NAME_BY_NR_X86_64 } from '../profiler/validate/syscalls.gen.js';
 import type { BpfRawRules, EnhanceProtect } from '../profiler/api/types.js';
 import { BpfEnforcer, BpfError, addonPath, probe, type BpfEvent } from './index.js';
 import { bpfProgIds, makeCgroup, waitProgsGone, type TestCgroup } from '../testing/native.js';
@@ -297,6 +298,41 @@ describe('audit mode on the host kernel', () => {
     const userns = eventsOf(c).filter((x) => x.hook === 'userns_create');
     expect(userns.map((x) => x.decision)).toContain('denied');
     e.unbindCgroup(c.id);
+  });
+
+  it('BehaviorModeling records the syscalls of record-mode policies only, and only while recording is on', () => {
+    const names = (ids: number[]): string[] => ids.map((n) => SYSCALL_NAME_BY_NR_X86_64[n] ?? `#${n}`);
+    const modelled = cg();
+    const enforced = cg();
+    const ENFORCED = POLICY + 7;
+    e.loadPolicy(POLICY, compileBpf(input({}, 'BehaviorModeling')).tables);
+    e.loadPolicy(ENFORCED, compileBpf({ ...input({ privileged: true }), bpfPolicyId: ENFORCED }).tables);
+    e.bindCgroup(modelled.id, POLICY);
+    e.bindCgroup(enforced.id, ENFORCED);
+    e.syscalls(POLICY, true);
+    // off: nothing recorded
+    modelled.run('exec mkdir -p /tmp/varmor-rec-off');
+    expect(e.syscalls(POLICY)).toEqual([]);
+    e.recordSyscalls(true);
+    e.recordSyscalls(true); // idempotent
+    const dir = `/tmp/varmor-rec-${process.pid}`;
+    modelled.run(`exec mkdir -p ${dir}`);
+    enforced.run('exec uname -a > /dev/null');
+    spawnSync('sh', ['-c', 'sync']); // this process's own cgroup: not bound
+    const seen = names(e.syscalls(POLICY));
+    expect(seen).toEqual(expect.arrayContaining(['execve', 'mkdir']));
+    expect(seen).not.toContain('uname');
+    expect(seen).not.toContain('sync');
+    expect(e.syscalls(ENFORCED)).toEqual([]); // not in record mode
+    // cleared on read; off again: a later syscall is not recorded
+    expect(e.syscalls(POLICY, true).length).toBe(seen.length);
+    e.recordSyscalls(false);
+    modelled.run('exec sync');
+    expect(names(e.syscalls(POLICY))).not.toContain('sync');
+    spawnSync('rm', ['-rf', dir, '/tmp/varmor-rec-off']);
+    e.unbindCgroup(modelled.id);
+    e.unbindCgroup(enforced.id);
+    e.removePolicy(ENFORCED);
   });
 
   it('armOnExec: nothing is checked in the cgroup until its next execve', () => {

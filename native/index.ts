@@ -110,6 +110,8 @@ interface NativeEnforcer {
   detach(opts?: { unpin?: boolean }): void;
   loadPolicy(policyId: number, tables: Uint8Array): void;
   removePolicy(policyId: number): void;
+  recordSyscalls(on: boolean): void;
+  syscalls(policyId: number, clear?: boolean): number[];
   policies(): Map<number, number>;
   bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void;
   unbindCgroup(cgroupId: bigint): void;
@@ -193,6 +195,20 @@ export class BpfEnforcer {
   /** Throws BpfError ENOENT for an unknown policy. */
   removePolicy(policyId: number): void {
     wrap(() => this.native.removePolicy(policyId));
+  }
+
+  /**
+   * BehaviorModeling's syscall record on or off: a sys_enter program that sets one bit per
+   * syscall number for each policy in record mode. It runs on every syscall of every task on the
+   * node, so it is attached only while a run records. Idempotent.
+   */
+  recordSyscalls(on: boolean): void {
+    wrap(() => this.native.recordSyscalls(on));
+  }
+
+  /** The syscall numbers (of this kernel's architecture) a record-mode policy's tasks made, ascending; `clear` forgets them. */
+  syscalls(policyId: number, clear = false): number[] {
+    return wrap(() => this.native.syscalls(policyId, clear));
   }
 
   /** Loaded policies: id -> current generation. */

@@ -123,6 +123,9 @@ void vt_loader_destroy(struct vt_loader *e)
 	if (e->rb)
 		ring_buffer__free(e->rb);
 	e->rb = NULL;
+	if (e->rec_link)
+		bpf_link__destroy(e->rec_link);
+	e->rec_link = NULL;
 	for (int i = 0; i < e->nlinks; i++)
 		bpf_link__destroy(e->links[i]); /* closes our fd; a pinned link stays */
 	e->nlinks = 0;
@@ -194,11 +197,19 @@ static bool is_path_gen_prog(struct bpf_program *p)
 	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
 }
 
+/* Programs attached only on demand (vt_record_syscalls), never pinned: loaded in both modes. */
+static bool is_on_demand_prog(struct bpf_program *p)
+{
+	return !strncmp(bpf_program__name(p), "vt_rec_", 7);
+}
+
 /* Enforce mode: the LSM programs, and the cache's programs where the kernel has their
- * functions; audit mode: the tp_btf programs. */
+ * functions; audit mode: the tp_btf programs. Both: the on-demand ones. */
 static bool prog_wanted(struct vt_loader *e, struct bpf_program *p)
 {
 	const char *sec = bpf_program__section_name(p);
+	if (is_on_demand_prog(p))
+		return true;
 	if (is_path_gen_prog(p))
 		return e->mode == VT_LOADER_ENFORCE && e->path_cache;
 	return e->mode == VT_LOADER_ENFORCE ? !strncmp(sec, "lsm/", 4) : !strncmp(sec, "tp_btf/", 7);
@@ -597,7 +608,7 @@ int vt_loader_attach(struct vt_loader *e, struct vt_err *errp)
 	bpf_object__for_each_program(prog, e->skel->obj)
 	{
 		struct bpf_link *link;
-		if (!prog_wanted(e, prog))
+		if (!prog_wanted(e, prog) || is_on_demand_prog(prog))
 			continue;
 		if (e->pin[0]) {
 			snprintf(path, sizeof(path), "%s/link_%s", e->pin, bpf_program__name(prog));
@@ -1089,4 +1100,47 @@ void vt_probe(struct vt_probe_result *r)
 	r->tracing_err = try_load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "sched_process_exec");
 	/* the same tests attach() uses: the pre-filter's walk above a mount, the path-fact cache */
 	r->kf = vt_kernel_features();
+}
+
+/* ---- BehaviorModeling: syscall record -------------------------------------------------- */
+
+int vt_record_syscalls(struct vt_loader *e, bool on, struct vt_err *errp)
+{
+	if (!e->attached)
+		return fail(errp, ENOTCONN, "not attached");
+	if (!on) {
+		if (e->rec_link)
+			bpf_link__destroy(e->rec_link); /* never pinned: detached here */
+		e->rec_link = NULL;
+		return 0;
+	}
+	if (e->rec_link)
+		return 0;
+	e->rec_link = bpf_program__attach(e->skel->progs.vt_rec_sys_enter);
+	if (!e->rec_link) {
+		int err = errno;
+		return fail(errp, err, "attaching vt_rec_sys_enter: %s", strerror(err));
+	}
+	return 0;
+}
+
+int vt_syscalls_read(struct vt_loader *e, uint32_t policy_id, uint64_t bits[VT_SYSCALL_WORDS], struct vt_err *errp)
+{
+	if (!e->attached)
+		return fail(errp, ENOTCONN, "not attached");
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.vt_syscalls), &policy_id, bits)) {
+		if (errno != ENOENT)
+			return fail(errp, errno, "reading vt_syscalls: %s", strerror(errno));
+		memset(bits, 0, sizeof(uint64_t) * VT_SYSCALL_WORDS);
+	}
+	return 0;
+}
+
+int vt_syscalls_clear(struct vt_loader *e, uint32_t policy_id, struct vt_err *errp)
+{
+	if (!e->attached)
+		return fail(errp, ENOTCONN, "not attached");
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vt_syscalls), &policy_id) && errno != ENOENT)
+		return fail(errp, errno, "clearing vt_syscalls: %s", strerror(errno));
+	return 0;
 }

@@ -35,6 +35,7 @@ struct vt_loader {
 	struct bpf_link *links[VT_LOADER_MAX_LINKS];
 	const char *link_names[VT_LOADER_MAX_LINKS]; /* the program's full name (the kernel keeps 15 characters) */
 	int nlinks;
+	struct bpf_link *rec_link; /* vt_rec_sys_enter while a BehaviorModeling run records, else NULL */
 	int mode; /* VT_LOADER_ENFORCE or VT_LOADER_AUDIT */
 	bool attached;
 	bool detached;
@@ -103,6 +104,13 @@ int vt_binding_next(struct vt_loader *l, const uint64_t *prev, uint64_t *cgid, s
 
 /* events: fn is called for each waiting event; then the path-fact cache's guard runs */
 int vt_read_events(struct vt_loader *l, vt_event_fn fn, void *ctx, struct vt_err *err);
+
+/* BehaviorModeling's syscall record: attach or detach vt_rec_sys_enter (idempotent); read the
+ * numbers a policy in record mode has made (one bit each, zeros when none); forget them */
+#define VT_SYSCALL_WORDS 8
+int vt_record_syscalls(struct vt_loader *l, bool on, struct vt_err *err);
+int vt_syscalls_read(struct vt_loader *l, uint32_t policy_id, uint64_t bits[VT_SYSCALL_WORDS], struct vt_err *err);
+int vt_syscalls_clear(struct vt_loader *l, uint32_t policy_id, struct vt_err *err);
 
 /* programs: the kernel id and bpf_prog_info of the program behind link i */
 bool vt_link_prog_id(struct vt_loader *l, int i, uint32_t *id);

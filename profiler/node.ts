@@ -13,3 +13,5 @@ export { decodeTables, emptyTables, encodeTables, type Tables } from './bpf/enco
 export { VT_MODE_ENFORCE, VT_MODE_RECORD } from './bpf/layout.js';
 export { bindingAnnotation, bindingKey, BindingKeyError, BINDING_ANNOTATION_PREFIX, hasProfileRefs, signBinding, verifyBinding, type BindingRefs } from './binding.js';
 export { BPF_TABLE_QUOTA, quotaExcess, type BpfTableKind, type QuotaExcess } from './bpf/quota.js';
+// Syscall numbers to names, per architecture: the agent names the syscalls it records (modelling).
+export { SYSCALL_NAME_BY_NR_AARCH64, SYSCALL_NAME_BY_NR_X86_64 } from './validate/syscalls.gen.js';

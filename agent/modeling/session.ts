@@ -10,10 +10,12 @@ import type { BpfPlacement } from '../profiles/placement.js';
 import type { BoundCounter } from '../binding/registry.js';
 import type { ContainerBinder } from '../binding/binder.js';
 import { BehaviorRecorder } from './record.js';
+import type { SyscallRecording } from './syscalls.js';
 import { errMsg } from '../errors.js';
 
 export interface ModelSink {
-  upload(profile: NodeProfile, data: { bpf: BehaviorData; dropped: number }): Promise<void>;
+  /** `syscalls`: the Seccomp record (names), when the profile models Seccomp and this node recorded. */
+  upload(profile: NodeProfile, data: { bpf: BehaviorData; dropped: number; syscalls?: string[] }): Promise<void>;
 }
 
 /**
@@ -35,7 +37,11 @@ export interface ModelingSessionsDeps {
   placement: Pick<BpfPlacement, 'removeBpfPolicy'>;
   /** Drains the ring buffer (the event pump) before the record is read. */
   drainEvents: () => void;
+  /** The syscall recorder, for profiles that model Seccomp. */
+  syscalls?: SyscallRecording;
 }
+
+const modelsSeccomp = (p: NodeProfile): boolean => p.enforcers.includes('Seccomp');
 
 export class ModelingSessions {
   constructor(private readonly d: ModelingSessionsDeps) {}
@@ -46,7 +52,8 @@ export class ModelingSessions {
     const step = modelingStep(!!p.behaviorModeling?.enable, !!st.recorder, !!previous);
     if (step === 'start') {
       st.recorder = new BehaviorRecorder();
-      this.d.log.info('behaviour modelling started', { profile: p.profileName });
+      if (modelsSeccomp(p)) this.d.syscalls?.start(p.bpfPolicyId);
+      this.d.log.info('behaviour modelling started', { profile: p.profileName, syscalls: modelsSeccomp(p) && !!this.d.syscalls?.available });
     } else if (step === 'finish') {
       void this.finish(st, p);
     }
@@ -59,14 +66,18 @@ export class ModelingSessions {
     st.recorder = undefined;
     this.d.drainEvents();
     const data = rec.data();
+    const sys = this.d.syscalls?.finish(p.bpfPolicyId);
     this.d.log.info('behaviour modelling ended', {
       profile: p.profileName,
       files: data.files?.length,
       executions: data.executions?.length,
+      syscalls: sys?.names.length,
+      // numbers libseccomp has no name for on this architecture: left out of the model
+      unnamedSyscalls: sys?.unknown.length ? sys.unknown : undefined,
       dropped: rec.dropped,
     });
     try {
-      await this.d.models?.upload(p, { bpf: data, dropped: rec.dropped });
+      await this.d.models?.upload(p, { bpf: data, dropped: rec.dropped, ...(sys ? { syscalls: sys.names } : {}) });
     } catch (e) {
       this.d.log.error('behaviour model upload failed', { profile: p.profileName, error: errMsg(e) });
     }

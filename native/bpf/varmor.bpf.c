@@ -327,6 +327,38 @@ int BPF_PROG(vt_audit_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* ---- BehaviorModeling: the syscalls a recorded policy's containers make (attached on demand) */
+
+/* Loaded in both modes, never attached with the others: the loader attaches it only while some
+ * policy records (vt_record_syscalls), since it runs on every syscall of every task. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vt_rec_sys_enter, struct pt_regs *regs, long id)
+{
+	struct prot p = {};
+	struct vt_syscall_bits *b;
+	__u64 bit;
+	__u32 w;
+
+	if (id < 0 || id >= VT_SYSCALL_WORDS * 64)
+		return 0;
+	if (!protected_cg(&p, 0, 1) || p.pol->mode != VT_MODE_RECORD)
+		return 0;
+	b = bpf_map_lookup_elem(&vt_syscalls, &p.policy_id);
+	if (!b) {
+		struct vt_syscall_bits none = {};
+		bpf_map_update_elem(&vt_syscalls, &p.policy_id, &none, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&vt_syscalls, &p.policy_id);
+		if (!b)
+			return 0; /* full: the agent reports the record as incomplete */
+	}
+	w = ((__u32)id >> 6) & (VT_SYSCALL_WORDS - 1);
+	bit = 1ULL << (id & 63);
+	/* a plain read first: after its first call a syscall costs no atomic (and no shared write) */
+	if (!(READ_ONCE(b->bits[w]) & bit))
+		__sync_fetch_and_or(&b->bits[w], bit);
+	return 0;
+}
+
 /* ---- path-fact cache invalidation (loaded in enforce mode when the kernel has the functions) */
 
 /* Every dentry move (d_move, d_exchange, and a directory alias moved by d_splice_alias) goes

@@ -14,6 +14,19 @@ export class FakeBpfBackend implements BpfBackend {
   readonly events: BpfEvent[] = [];
   loads = 0;
   failNextLoad: string | undefined;
+  /** The syscall recorder's state, and the numbers each policy "made" (set by tests). */
+  recordingSyscalls = false;
+  readonly syscallsMade = new Map<number, number[]>();
+
+  recordSyscalls(on: boolean): void {
+    this.recordingSyscalls = on;
+  }
+
+  syscalls(policyId: number, clear = false): number[] {
+    const made = [...(this.syscallsMade.get(policyId) ?? [])].sort((a, b) => a - b);
+    if (clear) this.syscallsMade.delete(policyId);
+    return made;
+  }
 
   attach(): void {}
 

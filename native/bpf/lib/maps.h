@@ -246,4 +246,23 @@ struct {
 	__type(value, __u32);
 } vt_exec_written SEC(".maps");
 
+/*
+ * BehaviorModeling's syscall record (Seccomp): one bit per syscall number each policy in record
+ * mode has made, set by vt_rec_sys_enter, which the loader attaches only while a run records
+ * (a sys_enter program runs on every syscall of every task on the node). Read and cleared by the
+ * agent per policy id (vt_syscalls_read, vt_syscalls_clear).
+ */
+#define VT_SYSCALL_WORDS 8 /* 512 syscall numbers: x86_64 and arm64 have fewer */
+
+struct vt_syscall_bits {
+	__u64 bits[VT_SYSCALL_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct vt_syscall_bits);
+} vt_syscalls SEC(".maps");
+
 #endif /* VT_MAPS_H */
