@@ -146,7 +146,7 @@ function cmdValidate(argv: string[], io: CliIO): number {
     productNamespace: flags['product-namespace'] ?? DEFAULT_PRODUCT_NAMESPACE,
     unknownFields: flags['ignore-unknown-fields'] ? ('ignore' as const) : ('reject' as const),
   };
-  const results: { file: string; document: number | null; kind?: string; name?: string; valid: boolean; skipped?: boolean; errors: ValidationIssue[] }[] = [];
+  const results: { file: string; document: number | null; kind?: string; name?: string; valid: boolean; skipped?: boolean; errors: ValidationIssue[]; warnings?: ValidationIssue[] }[] = [];
   const docs = load(io, files, (file, index, _what, errors) => results.push({ file, document: index, valid: false, errors }));
   for (const d of docs) {
     const { kind, name } = describeDoc(d.value);
@@ -155,7 +155,10 @@ function cmdValidate(argv: string[], io: CliIO): number {
       continue;
     }
     const errors = validateObject(d.value, opts);
-    results.push({ file: d.file, document: d.index, kind, name, valid: errors.length === 0, errors });
+    // accepted, but the webhook would answer these as admission warnings (e.g. rules the enforcers ignore)
+    const checked = errors.length === 0 && (kind === 'VarmorPolicy' || kind === 'VarmorClusterPolicy') ? validatePolicy(d.value, opts) : undefined;
+    const warnings = checked?.ok ? checked.warnings : [];
+    results.push({ file: d.file, document: d.index, kind, name, valid: errors.length === 0, errors, ...(warnings.length ? { warnings } : {}) });
   }
   const failed = results.filter((r) => !r.valid).length;
   if (output === 'json') {
@@ -163,8 +166,10 @@ function cmdValidate(argv: string[], io: CliIO): number {
   } else {
     for (const r of results) {
       const what = r.kind ? `${r.kind} ${r.name}` : '';
-      if (r.valid) io.stdout(`${r.file}[${r.document}] ${what}: ${r.skipped ? 'skipped (not a varmor kind)' : 'valid'}\n`);
-      else io.stderr(formatErrors(r.file, r.document, what, r.errors));
+      if (r.valid) {
+        io.stdout(`${r.file}[${r.document}] ${what}: ${r.skipped ? 'skipped (not a varmor kind)' : 'valid'}${r.warnings ? ` (${r.warnings.length} warning(s))` : ''}\n`);
+        for (const w of r.warnings ?? []) io.stderr(`${r.file}[${r.document}] ${what}: warning: ${w.path}: ${w.message}\n`);
+      } else io.stderr(formatErrors(r.file, r.document, what, r.errors));
     }
     const checked = results.filter((r) => !r.skipped).length;
     (failed ? io.stderr : io.stdout)(`${checked - failed} valid, ${failed} invalid\n`);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
@@ -126,6 +127,16 @@ describe('invalid policies are rejected', () => {
     expect(err).toBeDefined();
     expect(httpStatus(err)).toBe(422);
     expect(errorText(err)).toMatch(/spec\.target/);
+  });
+
+  it('not refused: a rule the enforcer ignores is admitted with a warning kubectl prints (as vArmor accepts it)', async () => {
+    const kubectl = findKubectl();
+    if (!kubectl) throw new Error('no kubectl: e2e/cluster/build.sh builds it (or set VARMOR_E2E_KUBECTL)');
+    const body = policy('ignored-rule', optedIn, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { attackProtectionRules: [{ rules: ['disable-chmod-x-bit', 'disable-shell'] }] } });
+    const r = spawnSync(kubectl, ['--kubeconfig', process.env.KUBECONFIG ?? '', 'create', '-f', '-'], { input: JSON.stringify(body), encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: `varmorpolicy.crd.varmor.org/ignored-rule created` });
+    expect(r.stderr).toMatch(/Warning: spec\.policy\.enhanceProtect\.attackProtectionRules\[0\]\.rules\[1\]: rule "disable-shell" is not enforced/);
+    await c.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: optedIn, plural: 'varmorpolicies', name: 'ignored-rule' });
   });
 
   it('by the validating webhook: a rule name no schema can check', async () => {

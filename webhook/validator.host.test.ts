@@ -16,7 +16,7 @@ const policy = (namespace: string, name: string) => ({
   spec: { target: { kind: 'Deployment', name: 'web' }, policy: { enforcer: 'BPF', mode: 'RuntimeDefault' } },
 });
 
-function post(url: string, ca: string, body: unknown): Promise<{ status: number; json: { response: { allowed: boolean; status?: { message?: string } } } }> {
+function post(url: string, ca: string, body: unknown): Promise<{ status: number; json: { response: { allowed: boolean; status?: { message?: string }; warnings?: string[] } } }> {
   return new Promise((resolve, reject) => {
     const req = https.request(`${url}/validate`, { method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (res) => {
       let data = '';
@@ -28,7 +28,7 @@ function post(url: string, ca: string, body: unknown): Promise<{ status: number;
   });
 }
 
-const review = (object: ReturnType<typeof policy>) => ({
+const review = (object: { metadata: { namespace: string; name: string } }) => ({
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
   request: { uid: 'u1', kind: { group: 'crd.varmor.org', version: 'v1beta1', kind: 'VarmorPolicy' }, operation: 'CREATE', namespace: object.metadata.namespace, name: object.metadata.name, object },
@@ -65,5 +65,34 @@ describe('the validating webhook over HTTPS refuses a profile name another names
     expect(denied.json.response.allowed).toBe(false);
     expect(denied.json.response.status?.message).toContain('profile name varmor-team-prod-web is already used by VarmorPolicy team/prod-web');
     expect((await post(hook.server.url, ca, review(policy('team-prod', 'api')))).json.response.allowed).toBe(true);
+  });
+});
+
+describe('the validating webhook over HTTPS warns about a rule the enforcer ignores, and admits', () => {
+  let dir: string;
+  let hook: StartedWebhook;
+  let ca: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'varmor-warn-'));
+    hook = await startWebhook({ port: 0, host: '127.0.0.1', metricsPort: 0, certDir: path.join(dir, 'certs'), service: 'varmor-webhook', productNamespace: 'varmor', policiesDir: dir, appArmor: 'field', log: silentLogger });
+    ca = await readFile(path.join(dir, 'certs', 'ca.crt'), 'utf8');
+  });
+  afterAll(async () => {
+    await hook?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers allowed with an AdmissionReview warning naming the field, the rule and the enforcer', async () => {
+    const p = {
+      ...policy('shop', 'seccomp-shell'),
+      spec: { target: { kind: 'Deployment', name: 'web' }, policy: { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { attackProtectionRules: [{ rules: ['disable-chmod-x-bit', 'disable-shell'] }] } } },
+    };
+    const r = await post(hook.server.url, ca, review(p));
+    expect(r.json.response.allowed).toBe(true);
+    expect(r.json.response.warnings).toHaveLength(1);
+    expect(r.json.response.warnings?.[0]).toMatch(/^spec\.policy\.enhanceProtect\.attackProtectionRules\[0\]\.rules\[1\]: rule "disable-shell" is not enforced: the chosen enforcer\(s\) Seccomp/);
+    // a supported rule only: no warnings field at all
+    p.spec.policy.enhanceProtect.attackProtectionRules[0].rules = ['disable-chmod-x-bit'];
+    expect((await post(hook.server.url, ca, review(p))).json.response.warnings).toBeUndefined();
   });
 });

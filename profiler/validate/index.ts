@@ -24,7 +24,8 @@ export interface ValidateOptions {
 }
 
 export type ValidationResult =
-  | { ok: true; policy: AnyPolicy; enforcers: Enforcer[]; mode: Mode }
+  /** `warnings`: what does not refuse the policy but the user should know (rules it ignores). */
+  | { ok: true; policy: AnyPolicy; enforcers: Enforcer[]; mode: Mode; warnings: ValidationIssue[] }
   | { ok: false; errors: ValidationIssue[] };
 
 const POLICY_KINDS = ['VarmorPolicy', 'VarmorClusterPolicy'];
@@ -63,7 +64,7 @@ export function validatePolicy(obj: unknown, opts: ValidateOptions = {}): Valida
   if (issues.size > 0 || !mode) return { ok: false, errors: issues.list };
   checkBpfQuota(issues, policy, enforcers, mode, opts.productNamespace ?? DEFAULT_PRODUCT_NAMESPACE);
   if (issues.size > 0) return { ok: false, errors: issues.list };
-  return { ok: true, policy, enforcers, mode };
+  return { ok: true, policy, enforcers, mode, warnings: issues.warnings };
 }
 
 /**

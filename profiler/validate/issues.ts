@@ -24,8 +24,13 @@ export class PolicyValidationError extends Error {
 /** Collects findings; validation never stops at the first one. */
 export class Issues {
   readonly list: ValidationIssue[] = [];
+  /** Findings that do not refuse the policy (the webhook answers them as admission warnings). */
+  readonly warnings: ValidationIssue[] = [];
   add(path: string, code: string, message: string): void {
     this.list.push({ path, code, message });
+  }
+  warn(path: string, code: string, message: string): void {
+    this.warnings.push({ path, code, message });
   }
   get size(): number {
     return this.list.length;

@@ -38,7 +38,8 @@ function checkRuleName(issues: Issues, path: string, name: unknown, category: Ru
     const supportedBy = (['AppArmor', 'BPF', 'Seccomp'] as Enforcer[]).filter((e) => !isUnsupported(impl(rule, e)));
     const why = enforcers.map((e) => `${e}: ${(impl(rule, e) as { unsupported: string }).unsupported}`).join('; ');
     const hint = supportedBy.length > 0 ? `; it is implemented by ${supportedBy.join(', ')}` : '';
-    issues.add(path, 'rule-not-supported', `rule "${name}" is not supported by the chosen enforcer(s) ${enforcers.join(', ')} (${why})${hint}`);
+    // vArmor accepts and ignores such a rule; so do we, but say so (an admission warning)
+    issues.warn(path, 'rule-not-supported', `rule "${name}" is not enforced: the chosen enforcer(s) ${enforcers.join(', ')} do not support it (${why})${hint}; accepted and ignored, as vArmor does`);
   }
 }
 

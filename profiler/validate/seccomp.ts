@@ -47,7 +47,10 @@ export function checkSyscallRules(issues: Issues, path: string, rules: SyscallRa
       if (r.names.length === 0) issues.add(at(p, 'names'), 'required', 'at least one syscall name is required');
       r.names.forEach((n, j) => {
         if (typeof n === 'string' && !KNOWN_SYSCALLS.has(n)) {
-          issues.add(at(at(p, 'names'), j), 'unknown-syscall', `unknown syscall "${n}" (not an x86_64 or aarch64 syscall known to libseccomp)`);
+          // Refused, where vArmor passes the name on and runc then ignores it: a misspelt name in a
+          // deny rule would deny nothing without a word (README, "Differences from vArmor").
+          const hint = KNOWN_SYSCALLS.has(`_${n}`) ? `; libseccomp names it "_${n}"` : '';
+          issues.add(at(at(p, 'names'), j), 'unknown-syscall', `unknown syscall "${n}" (not an x86_64 or aarch64 syscall known to libseccomp; runc would ignore it, so the rule would do nothing)${hint}`);
         }
       });
     }

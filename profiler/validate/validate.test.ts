@@ -120,6 +120,19 @@ describe('validation', () => {
     );
   });
 
+  it('a syscall name libseccomp does not know is refused (vArmor passes it on; runc would ignore it), with the known spelling when there is one', () => {
+    const p = base();
+    p.spec.policy = { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['sysctl', 'ptrce'], action: 'SCMP_ACT_ERRNO' }] } };
+    const r = validatePolicy(p);
+    expect(r.ok).toBe(false);
+    const errs = r.ok ? [] : r.errors;
+    expect(errs.map((e) => e.path)).toEqual(['spec.policy.enhanceProtect.syscallRawRules[0].names[0]', 'spec.policy.enhanceProtect.syscallRawRules[0].names[1]']);
+    expect(errs[0].message).toContain('libseccomp names it "_sysctl"');
+    expect(errs[1].message).not.toContain('names it');
+    p.spec.policy.enhanceProtect!.syscallRawRules![0].names = ['_sysctl'];
+    expect(validatePolicy(p).ok).toBe(true);
+  });
+
   it('refuses non-policies with the field that is wrong', () => {
     expect(codes(validatePolicy(null))).toEqual([' type']);
     expect(codes(validatePolicy({ ...base(), apiVersion: 'crd.varmor.org/v1alpha1' }))).toEqual(['apiVersion invalid-api-version']);
@@ -141,18 +154,27 @@ describe('validation', () => {
     expect(codes(validatePolicy(p))).toEqual(['spec.policy.enhanceProtect.hardeningRules[0] unknown-rule']);
   });
 
-  it('a rule unsupported by the chosen enforcer names the rule, the enforcers and who implements it', () => {
+  it('a rule the chosen enforcer does not support is accepted (as vArmor does) with a warning naming rule, enforcers and who implements it', () => {
     const p = base();
     p.spec.policy = { enforcer: 'AppArmor', mode: 'EnhanceProtect', enhanceProtect: { vulMitigationRules: ['dirty-pipe-mitigation'] } };
     const r = validatePolicy(p);
-    expect(r.ok).toBe(false);
-    const msg = r.ok ? '' : r.errors[0].message;
-    expect(msg).toContain('dirty-pipe-mitigation');
-    expect(msg).toContain('AppArmor');
-    expect(msg).toContain('implemented by Seccomp');
-    // With Seccomp among the enforcers the same rule is fine (each enforcer does what it can).
-    p.spec.policy.enforcer = 'AppArmorSeccomp';
-    expect(validatePolicy(p).ok).toBe(true);
+    expect(r.ok).toBe(true);
+    const w = r.ok ? r.warnings : [];
+    expect(w.map((x) => `${x.path} ${x.code}`)).toEqual(['spec.policy.enhanceProtect.vulMitigationRules[0] rule-not-supported']);
+    expect(w[0].message).toContain('dirty-pipe-mitigation');
+    expect(w[0].message).toContain('AppArmor');
+    expect(w[0].message).toContain('implemented by Seccomp');
+    expect(w[0].message).toContain('accepted and ignored');
+    // the Seccomp case of vArmor's docs: one rule supported, one not
+    p.spec.policy = { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { attackProtectionRules: [{ rules: ['disable-chmod-x-bit', 'disable-shell'] }] } };
+    const s = validatePolicy(p);
+    expect(s.ok && s.warnings.map((x) => x.path)).toEqual(['spec.policy.enhanceProtect.attackProtectionRules[0].rules[1]']);
+    // With Seccomp among the enforcers the same rule is enforced: no warning.
+    p.spec.policy = { enforcer: 'AppArmorSeccomp', mode: 'EnhanceProtect', enhanceProtect: { vulMitigationRules: ['dirty-pipe-mitigation'] } };
+    expect(validatePolicy(p)).toMatchObject({ ok: true, warnings: [] });
+    // a name that is no rule at all is still refused
+    p.spec.policy.enhanceProtect!.vulMitigationRules = ['no-such-rule'];
+    expect(validatePolicy(p).ok).toBe(false);
   });
 
   it('profile name length: names the allowed policy-name length, for namespaced and cluster policies', () => {

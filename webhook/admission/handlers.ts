@@ -86,7 +86,8 @@ export function handleMutate(body: unknown, state: MutationState): HandlerAnswer
 }
 
 export type ValidationResult =
-  | { ok: true; policy: AnyPolicy; enforcers: Enforcer[]; mode: Mode }
+  /** `warnings`: accepted, but answered as admission warnings (e.g. a rule the enforcers ignore). */
+  | { ok: true; policy: AnyPolicy; enforcers: Enforcer[]; mode: Mode; warnings?: { path: string; message: string; code: string }[] }
   | { ok: false; errors: { path: string; message: string; code: string }[] };
 
 export interface PolicyValidator {
@@ -121,7 +122,7 @@ export function handleValidate(body: unknown, validator: PolicyValidator): Handl
     // reach the controller), naming the failure.
     return ok(deny(req.uid, `request.object: cannot be validated: ${(err as Error).message}`, 400, 'BadRequest'), 'malformed');
   }
-  if (result.ok) return ok(allow(req.uid), 'allowed');
+  if (result.ok) return ok(allow(req.uid, undefined, (result.warnings ?? []).map((w) => `${w.path}: ${w.message}`)), 'allowed');
   const who = `${req.kind.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? ''}`.trim();
   const details = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
   return ok(deny(req.uid, `${who} is invalid: ${details}`), 'denied');
