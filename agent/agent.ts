@@ -4,6 +4,7 @@
 // down; profiles are synced before the hook socket opens (so a hook never sees a half-known
 // world), pinned bindings are adopted before the first reconcile, and only then is it ready.
 
+import { KernelLogReader } from './events/kernel-log.js';
 import { ANNOTATION_PREFIX, type ArmorProfile, type Logger } from '../profiler/node.js';
 import { CgroupResolver } from './cgroup/resolve.js';
 import { HookServer } from './hook/server.js';
@@ -42,6 +43,8 @@ export interface AgentOptions {
   appArmorSecurityfs?: string;
   resyncMs?: number;
   eventPollMs?: number;
+  /** Read Seccomp's audit records from the kernel log (default true). */
+  kernelLog?: boolean;
   profileWaitMs?: number;
   /** Where the agent logs (the process's one logger, built by cli/agent.ts). */
   log: Logger;
@@ -72,6 +75,7 @@ export class Agent {
   private readonly cri: CriClient | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
+  private kernelLog: KernelLogReader | undefined;
   private ready = false;
   metricsPort = 0;
 
@@ -177,9 +181,22 @@ export class Agent {
         await this.node.reconcileContainers();
       });
     }, this.opts.resyncMs ?? 30_000);
+    // Seccomp violations: the kernel's audit records (type=1326) in its log, where the kernel
+    // prints them when no audit daemon takes them
+    if (this.opts.kernelLog !== false) {
+      try {
+        const native = this.opts.native ?? (await import('../native/index.js'));
+        const read = (native as { kernelLog?: () => Buffer }).kernelLog;
+        if (!read) throw new Error('the native addon has no kernelLog');
+        this.kernelLog = new KernelLogReader(read);
+      } catch (e) {
+        log.warn('seccomp violations not reported: the kernel log cannot be read', { error: (e as Error).message });
+      }
+    }
     const pump = setInterval(() => {
       try {
         this.node.pumpEvents();
+        if (this.kernelLog) this.node.pumpKernelLog(this.kernelLog);
       } catch (e) {
         log.error('event pump failed', { error: (e as Error).message });
       }
@@ -241,6 +258,7 @@ export class Agent {
     await this.status.flush().catch(() => undefined);
     await this.http.close().catch(() => undefined);
     this.cri?.close();
+    this.kernelLog = undefined;
     this.opts.kube.close();
     // Without unpin, the pinned programs and maps keep enforcing for the next agent to adopt.
     try {

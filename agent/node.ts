@@ -90,7 +90,22 @@ export class NodeAgent {
       podWaitMs: d.podWaitMs,
       podEvents: d.podEvents,
     });
-    this.events = new EventPump({ bpf, log, metrics, profiles, containers });
+    this.events = new EventPump({
+      bpf,
+      log,
+      metrics,
+      profiles,
+      containers,
+      // /proc while the process lives; it has usually exited by the time its audit record is
+      // read, and then the addon's tracker remembers its cgroup at its last fork or exec
+      cgroupOf: (pid) => {
+        try {
+          return d.cgroups.ofPid(pid).id;
+        } catch {
+          return bpf.backend?.cgroupOfPid?.(pid);
+        }
+      },
+    });
     const syscalls = new SyscallRecording(() => bpf.backend);
     this.modeling = new ModelingSessions({ log, models: d.models, profiles, containers, binder: this.binder, placement, drainEvents: () => this.events.pump(), syscalls });
   }
@@ -248,5 +263,10 @@ export class NodeAgent {
   /** Drains the ring buffer: violations to the log and metrics, behaviour to the recorders. */
   pumpEvents(max = 4096): number {
     return this.events.pump(max);
+  }
+
+  /** Seccomp violations of containers here, from the kernel log's audit records. */
+  pumpKernelLog(reader: { poll(fn: (message: string) => void): number }): number {
+    return this.events.pumpKernelLog(reader);
   }
 }

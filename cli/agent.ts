@@ -20,6 +20,7 @@ export interface AgentArgs {
   metricsAddress: string;
   bpfMode: BpfModeOption;
   appArmorDir: string;
+  kernelLog: boolean;
   logLevel: LogLevelOrSilent;
   resyncSeconds: number;
   /** The webhook's binding key file (a mounted Secret); unset: only the namespace rule binds. */
@@ -39,6 +40,7 @@ export const AGENT_USAGE = `usage: varmor agent [flags]
   --metrics-address ADDR     address to listen on (default 127.0.0.1)
   --bpf-mode MODE            auto | enforce | audit | off (default auto)
   --apparmor-dir DIR         AppArmor profile files (default /var/run/varmor/apparmor.d)
+  --no-kernel-log            do not read Seccomp violations from the kernel log (syslog(2), CAP_SYSLOG)
   --log-level LEVEL          error | warn | info | debug (default info)
   --resync-seconds N         runtime reconcile period (default 30)
   --binding-key FILE         the webhook's binding key: bind only references it signed (default: none,
@@ -56,6 +58,7 @@ const FLAGS = {
   'metrics-address': { type: 'string' },
   'bpf-mode': { type: 'string' },
   'apparmor-dir': { type: 'string' },
+  'no-kernel-log': { type: 'boolean' },
   'log-level': { type: 'string' },
   'resync-seconds': { type: 'string' },
   'binding-key': { type: 'string' },
@@ -84,6 +87,7 @@ export function parseAgentArgs(argv: string[], env: Record<string, string | unde
     metricsAddress: v['metrics-address'] ?? '127.0.0.1',
     bpfMode: (v['bpf-mode'] ?? 'auto') as BpfModeOption,
     appArmorDir: v['apparmor-dir'] ?? '/var/run/varmor/apparmor.d',
+    kernelLog: v['no-kernel-log'] !== true,
     logLevel: logLevel as LogLevelOrSilent,
     resyncSeconds: num('--resync-seconds', v['resync-seconds'], 30, 1, 86400),
     bindingKeyFile: v['binding-key'],
@@ -142,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
       metricsAddress: args.metricsAddress,
       bpfMode: args.bpfMode,
       appArmorDir: args.appArmorDir,
+      kernelLog: args.kernelLog,
       resyncMs: args.resyncSeconds * 1000,
       bindingKey: key,
       productNamespace: args.productNamespace,

@@ -330,6 +330,47 @@ describe('an AppArmor policy on a node without AppArmor', () => {
   });
 });
 
+describe('Seccomp violations reach the violation log (issue 18)', () => {
+  it('an SCMP_ACT_LOG rule: the agent reports the container\'s mkdir as an AUDIT violation with pod, container, profile and syscall', async () => {
+    const NAME = 'seccomp-log';
+    const APP = { app: 'e2e-seccomp-log' };
+    await createPolicy(optedIn, policy(NAME, optedIn, { enforcer: 'Seccomp', mode: 'EnhanceProtect', enhanceProtect: { syscallRawRules: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_LOG' }] } }, { kind: 'Pod', selector: { matchLabels: APP } }));
+    await eventually('policy Ready', async () => ((await readPolicy(optedIn, NAME)).status?.ready ? true : undefined), 120_000);
+    const body = pod('seccomp-log', optedIn);
+    body.metadata!.labels = APP;
+    await c.core.createNamespacedPod({ namespace: optedIn, body });
+    await podRunning(optedIn, 'seccomp-log');
+    const made = await exec(c.kc, optedIn, 'seccomp-log', 'app', ['mkdir', '/tmp/logged']);
+    expect(made.code).toBe(0); // logged, not denied
+    const agents = await c.core.listNamespacedPod({ namespace: 'varmor', labelSelector: 'app.kubernetes.io/name=varmor-agent' });
+    const v = await eventually(
+      'the Seccomp violation in an agent log',
+      async () => {
+        for (const a of agents.items) {
+          const text = String(await c.core.readNamespacedPodLog({ name: a.metadata!.name!, namespace: 'varmor', container: 'agent' }));
+          for (const line of text.split('\n')) {
+            if (!line.includes('"enforcer":"Seccomp"')) continue;
+            const rec = JSON.parse(line) as { pod?: string; action?: string; container?: string; profileName?: string; rule?: { syscall?: string; filterAction?: string } };
+            if (rec.pod === 'seccomp-log') return rec;
+          }
+        }
+        return undefined;
+      },
+      30_000,
+    ).catch(async (err: unknown) => {
+      // say what the agents did say: their log lines about the kernel log and this pod
+      for (const a of agents.items) {
+        const text = String(await c.core.readNamespacedPodLog({ name: a.metadata!.name!, namespace: 'varmor', container: 'agent' }));
+        const lines = text.split('\n').filter((l) => /kernel log|seccomp-log|event pump/.test(l));
+        console.log(`agent ${a.metadata!.name}:\n${lines.slice(-15).join('\n')}`);
+      }
+      throw err;
+    });
+    expect(v).toMatchObject({ action: 'AUDIT', container: 'app', profileName: `varmor-${optedIn}-${NAME}`, rule: { filterAction: 'SCMP_ACT_LOG' } });
+    expect(['mkdir', 'mkdirat']).toContain(v.rule?.syscall);
+  });
+});
+
 describe('Ready means protected (issue 18)', () => {
   // The local cluster's node is this machine: no AppArmor in its kernel, and BPF LSM programs refused
   // (machine.md), so the agent runs the audit-only programs. Elsewhere the node entries decide.

@@ -158,7 +158,7 @@ describe('rendered manifests', () => {
     const spec = ds.spec.template.spec;
     const c = spec.containers[0];
     expect(c.securityContext.privileged).toBe(false);
-    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['BPF', 'PERFMON', 'MAC_ADMIN'] });
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['BPF', 'PERFMON', 'MAC_ADMIN', 'SYSLOG'] });
     expect(spec.hostNetwork).toBeUndefined();
     const hostPaths = Object.fromEntries(spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]));
     expect(hostPaths).toEqual({

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/klog.h>
 #include <node_api.h>
 
 #include "loader.h"
@@ -324,6 +325,24 @@ static napi_value js_syscalls(napi_env env, napi_callback_info info)
 		napi_set_element(env, arr, n++, v);
 	}
 	return arr;
+}
+
+/* cgroupOfPid(pid): the cgroup id (bigint) the process had at its last fork or exec, or undefined. */
+static napi_value js_cgroup_of_pid(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out;
+	struct enforcer *e = unwrap(env, info, &argc, argv, true);
+	uint32_t pid;
+	uint64_t cg = 0;
+	if (!e)
+		return NULL;
+	if (argc < 1 || !get_u32(env, argv[0], &pid, "pid"))
+		return argc < 1 ? throw_err(env, EINVAL, "cgroupOfPid(pid) needs a pid") : NULL;
+	if (vt_cgroup_of_pid(&e->l, pid, &cg))
+		return NULL; /* undefined */
+	napi_create_bigint_uint64(env, cg, &out);
+	return out;
 }
 
 /* A new JavaScript Map and its set method. */
@@ -667,6 +686,31 @@ static napi_value js_probe(napi_env env, napi_callback_info info)
 }
 
 /* uninstall(pinPath): every pin under the folder removed (programs detach), then the folder. */
+/* kernelLog(): the kernel's log buffer as syslog(2) gives it (SYSLOG_ACTION_READ_ALL: every
+ * record still in the ring, not consumed; CAP_SYSLOG), a Buffer of "<pri>[seconds] text" lines.
+ * A container reads it without the /dev/kmsg device, which its device cgroup does not allow. */
+static napi_value js_kernel_log(napi_env env, napi_callback_info info)
+{
+	napi_value out;
+	void *data;
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n;
+	(void)info;
+	if (size <= 0)
+		return throw_err(env, errno ? errno : EIO, "syslog(SIZE_BUFFER): %s", strerror(errno));
+	char *buf = malloc((size_t)size);
+	if (!buf)
+		return throw_err(env, ENOMEM, "kernelLog: out of memory");
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		int err = errno;
+		free(buf);
+		return throw_err(env, err, "syslog(READ_ALL): %s", strerror(err));
+	}
+	napi_create_buffer_copy(env, (size_t)n, buf, &data, &out);
+	free(buf);
+	return out;
+}
+
 static napi_value js_uninstall(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1, l;
@@ -691,6 +735,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "loadPolicy", NULL, js_load_policy, NULL, NULL, NULL, napi_default, NULL },
 		{ "removePolicy", NULL, js_remove_policy, NULL, NULL, NULL, napi_default, NULL },
 		{ "recordSyscalls", NULL, js_record_syscalls, NULL, NULL, NULL, napi_default, NULL },
+		{ "cgroupOfPid", NULL, js_cgroup_of_pid, NULL, NULL, NULL, napi_default, NULL },
 		{ "syscalls", NULL, js_syscalls, NULL, NULL, NULL, napi_default, NULL },
 		{ "policies", NULL, js_policies, NULL, NULL, NULL, napi_default, NULL },
 		{ "bindCgroup", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL },
@@ -710,6 +755,8 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_set_named_property(env, exports, "probe", probe);
 	napi_create_function(env, "uninstall", NAPI_AUTO_LENGTH, js_uninstall, NULL, &probe);
 	napi_set_named_property(env, exports, "uninstall", probe);
+	napi_create_function(env, "kernelLog", NAPI_AUTO_LENGTH, js_kernel_log, NULL, &probe);
+	napi_set_named_property(env, exports, "kernelLog", probe);
 	return exports;
 }
 

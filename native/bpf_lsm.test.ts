@@ -140,9 +140,9 @@ describe('audit mode on the host kernel', () => {
     const stats = e.programStats();
     expect(new Set(stats.map((p) => p.id))).toEqual(ours);
     expect(stats.map((p) => p.name)).toEqual(expect.arrayContaining(['vt_audit_sys_enter', 'vt_audit_sys_exit']));
-    // audit mode loads only the tp_btf family: the path-fact cache's fentry/fexit programs serve
-    // the LSM programs alone
-    expect(stats.map((p) => p.name).filter((n) => !n.startsWith('vt_audit_'))).toEqual([]);
+    // audit mode loads only the tp_btf family (and the pid trackers both modes have): the
+    // path-fact cache's fentry/fexit programs serve the LSM programs alone
+    expect(stats.map((p) => p.name).filter((n) => !n.startsWith('vt_audit_'))).toEqual(['vt_track_exec', 'vt_track_fork']);
     const count = (): bigint => e.programStats().find((p) => p.name === 'vt_audit_sys_enter')?.runCount ?? -1n;
     const STATS = '/proc/sys/kernel/bpf_stats_enabled';
     const before = readFileSync(STATS, 'utf8').trim();
@@ -333,6 +333,20 @@ describe('audit mode on the host kernel', () => {
     e.unbindCgroup(modelled.id);
     e.unbindCgroup(enforced.id);
     e.removePolicy(ENFORCED);
+  });
+
+  it('remembers the cgroup of processes that have exited (fork and exec), for Seccomp violations read later', () => {
+    const c = cg();
+    // the shell moves itself into the cgroup, then forks and execs a short-lived child there
+    const r = c.run('(/bin/true & echo CHILD=$!; wait)');
+    const child = Number(/CHILD=(\d+)/.exec(r.stdout)?.[1]);
+    expect(child).toBeGreaterThan(0);
+    expect(existsSync(`/proc/${child}`)).toBe(false); // gone: /proc can no longer say
+    expect(e.cgroupOfPid(child)).toBe(c.id);
+    // the shell itself was forked before it moved into the cgroup, and never exec'd since: the
+    // tracker says where it was forked (the answer /proc gives for a live process wins in the agent)
+    expect(e.cgroupOfPid(r.pid)).not.toBe(c.id);
+    expect(e.cgroupOfPid(2 ** 22 + 7)).toBeUndefined();
   });
 
   it('armOnExec: nothing is checked in the cgroup until its next execve', () => {

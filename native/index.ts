@@ -111,6 +111,7 @@ interface NativeEnforcer {
   loadPolicy(policyId: number, tables: Uint8Array): void;
   removePolicy(policyId: number): void;
   recordSyscalls(on: boolean): void;
+  cgroupOfPid(pid: number): bigint | undefined;
   syscalls(policyId: number, clear?: boolean): number[];
   policies(): Map<number, number>;
   bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void;
@@ -125,6 +126,7 @@ interface NativeEnforcer {
 
 interface Addon {
   probe(): ProbeResult;
+  kernelLog(): Buffer;
   uninstall(pinPath: string): void;
   NativeEnforcer: new (opts: EnforcerOptions) => NativeEnforcer;
 }
@@ -165,6 +167,11 @@ export function probe(): ProbeResult {
 /** Uninstall: remove every pin under pinPath (its programs detach; maps, version tag, a kept
  *  previous set) and the folder. Nothing attached by an agent's own fds is touched: stop the
  *  agents first. No-op when pinPath does not exist. */
+/** The kernel's log ring as syslog(2) READ_ALL gives it ("<pri>[seconds] text" lines); needs CAP_SYSLOG. */
+export function kernelLog(): Buffer {
+  return wrap(() => load().kernelLog());
+}
+
 export function uninstall(pinPath: string): void {
   wrap(() => load().uninstall(pinPath));
 }
@@ -204,6 +211,11 @@ export class BpfEnforcer {
    */
   recordSyscalls(on: boolean): void {
     wrap(() => this.native.recordSyscalls(on));
+  }
+
+  /** The cgroup id a process (by its tgid, as the kernel log prints it) had at its last fork or exec; undefined when not tracked. */
+  cgroupOfPid(pid: number): bigint | undefined {
+    return wrap(() => this.native.cgroupOfPid(pid));
   }
 
   /** The syscall numbers (of this kernel's architecture) a record-mode policy's tasks made, ascending; `clear` forgets them. */

@@ -208,8 +208,8 @@ static bool is_on_demand_prog(struct bpf_program *p)
 static bool prog_wanted(struct vt_loader *e, struct bpf_program *p)
 {
 	const char *sec = bpf_program__section_name(p);
-	if (is_on_demand_prog(p))
-		return true;
+	if (is_on_demand_prog(p) || !strncmp(bpf_program__name(p), "vt_track_", 9))
+		return true; /* both modes: on demand, and the pid -> cgroup trackers */
 	if (is_path_gen_prog(p))
 		return e->mode == VT_LOADER_ENFORCE && e->path_cache;
 	return e->mode == VT_LOADER_ENFORCE ? !strncmp(sec, "lsm/", 4) : !strncmp(sec, "tp_btf/", 7);
@@ -1143,4 +1143,11 @@ int vt_syscalls_clear(struct vt_loader *e, uint32_t policy_id, struct vt_err *er
 	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vt_syscalls), &policy_id) && errno != ENOENT)
 		return fail(errp, errno, "clearing vt_syscalls: %s", strerror(errno));
 	return 0;
+}
+
+int vt_cgroup_of_pid(struct vt_loader *e, uint32_t pid, uint64_t *cgid)
+{
+	if (!e->attached)
+		return -ENOTCONN;
+	return bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.vt_pid_cgroup), &pid, cgid) ? -errno : 0;
 }

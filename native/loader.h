@@ -112,6 +112,9 @@ int vt_record_syscalls(struct vt_loader *l, bool on, struct vt_err *err);
 int vt_syscalls_read(struct vt_loader *l, uint32_t policy_id, uint64_t bits[VT_SYSCALL_WORDS], struct vt_err *err);
 int vt_syscalls_clear(struct vt_loader *l, uint32_t policy_id, struct vt_err *err);
 
+/* the cgroup a process (tgid) had at its last fork or exec: 0, or -ENOENT when not tracked */
+int vt_cgroup_of_pid(struct vt_loader *l, uint32_t pid, uint64_t *cgid);
+
 /* programs: the kernel id and bpf_prog_info of the program behind link i */
 bool vt_link_prog_id(struct vt_loader *l, int i, uint32_t *id);
 bool vt_link_prog_info(struct vt_loader *l, int i, uint32_t *id, struct bpf_prog_info *pi);

@@ -7,6 +7,11 @@ import type { AgentMetrics } from '../metrics.js';
 import type { ProfileStore } from '../profiles/store.js';
 import type { ContainerRegistry } from '../binding/registry.js';
 import { violationRecord } from './violation.js';
+import { parseSeccompAudit, seccompViolation, type SeccompAuditRecord } from './seccomp-audit.js';
+import { syscallTable } from '../modeling/syscalls.js';
+
+/** The syscall table of the audit architecture the kernel printed (AUDIT_ARCH_X86_64, _AARCH64). */
+const AUDIT_ARCH: Record<string, string> = { c000003e: 'x64', c00000b7: 'arm64' };
 
 /** Where an event goes: to the recorder while its profile is modelled, to the log when not allowed. Pure. */
 export function routeEvent(decision: BpfEvent['decision'], recording: boolean): { record: boolean; report: boolean } {
@@ -19,6 +24,8 @@ export interface EventPumpDeps {
   metrics: Pick<AgentMetrics, 'violations'>;
   profiles: ProfileStore;
   containers: ContainerRegistry;
+  /** A host pid's cgroup id (Seccomp audit records name the pid only). */
+  cgroupOf?: (pid: number) => bigint | undefined;
 }
 
 export class EventPump {
@@ -36,6 +43,24 @@ export class EventPump {
     const events = bpf.readEvents(max);
     for (const ev of events) this.onEvent(ev);
     return events.length;
+  }
+
+  /** Seccomp's audit records from the kernel log: those of a container here are violations. */
+  pumpKernelLog(reader: { poll(fn: (message: string) => void): number }): number {
+    return reader.poll((m) => {
+      const r = parseSeccompAudit(m);
+      if (r) this.onSeccomp(r);
+    });
+  }
+
+  private onSeccomp(r: SeccompAuditRecord): void {
+    const cg = this.d.cgroupOf?.(r.pid);
+    const rec = cg === undefined ? undefined : this.d.containers.ofCgroup(cg);
+    if (!rec) return; // another process of the node (a host service with its own filter), or gone already
+    const table = syscallTable(AUDIT_ARCH[r.arch] ?? '');
+    const v = seccompViolation(r, rec, rec.targets.Seccomp ?? rec.profileName, table?.[r.syscall]);
+    this.d.metrics.violations.inc({ enforcer: 'Seccomp', action: v.action, namespace: v.namespace, profile: v.profileName });
+    this.d.log.warn('violation', v);
   }
 
   private onEvent(ev: BpfEvent): void {

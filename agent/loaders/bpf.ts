@@ -30,6 +30,8 @@ export interface BpfBackend {
   /** After attach: this build's version tag and whether an older set still runs beside it. */
   versionInfo?(): { version: string; upgradedFrom?: string; previous: boolean };
   releasePrevious?(): void;
+  /** The cgroup a process had at its last fork or exec (the addon's tracker), when known. */
+  cgroupOfPid?(pid: number): bigint | undefined;
   /** BehaviorModeling's syscall recorder on or off (a sys_enter program: on only while a run records). */
   recordSyscalls?(on: boolean): void;
   /** The syscall numbers a record-mode policy's tasks made; `clear` forgets them. */

@@ -327,6 +327,28 @@ int BPF_PROG(vt_audit_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* ---- pid -> cgroup, for Seccomp violations of short-lived processes (both modes) ------- */
+
+/* The child is in its parent's cgroup when it is forked; its own tgid is the key. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vt_track_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+	__u64 cg = bpf_get_current_cgroup_id();
+	bpf_map_update_elem(&vt_pid_cgroup, &tgid, &cg, BPF_ANY);
+	return 0;
+}
+
+/* An exec (runc's into the container, after moving the task to its cgroup) refreshes it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vt_track_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cg = bpf_get_current_cgroup_id();
+	bpf_map_update_elem(&vt_pid_cgroup, &tgid, &cg, BPF_ANY);
+	return 0;
+}
+
 /* ---- BehaviorModeling: the syscalls a recorded policy's containers make (attached on demand) */
 
 /* Loaded in both modes, never attached with the others: the loader attaches it only while some

@@ -265,4 +265,17 @@ struct {
 	__type(value, struct vt_syscall_bits);
 } vt_syscalls SEC(".maps");
 
+/*
+ * Seccomp violations name a pid only, and the process that made the syscall has often exited
+ * by the time the agent reads the kernel log (a shell's mkdir): the cgroup each task had at its
+ * last fork or exec, kept here (LRU: the oldest entries of exited tasks go first) so the agent
+ * can still attribute it to a container (vt_cgroup_of_pid).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);   /* tgid (the pid the kernel log prints) */
+	__type(value, __u64); /* cgroup v2 id */
+} vt_pid_cgroup SEC(".maps");
+
 #endif /* VT_MAPS_H */
