@@ -43,8 +43,9 @@ export interface AgentOptions {
   appArmorSecurityfs?: string;
   resyncMs?: number;
   eventPollMs?: number;
-  /** Read Seccomp's audit records from the kernel log (default true). */
+  /** Read Seccomp's audit records from the kernel log (default true), every kernelLogPollMs (default 1000). */
   kernelLog?: boolean;
+  kernelLogPollMs?: number;
   profileWaitMs?: number;
   /** Where the agent logs (the process's one logger, built by cli/agent.ts). */
   log: Logger;
@@ -75,7 +76,6 @@ export class Agent {
   private readonly cri: CriClient | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
-  private kernelLog: KernelLogReader | undefined;
   private ready = false;
   metricsPort = 0;
 
@@ -188,7 +188,16 @@ export class Agent {
         const native = this.opts.native ?? (await import('../native/index.js'));
         const read = (native as { kernelLog?: () => Buffer }).kernelLog;
         if (!read) throw new Error('the native addon has no kernelLog');
-        this.kernelLog = new KernelLogReader(read);
+        const kernelLog = new KernelLogReader(read);
+        // its own, slower timer: each poll copies the whole log ring (128 KiB here)
+        const poll = setInterval(() => {
+          try {
+            this.node.pumpKernelLog(kernelLog);
+          } catch (e) {
+            log.error('kernel log poll failed', { error: (e as Error).message });
+          }
+        }, this.opts.kernelLogPollMs ?? 1000);
+        this.timers.push(poll);
       } catch (e) {
         log.warn('seccomp violations not reported: the kernel log cannot be read', { error: (e as Error).message });
       }
@@ -196,7 +205,6 @@ export class Agent {
     const pump = setInterval(() => {
       try {
         this.node.pumpEvents();
-        if (this.kernelLog) this.node.pumpKernelLog(this.kernelLog);
       } catch (e) {
         log.error('event pump failed', { error: (e as Error).message });
       }
@@ -258,7 +266,6 @@ export class Agent {
     await this.status.flush().catch(() => undefined);
     await this.http.close().catch(() => undefined);
     this.cri?.close();
-    this.kernelLog = undefined;
     this.opts.kube.close();
     // Without unpin, the pinned programs and maps keep enforcing for the next agent to adopt.
     try {

@@ -11,7 +11,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { seccompLocalhostProfile } from '../profiler/node.js';
+import { SeccompLoader } from './loaders/seccomp.js';
 
 export interface NodeUninstallOptions {
   pinPath: string;
@@ -68,11 +68,10 @@ export function uninstallNode(o: NodeUninstallOptions): NodeUninstallReport {
 }
 
 function removeSeccompProfiles(seccompRoot: string): string[] {
-  const dir = path.join(seccompRoot, path.dirname(seccompLocalhostProfile('x')));
-  if (!fs.existsSync(dir)) return [];
-  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return names.map((f) => f.slice(0, -'.json'.length));
+  const loader = new SeccompLoader(seccompRoot);
+  const names = loader.list();
+  fs.rmSync(path.dirname(loader.pathOf('x')), { recursive: true, force: true });
+  return names;
 }
 
 /** Names of loaded top-level profiles in securityfs `profiles` ("name (mode)" per line) that are ours. */

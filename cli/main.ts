@@ -154,9 +154,10 @@ function cmdValidate(argv: string[], io: CliIO): number {
       results.push({ file: d.file, document: d.index, kind, name, valid: true, skipped: true, errors: [] });
       continue;
     }
-    const errors = validateObject(d.value, opts);
-    // accepted, but the webhook would answer these as admission warnings (e.g. rules the enforcers ignore)
-    const checked = errors.length === 0 && (kind === 'VarmorPolicy' || kind === 'VarmorClusterPolicy') ? validatePolicy(d.value, opts) : undefined;
+    // policies once through validatePolicy, which also gives what the webhook would answer as
+    // admission warnings (e.g. rules the enforcers ignore); the other kinds against the schema
+    const checked = kind === 'VarmorPolicy' || kind === 'VarmorClusterPolicy' ? validatePolicy(d.value, opts) : undefined;
+    const errors = checked ? (checked.ok ? [] : checked.errors) : validateObject(d.value, opts);
     const warnings = checked?.ok ? checked.warnings : [];
     results.push({ file: d.file, document: d.index, kind, name, valid: errors.length === 0, errors, ...(warnings.length ? { warnings } : {}) });
   }
