@@ -9,7 +9,7 @@ APT_PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev  # BPF programs + N-API addon
   make gcc g++ python3                                                # node-gyp (addon build), layout test
   containerd runc busybox-static libseccomp-dev seccomp               # real containers, seccomp
-  apparmor                                                            # apparmor_parser -Q -K
+  apparmor                                                            # apparmor_parser -Q -K; also carried into the qemu guest
   gcc libc6-dev                                                       # static seccomp probe for runc tests
   qemu-system-x86 gcc libc6-dev xz-utils                              # BPF LSM enforcement guest (+ its static vprobe helper, compressed modules)
   etcd-server iproute2 iptables conntrack kmod containernetworking-plugins                      # local Kubernetes for e2e

@@ -104,6 +104,29 @@ function busyboxEntries(): Entry[] {
   return entries;
 }
 
+/**
+ * AppArmor's parser and what our profiles include: the abi, tunables and abstractions trees, the
+ * parser's configuration and the feature set it pins (Debian's parser.conf names it). The
+ * guest kernel boots with AppArmor (qemu.ts), and the agent's loader runs this parser there.
+ */
+const APPARMOR_TREES = ['/etc/apparmor.d/abi', '/etc/apparmor.d/tunables', '/etc/apparmor.d/abstractions'];
+const APPARMOR_FILES = ['/etc/apparmor/parser.conf', '/usr/share/apparmor-features/features'];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesUnder(join(dir, d.name)) : d.isFile() ? [join(dir, d.name)] : [],
+  );
+}
+
+function appArmorEntries(): Entry[] {
+  const entries = binaryWithLibs(which('apparmor_parser'), '/usr/sbin/apparmor_parser');
+  for (const f of [...APPARMOR_TREES.flatMap(filesUnder), ...APPARMOR_FILES]) {
+    if (!existsSync(f)) throw new GuestUnavailableError(`${f} is missing (scripts/setup.sh installs the apparmor package)`);
+    entries.push({ dest: f, src: f, mode: 0o644 });
+  }
+  return entries;
+}
+
 export function manifest(opts: InitramfsOptions, cacheDir: string): Entry[] {
   const { repoRoot } = opts;
   const entries: Entry[] = [];
@@ -111,6 +134,7 @@ export function manifest(opts: InitramfsOptions, cacheDir: string): Entry[] {
   entries.push(...busyboxEntries());
   entries.push(...binaryWithLibs(which('node'), '/usr/bin/node'));
   entries.push(...binaryWithLibs(which('runc'), '/usr/sbin/runc'));
+  entries.push(...appArmorEntries());
   entries.push({ dest: '/usr/local/bin/vprobe', src: buildProbe(repoRoot, cacheDir), mode: 0o755 });
   // init.sh loads it: the guest's containers and the overlay cases need overlay mounts
   const overlay = opts.overlayModule ?? overlayModule(repoRoot);

@@ -1,12 +1,16 @@
 // Boots the guest once: qemu TCG (KVM cannot boot a stock kernel on this host, see
-// shared/reference/machine.md §3b), Debian's 6.1 kernel with the BPF LSM enabled on the command
-// line, the serial console on stdout. Returns the console text; kills qemu on timeout.
+// shared/reference/machine.md §3b), a Debian kernel with AppArmor and the BPF LSM enabled on the
+// command line (stacked, as on an Ubuntu or Debian node), the serial console on stdout. Returns
+// the console text; kills qemu on timeout.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { GuestRunError, GuestUnavailableError } from './errors.js';
 
 export const QEMU = 'qemu-system-x86_64';
+
+/** The LSMs the guest kernel starts: Debian's default order with AppArmor, and bpf last. */
+export const GUEST_LSMS = ['landlock', 'lockdown', 'yama', 'apparmor', 'bpf'];
 
 export interface BootOptions {
   kernel: string;
@@ -34,7 +38,7 @@ export function boot(opts: BootOptions): Promise<{ console: string; ms: number }
     '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
     ...(opts.qemuArgs ?? []),
     '-kernel', opts.kernel, '-initrd', opts.initrd,
-    '-append', ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'lsm=landlock,lockdown,yama,bpf', ...opts.append].join(' '),
+    '-append', ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', `lsm=${GUEST_LSMS.join(',')}`, ...opts.append].join(' '),
   ];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {

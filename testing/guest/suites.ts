@@ -16,6 +16,9 @@ export const SUITES: Record<string, string[]> = {
   bypass: ['testing/guest/scenarios/smoke.ts', 'testing/guest/scenarios/bypass.ts'],
   // The programs across agents (issue 17): upgrade swap and uninstall, for a quicker boot.
   lifecycle: ['testing/guest/scenarios/smoke.ts', 'testing/guest/scenarios/upgrade.ts'],
+  // Every built-in rule attacked, on AppArmor and BPF, and AppArmor in runc containers (modes,
+  // child profiles, the loader): rules.guest.test.ts asserts on it.
+  rules: ['testing/guest/scenarios/smoke.ts', 'testing/guest/scenarios/apparmor.ts', 'testing/guest/scenarios/rules.ts'],
   bench: ['bench/bpf/scenario.ts'],
   // The node agent's OCI hook path (agent/hook.guest.test.ts asserts on it).
   agent: ['testing/guest/scenarios/agent-hook.ts'],

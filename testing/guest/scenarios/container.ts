@@ -16,6 +16,10 @@ export interface BundleOptions {
   files?: Record<string, string>;
   /** Capabilities of the container process (runc gives none when the spec lists none). */
   capabilities?: string[];
+  /** The AppArmor profile runc puts the container's first process in (config.json process.apparmorProfile). */
+  appArmorProfile?: string;
+  /** Extra busybox applet names linked in /bin. */
+  applets?: string[];
 }
 
 /** A busybox bundle: rootfs with the static busybox and its applets, and a minimal OCI config. */
@@ -24,7 +28,7 @@ export function makeBundle(opts: BundleOptions): void {
   for (const d of ['bin', 'etc', 'proc', 'dev', 'tmp']) mkdirSync(`${rootfs}/${d}`, { recursive: true });
   copyFileSync('/bin/busybox', `${rootfs}/bin/busybox`);
   chmodSync(`${rootfs}/bin/busybox`, 0o755);
-  for (const applet of ['sh', 'cat', 'echo', 'id', 'true', 'ls']) symlinkSync('busybox', `${rootfs}/bin/${applet}`);
+  for (const applet of ['sh', 'cat', 'echo', 'id', 'true', 'ls', ...(opts.applets ?? [])]) symlinkSync('busybox', `${rootfs}/bin/${applet}`);
   for (const [path, text] of Object.entries(opts.files ?? {})) writeFileSync(`${rootfs}${path}`, text);
   const config = {
     ociVersion: '1.0.2',
@@ -37,6 +41,7 @@ export function makeBundle(opts: BundleOptions): void {
       ...(opts.capabilities
         ? { capabilities: { bounding: opts.capabilities, effective: opts.capabilities, permitted: opts.capabilities } }
         : {}),
+      ...(opts.appArmorProfile ? { apparmorProfile: opts.appArmorProfile } : {}),
     },
     root: { path: 'rootfs', readonly: false },
     hostname: 'ctr',
@@ -136,7 +141,7 @@ export const cases: GuestCase[] = [
   },
 ];
 
-const ALL_CAPS = [
+export const ALL_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
   'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
