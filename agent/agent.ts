@@ -43,7 +43,7 @@ export interface AgentOptions {
   appArmorSecurityfs?: string;
   resyncMs?: number;
   eventPollMs?: number;
-  /** Read Seccomp's audit records from the kernel log (default true), every kernelLogPollMs (default 1000). */
+  /** Read Seccomp's and AppArmor's audit records from the kernel log (default true), every kernelLogPollMs (default 1000). */
   kernelLog?: boolean;
   kernelLogPollMs?: number;
   profileWaitMs?: number;

@@ -40,7 +40,7 @@ export const AGENT_USAGE = `usage: varmor agent [flags]
   --metrics-address ADDR     address to listen on (default 127.0.0.1)
   --bpf-mode MODE            auto | enforce | audit | off (default auto)
   --apparmor-dir DIR         AppArmor profile files (default /var/run/varmor/apparmor.d)
-  --no-kernel-log            do not read Seccomp violations from the kernel log (syslog(2), CAP_SYSLOG)
+  --no-kernel-log            do not read Seccomp and AppArmor records from the kernel log (syslog(2), CAP_SYSLOG)
   --log-level LEVEL          error | warn | info | debug (default info)
   --resync-seconds N         runtime reconcile period (default 30)
   --binding-key FILE         the webhook's binding key: bind only references it signed (default: none,

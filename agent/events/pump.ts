@@ -8,6 +8,7 @@ import type { ProfileStore } from '../profiles/store.js';
 import type { ContainerRegistry } from '../binding/registry.js';
 import { violationRecord } from './violation.js';
 import { parseSeccompAudit, seccompViolation, type SeccompAuditRecord } from './seccomp-audit.js';
+import { appArmorBehavior, appArmorViolation, parseAppArmorAudit, profileOfLabel, type AppArmorAuditRecord } from './apparmor-audit.js';
 import { syscallTable } from '../modeling/syscalls.js';
 
 /** The syscall table of the audit architecture the kernel printed (AUDIT_ARCH_X86_64, _AARCH64). */
@@ -45,12 +46,29 @@ export class EventPump {
     return events.length;
   }
 
-  /** Seccomp's audit records from the kernel log: those of a container here are violations. */
+  /**
+   * The kernel log's audit records: Seccomp's (those of a container here are violations) and
+   * AppArmor's (those of our profiles: violations, or behaviour while the profile is modelled).
+   */
   pumpKernelLog(reader: { poll(fn: (message: string) => void): number }): number {
     return reader.poll((m) => {
       const r = parseSeccompAudit(m);
-      if (r) this.onSeccomp(r);
+      if (r) return this.onSeccomp(r);
+      const a = parseAppArmorAudit(m);
+      if (a) this.onAppArmor(a);
     });
+  }
+
+  private onAppArmor(r: AppArmorAuditRecord): void {
+    const st = this.d.profiles.get(profileOfLabel(r.label));
+    if (!st) return; // a profile of the node's own (a host service's), not ours
+    // complain mode while modelling: the record is the recording, not a violation
+    if (r.verdict === 'ALLOWED' && st.appArmorRecorder) return st.appArmorRecorder.merge(appArmorBehavior(r));
+    const cg = this.d.cgroupOf?.(r.pid);
+    const rec = cg === undefined ? undefined : this.d.containers.ofCgroup(cg);
+    const v = appArmorViolation(r, rec);
+    this.d.metrics.violations.inc({ enforcer: 'AppArmor', action: v.action, namespace: v.namespace, profile: v.profileName });
+    this.d.log.warn('violation', v);
   }
 
   private onSeccomp(r: SeccompAuditRecord): void {

@@ -3,7 +3,7 @@
 // where vArmor reads them). A filter action other than ALLOW is logged when the profile asks for
 // it: SCMP_ACT_LOG always, the others with SECCOMP_FILTER_FLAG_LOG. Pure: parse and shape.
 
-import type { ContainerRef } from './violation.js';
+import { violationWhere, type ContainerRef, type ViolationWhere } from './violation.js';
 
 export interface SeccompAuditRecord {
   pid: number;
@@ -51,16 +51,11 @@ export function seccompAction(code: number): { action: 'DENIED' | 'AUDIT'; ret: 
   }
 }
 
-export interface SeccompViolation {
+export interface SeccompViolation extends ViolationWhere {
   enforcer: 'Seccomp';
   action: 'DENIED' | 'AUDIT';
   enforced: boolean;
   profileName: string;
-  namespace: string;
-  pod: string;
-  podUid: string;
-  container: string;
-  containerId: string;
   pid: number;
   rule: { operation: 'syscall'; syscall: string; number: number; filterAction: string; comm: string; exe?: string };
 }
@@ -72,11 +67,7 @@ export function seccompViolation(r: SeccompAuditRecord, ref: ContainerRef | unde
     action,
     enforced: action === 'DENIED',
     profileName: profileName ?? '',
-    namespace: ref?.podNamespace ?? '',
-    pod: ref?.podName ?? '',
-    podUid: ref?.podUid ?? '',
-    container: ref?.containerName ?? '',
-    containerId: ref?.containerId ?? '',
+    ...violationWhere(ref),
     pid: r.pid,
     rule: { operation: 'syscall', syscall: syscallName ?? `#${r.syscall}`, number: r.syscall, filterAction: ret, comm: r.comm, ...(r.exe ? { exe: r.exe } : {}) },
   };

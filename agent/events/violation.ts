@@ -14,6 +14,25 @@ export interface ContainerRef {
   profileName?: string;
 }
 
+/** Where a violation happened, in the violation log's words (empty when the container is not known here). */
+export interface ViolationWhere {
+  namespace: string;
+  pod: string;
+  podUid: string;
+  container: string;
+  containerId: string;
+}
+
+export function violationWhere(ref: ContainerRef | undefined): ViolationWhere {
+  return {
+    namespace: ref?.podNamespace ?? '',
+    pod: ref?.podName ?? '',
+    podUid: ref?.podUid ?? '',
+    container: ref?.containerName ?? '',
+    containerId: ref?.containerId ?? '',
+  };
+}
+
 export interface ViolationRecord {
   enforcer: 'BPF';
   action: 'DENIED' | 'AUDIT' | 'ALLOWED';

@@ -72,6 +72,43 @@ export class BehaviorRecorder {
     }
   }
 
+  /** How many distinct behaviours the record holds. */
+  get entries(): number {
+    return this.size();
+  }
+
+  /**
+   * Folds a behaviour fragment in (AppArmor's complain-mode records arrive as BehaviorData, see
+   * events/apparmor-audit.ts), with the same bound and dedup as the BPF events.
+   */
+  merge(d: BehaviorData): void {
+    const full = (has: boolean): boolean => {
+      if (!has && this.size() >= MAX_ENTRIES) {
+        this.dropped++;
+        return true;
+      }
+      return false;
+    };
+    for (const f of d.files ?? []) {
+      if (full(this.files.has(f.path))) continue;
+      const s = this.files.get(f.path) ?? new Set<string>();
+      for (const p of f.permissions) s.add(p);
+      this.files.set(f.path, s);
+    }
+    for (const e of d.executions ?? []) if (!full(this.execs.has(e))) this.execs.add(e);
+    for (const c of d.capabilities ?? []) if (!full(this.caps.has(c))) this.caps.add(c);
+    for (const n of d.network ?? []) {
+      const key = JSON.stringify(n);
+      if (!full(this.net.has(key))) this.net.set(key, n);
+    }
+    for (const m of d.mounts ?? []) {
+      const entry = { source: m.source, fstype: m.fstype };
+      const key = JSON.stringify(entry);
+      if (!full(this.mounts.has(key))) this.mounts.set(key, entry);
+    }
+    for (const p of d.ptrace ?? []) for (const perm of p.permissions) if (!full(this.ptrace.has(perm))) this.ptrace.add(perm);
+  }
+
   data(): BehaviorData {
     const byKey = <T>(m: Map<string, T>): T[] => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
     return {

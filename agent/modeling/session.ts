@@ -14,8 +14,11 @@ import type { SyscallRecording } from './syscalls.js';
 import { errMsg } from '../errors.js';
 
 export interface ModelSink {
-  /** `syscalls`: the Seccomp record (names), when the profile models Seccomp and this node recorded. */
-  upload(profile: NodeProfile, data: { bpf: BehaviorData; dropped: number; syscalls?: string[] }): Promise<void>;
+  /**
+   * `syscalls`: the Seccomp record (names), when the profile models Seccomp and this node recorded;
+   * `appArmor`: what the complain-mode AppArmor profile logged, when this node has AppArmor and it logged anything.
+   */
+  upload(profile: NodeProfile, data: { bpf: BehaviorData; dropped: number; syscalls?: string[]; appArmor?: BehaviorData }): Promise<void>;
 }
 
 /**
@@ -42,6 +45,7 @@ export interface ModelingSessionsDeps {
 }
 
 const modelsSeccomp = (p: NodeProfile): boolean => p.enforcers.includes('Seccomp');
+const modelsAppArmor = (p: NodeProfile): boolean => p.enforcers.includes('AppArmor');
 
 export class ModelingSessions {
   constructor(private readonly d: ModelingSessionsDeps) {}
@@ -52,6 +56,7 @@ export class ModelingSessions {
     const step = modelingStep(!!p.behaviorModeling?.enable, !!st.recorder, !!previous);
     if (step === 'start') {
       st.recorder = new BehaviorRecorder();
+      if (modelsAppArmor(p)) st.appArmorRecorder = new BehaviorRecorder();
       if (modelsSeccomp(p)) this.d.syscalls?.start(p.bpfPolicyId);
       this.d.log.info('behaviour modelling started', { profile: p.profileName, syscalls: modelsSeccomp(p) && !!this.d.syscalls?.available });
     } else if (step === 'finish') {
@@ -63,21 +68,26 @@ export class ModelingSessions {
   async finish(st: ProfileState, p: NodeProfile): Promise<void> {
     const rec = st.recorder;
     if (!rec) return;
-    st.recorder = undefined;
     this.d.drainEvents();
+    const aa = st.appArmorRecorder;
+    st.recorder = undefined;
+    st.appArmorRecorder = undefined;
     const data = rec.data();
+    // nothing logged (no AppArmor on this node): the controller falls back to the BPF record
+    const appArmor = aa && aa.entries > 0 ? aa.data() : undefined;
     const sys = this.d.syscalls?.finish(p.bpfPolicyId);
     this.d.log.info('behaviour modelling ended', {
       profile: p.profileName,
       files: data.files?.length,
       executions: data.executions?.length,
       syscalls: sys?.names.length,
+      appArmorEntries: aa?.entries,
       // numbers libseccomp has no name for on this architecture: left out of the model
       unnamedSyscalls: sys?.unknown.length ? sys.unknown : undefined,
-      dropped: rec.dropped,
+      dropped: rec.dropped + (aa?.dropped ?? 0),
     });
     try {
-      await this.d.models?.upload(p, { bpf: data, dropped: rec.dropped, ...(sys ? { syscalls: sys.names } : {}) });
+      await this.d.models?.upload(p, { bpf: data, dropped: rec.dropped, ...(sys ? { syscalls: sys.names } : {}), ...(appArmor ? { appArmor } : {}) });
     } catch (e) {
       this.d.log.error('behaviour model upload failed', { profile: p.profileName, error: errMsg(e) });
     }

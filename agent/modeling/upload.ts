@@ -9,7 +9,7 @@ import type { ModelSink } from './session.js';
 
 
 /** The per-node model object. Pure. */
-export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: BehaviorData, syscalls?: string[]): ArmorProfileModel {
+export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: BehaviorData, syscalls?: string[], appArmor?: BehaviorData): ArmorProfileModel {
   return {
     apiVersion: API_VERSION,
     kind: 'ArmorProfileModel',
@@ -18,7 +18,7 @@ export function perNodeModel(profile: NodeProfile, nodeName: string, bpf: Behavi
       namespace: profile.namespace,
       labels: { [LABEL_MODEL_OF]: profile.profileName, [LABEL_NODE]: nodeName },
     },
-    data: { dynamicResult: { bpf, ...(syscalls ? { seccomp: { syscalls } } : {}) } },
+    data: { dynamicResult: { bpf, ...(appArmor ? { appArmor } : {}), ...(syscalls ? { seccomp: { syscalls } } : {}) } },
     storageType: 'CRDInternal',
   };
 }
@@ -29,8 +29,8 @@ export class ModelUploader implements ModelSink {
     private readonly nodeName: string,
   ) {}
 
-  async upload(profile: NodeProfile, data: { bpf: BehaviorData; syscalls?: string[] }): Promise<void> {
-    const body = perNodeModel(profile, this.nodeName, data.bpf, data.syscalls);
+  async upload(profile: NodeProfile, data: { bpf: BehaviorData; syscalls?: string[]; appArmor?: BehaviorData }): Promise<void> {
+    const body = perNodeModel(profile, this.nodeName, data.bpf, data.syscalls, data.appArmor);
     const base = `/apis/${API_GROUP}/v1beta1/namespaces/${encodeURIComponent(profile.namespace)}/armorprofilemodels`;
     try {
       await this.client.request('POST', base, body);

@@ -38,6 +38,8 @@ export interface ProfileState {
   /** BPF tables version loaded on this node, when placed. */
   bpfLoadedVersion?: string;
   recorder?: BehaviorRecorder;
+  /** While modelling a profile with the AppArmor enforcer: what its complain-mode profile logged. */
+  appArmorRecorder?: BehaviorRecorder;
 }
 
 export const targetKey = (t: ProfileTarget): string => `${t.namespace}/${t.name}`;

@@ -92,6 +92,28 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       });
     });
 
+    it("modelling: a workload recorded through the agent's reader and parser, then confined by its own model with no false denial", () => {
+      const r = run.result<{
+        recorded: Record<string, string>;
+        records: number;
+        modelEntries: number;
+        model: { executions?: string[]; files?: { path: string }[] };
+        modelToEnforceMs: number;
+        confined: Record<string, string>;
+        falseDenials: string[];
+        outside: Record<string, string>;
+        deniedOutside: number;
+      }>('apparmor modelling: a workload recorded in complain mode, then confined by its own model');
+      expect(r.recorded.work).toBe('OK');
+      expect(r.model.executions).toEqual(expect.arrayContaining(['/bin/busybox', '/bin/helper.sh']));
+      expect(r.model.files?.map((f) => f.path)).toEqual(expect.arrayContaining(['/etc/app.conf', '/tmp/app.log']));
+      expect(r.confined.work).toBe('OK');
+      expect(r.falseDenials).toEqual([]);
+      expect(r.outside).toEqual({ mkdir: 'DENIED', secret: 'DENIED' });
+      expect(r.deniedOutside).toBeGreaterThanOrEqual(2);
+      process.stdout.write(`AppArmor modelling journey (${run.kernelRelease}): ${r.records} records, model of ${r.modelEntries} entries, model to enforcing profile ${r.modelToEnforceMs} ms, false denials ${r.falseDenials.length}\n`);
+    });
+
     it('the loader replaces a profile under a running container with no unconfined instant; a bad profile keeps the old; removal is idempotent', () => {
       const r = run.result<Record<string, unknown>>('apparmor loader: replace under a running container, a bad profile keeps the old one, remove');
       expect(r.before).toEqual(['OK']);

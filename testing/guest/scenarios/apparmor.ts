@@ -7,6 +7,10 @@
 
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { AppArmorLoader } from '../../../agent/loaders/apparmor.js';
+import { appArmorBehavior, parseAppArmorAudit, profileOfLabel } from '../../../agent/events/apparmor-audit.js';
+import { KernelLogReader } from '../../../agent/events/kernel-log.js';
+import { BehaviorRecorder } from '../../../agent/modeling/record.js';
+import { kernelLog } from '../../../native/index.js';
 import type { ArmorProfileModel, BehaviorData, Mode, Policy } from '../../../profiler/api/types.js';
 import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
 import { sh, sleep } from '../guest/lib.js';
@@ -243,6 +247,61 @@ export const cases: GuestCase[] = [
         listedBeforeRemove,
         listedAfterRemove,
         secondRemove,
+      };
+    },
+  },
+  {
+    name: 'apparmor modelling: a workload recorded in complain mode, then confined by its own model',
+    timeoutMs: 300_000,
+    async run() {
+      // The workload: reads its config, appends to its log, runs a helper script, reports.
+      const workload = 'cat /etc/app.conf >/dev/null && echo started >> /tmp/app.log && /bin/helper.sh >> /tmp/app.log && echo work=OK';
+      const probes = [
+        'mkdir /tmp/new 2>/dev/null && echo mkdir=OK || echo mkdir=DENIED',
+        'cat /etc/secret >/dev/null 2>&1 && echo secret=OK || echo secret=DENIED',
+      ].join('; ');
+      const setupRootfs = (rootfs: string): void => {
+        writeFileSync(`${rootfs}/etc/app.conf`, 'port=8080\n');
+        writeFileSync(`${rootfs}/bin/helper.sh`, '#!/bin/sh\necho helped\n');
+        chmodSync(`${rootfs}/bin/helper.sh`, 0o755);
+      };
+      const name = 'varmor-aa-journey';
+      // 1. record: the agent's own kernel log reader, parser and recorder, as its event pump runs them
+      const reader = new KernelLogReader(kernelLog);
+      await load(name, 'BehaviorModeling');
+      const recorded = await container('journey-model', name, workload, setupRootfs);
+      const recorder = new BehaviorRecorder();
+      let records = 0;
+      reader.poll((m) => {
+        const r = parseAppArmorAudit(m);
+        if (r && r.verdict === 'ALLOWED' && profileOfLabel(r.label) === name) {
+          records++;
+          recorder.merge(appArmorBehavior(r));
+        }
+      });
+      // 2. the model, 3. its DefenseInDepth profile in force
+      const t0 = Date.now();
+      const data = recorder.data();
+      await load(name, 'DefenseInDepth', { defenseInDepth: { appArmor: { profileType: 'BehaviorModel' } } }, data);
+      const modelToEnforceMs = Date.now() - t0;
+      await sh('dmesg -c');
+      // 4. the workload again, under its model: its work happens and nothing is denied
+      const confined = await container('journey-enforce', name, workload, setupRootfs);
+      const deniedDuringWork = (await logFor(name)).filter((l) => l.includes('apparmor="DENIED"'));
+      // and what it never did is denied
+      const outside = await container('journey-outside', name, probes, setupRootfs);
+      const deniedOutside = (await logFor(name)).filter((l) => l.includes('apparmor="DENIED"')).length;
+      return {
+        recorded: recorded.report,
+        records,
+        modelEntries: recorder.entries,
+        model: data,
+        modelToEnforceMs,
+        confined: confined.report,
+        confinedStderr: confined.stderr,
+        falseDenials: deniedDuringWork,
+        outside: outside.report,
+        deniedOutside,
       };
     },
   },
