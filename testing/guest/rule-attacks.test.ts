@@ -8,8 +8,8 @@ import { isUnsupported } from '../../profiler/rules/types.js';
 import { RULE_EVIDENCE } from './rule-attacks.js';
 
 describe('rule attacks', () => {
-  it('has an entry for every rule AppArmor or BPF implements, and none for a rule that does not exist', () => {
-    const enforced = BUILTIN_RULES.filter((r) => !isUnsupported(r.appArmor) || !isUnsupported(r.bpf)).map((r) => r.name);
+  it('has an entry for every rule an enforcer implements, and none for a rule that does not exist', () => {
+    const enforced = BUILTIN_RULES.filter((r) => !isUnsupported(r.appArmor) || !isUnsupported(r.bpf) || !isUnsupported(r.seccomp)).map((r) => r.name);
     expect(enforced.filter((n) => !RULE_EVIDENCE[n])).toEqual([]);
     const known = new Set(BUILTIN_RULES.map((r) => r.name));
     expect(Object.keys(RULE_EVIDENCE).filter((n) => !known.has(n))).toEqual([]);

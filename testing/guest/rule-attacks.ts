@@ -6,7 +6,9 @@
 // is denied inside and not outside (`npm run rules:coverage` prints which are). Pure data: the
 // guest imports it, and so do the host's completeness test and the coverage script.
 
+import type { EnhanceProtect } from '../../profiler/api/types.js';
 import type { EnforcerName } from '../../profiler/rules/coverage.js';
+import type { BuiltinRule } from '../../profiler/rules/types.js';
 
 /** Made (as root, unconfined) before an attack runs. Paths are the guest's. */
 export type Need =
@@ -79,7 +81,8 @@ export const CAPABILITY_ATTACKS: Record<string, Attack | NoAttack> = {
   net_raw: cap('net_raw'),
   ipc_lock: cap('ipc_lock'),
   ipc_owner: cap('ipc_owner'),
-  sys_module: cap('sys_module', { outside: 'ENOENT' }),
+  // without the capability check in the way: ENOENT (no such module), or ENOSYS on a kernel without modules
+  sys_module: cap('sys_module', { outside: 'ENOENT|ENOSYS' }),
   sys_rawio: cap('sys_rawio'),
   sys_chroot: cap('sys_chroot'),
   sys_ptrace: { action: ['cap', 'sys_ptrace', '{peer}'], needs: [{ peer: OTHER }] },
@@ -147,7 +150,7 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
   },
   'disallow-mount': { attacks: [{ action: ['mount', 'none', '/tmp/ra/m-any', 'tmpfs'], needs: [{ dir: '/tmp/ra/m-any' }] }] },
   'disallow-umount': { attacks: [{ action: ['umount', '/tmp/ra/u-mounted'], needs: [{ mount: '/tmp/ra/u-mounted' }] }] },
-  'disallow-insmod': { attacks: [cap('sys_module', { outside: 'ENOENT' })] },
+  'disallow-insmod': { attacks: [cap('sys_module', { outside: 'ENOENT|ENOSYS' })] },
   'disallow-load-bpf-prog': { attacks: [{ action: ['bpf-load'] }] },
   'disallow-access-procfs-root': {
     // another process's /proc entries need ptrace read access to it
@@ -157,11 +160,12 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
   'disallow-access-kallsyms': { attacks: [open('/proc/kallsyms', 'r')] },
   'disable-cap-all': { attacks: [cap('chown'), cap('sys_admin'), cap('net_bind_service')] },
   'disable-cap-all-except-net-bind-service': { attacks: [cap('chown'), cap('sys_admin')], allowed: [{ action: ['cap', 'net_bind_service'] }] },
-  'disable-cap-privileged': { attacks: [cap('sys_admin'), cap('sys_module', { outside: 'ENOENT' })], allowed: [{ action: ['cap', 'chown'] }, { action: ['cap', 'net_raw'] }] },
+  'disable-cap-privileged': { attacks: [cap('sys_admin'), cap('sys_module', { outside: 'ENOENT|ENOSYS' })], allowed: [{ action: ['cap', 'chown'] }, { action: ['cap', 'net_raw'] }] },
   'disallow-abuse-user-ns': { attacks: [cap('sys_admin')] },
   'disallow-create-user-ns': { attacks: [{ action: ['userns'] }] },
   'disallow-load-all-bpf-prog': { attacks: [{ action: ['bpf-load'] }] },
   'disallow-load-bpf-via-setsockopt': { attacks: [{ action: ['attach-filter'] }] },
+  'disallow-userfaultfd-creation': { attacks: [{ action: ['userfaultfd'] }] },
   'disallow-exec-fileless': { attacks: [{ action: ['memfd-exec', '/bin/busybox', 'true'] }], allowed: [{ action: ['exec', '/bin/true'] }] },
   'disallow-exec-unknown': {
     noAttack: 'needs a write then an exec inside the container: proven by the enforcement suite case "bypass 7 copy under another name"',
@@ -190,6 +194,14 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
   'disable-curl': { attacks: [exec('curl')] },
   'disable-chmod': { attacks: [exec('chmod')] },
   'disable-su-sudo': { attacks: [exec('su'), exec('sudo')] },
+  'disable-chmod-x-bit': {
+    attacks: [{ action: ['chmod', '/tmp/ra/chmod-x', '755'], needs: [{ file: '/tmp/ra/chmod-x' }] }],
+    allowed: [{ action: ['chmod', '/tmp/ra/chmod-x', '644'] }],
+  },
+  'disable-chmod-s-bit': {
+    attacks: [{ action: ['chmod', '/tmp/ra/chmod-s', '4644'], needs: [{ file: '/tmp/ra/chmod-s' }] }],
+    allowed: [{ action: ['chmod', '/tmp/ra/chmod-s', '755'] }],
+  },
   'disable-network': { attacks: [{ action: ['socket', 'inet', 'dgram', '0'] }, { action: ['socket', 'unix', 'stream', '0'] }] },
   'disable-inet': { attacks: [{ action: ['socket', 'inet', 'stream', 'tcp'] }], allowed: [{ action: ['socket', 'unix', 'stream', '0'] }, { action: ['socket', 'inet6', 'dgram', 'udp'] }] },
   'disable-inet6': { attacks: [{ action: ['socket', 'inet6', 'dgram', 'udp'] }], allowed: [{ action: ['socket', 'inet', 'dgram', 'udp'] }] },
@@ -206,6 +218,7 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
     attacks: [open('/tmp/ra/lxcfs/devices/cgroup.procs', 'w', [{ file: '/tmp/ra/lxcfs/devices/cgroup.procs' }])],
   },
   'runc-override-mitigation': { attacks: [open('/tmp/ra/bin/runc', 'w', [{ file: '/tmp/ra/bin/runc' }])], allowed: [{ action: ['open', '/tmp/ra/bin/runc', 'r'] }] },
+  'dirty-pipe-mitigation': { attacks: [{ action: ['splice', '/tmp/ra/splice'], needs: [{ file: '/tmp/ra/splice' }] }] },
   'ingress-nightmare-mitigation': { noAttack: "resolved from the cluster's Services on the node: not yet attacked (no guest case, no e2e case)" },
   'copy-fail-mitigation': {
     // AF_ALG (38), SOCK_SEQPACKET (5): the LSM is asked before the family is looked up, so a kernel
@@ -226,4 +239,21 @@ export function attacksFor(rule: string, enforcer: EnforcerName): { attacks: Att
   if (not) return { noAttack: not };
   const attacks = e.attacks.filter((a) => !a.only || a.only === enforcer);
   return { attacks, allowed: (e.allowed ?? []).filter((a) => !a.only || a.only === enforcer) };
+}
+
+export type Violations = 'enforce' | 'audit' | 'allow';
+
+const VIOLATIONS: Record<Violations, Pick<EnhanceProtect, 'auditViolations' | 'allowViolations'>> = {
+  enforce: {},
+  audit: { auditViolations: true },
+  allow: { auditViolations: true, allowViolations: true },
+};
+
+/** A privileged EnhanceProtect policy holding only `rule` (none: the same policy without it), so no baseline mixes in. */
+export function policyHolding(rule: BuiltinRule | undefined, violations: Violations = 'enforce'): EnhanceProtect {
+  const base: EnhanceProtect = { privileged: true, ...VIOLATIONS[violations] };
+  if (!rule) return base;
+  if (rule.category === 'hardening') return { ...base, hardeningRules: [rule.name] };
+  if (rule.category === 'attackProtection') return { ...base, attackProtectionRules: [{ rules: [rule.name] }] };
+  return { ...base, vulMitigationRules: [rule.name] };
 }

@@ -34,7 +34,8 @@ export class RuncHarness {
   private readonly spec: Record<string, unknown>;
   private n = 0;
 
-  constructor() {
+  /** `binaries`: more static programs for the rootfs's /bin, name -> host path. */
+  constructor(binaries: Record<string, string> = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'varmor-seccomp-'));
     this.rootfs = join(this.dir, 'rootfs');
     this.state = join(this.dir, 'state');
@@ -46,24 +47,30 @@ export class RuncHarness {
     const applets = execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean);
     for (const a of applets) if (a !== 'busybox' && !existsSync(join(this.rootfs, 'bin', a))) symlinkSync('busybox', join(this.rootfs, 'bin', a));
     execFileSync('gcc', ['-static', '-O1', '-o', join(this.rootfs, 'bin/probe'), join(HERE, 'probe.c')]);
+    for (const [name, src] of Object.entries(binaries)) copyFileSync(src, join(this.rootfs, 'bin', name));
     const specDir = join(this.dir, 'spec');
     mkdirSync(specDir);
     execFileSync('runc', ['spec'], { cwd: specDir });
     this.spec = JSON.parse(readFileSync(join(specDir, 'config.json'), 'utf8')) as Record<string, unknown>;
   }
 
-  run(profile: SeccompProfile | undefined, args: string[]): RunResult {
+  /** `capabilities`: the container's (bounding, effective, permitted); runc's default set otherwise. */
+  run(profile: SeccompProfile | undefined, args: string[], opts: { capabilities?: string[] } = {}): RunResult {
     const id = `varmor-sc-${process.pid}-${++this.n}`;
     const bundle = join(this.dir, id);
     mkdirSync(bundle);
     const spec = structuredClone(this.spec) as {
-      process: { terminal: boolean; args: string[] };
+      process: { terminal: boolean; args: string[]; capabilities?: Record<string, string[]> };
       root: { path: string; readonly: boolean };
       mounts: unknown[];
       linux: Record<string, unknown>;
     };
     spec.process.terminal = false;
     spec.process.args = args;
+    if (opts.capabilities) {
+      const c = opts.capabilities;
+      spec.process.capabilities = { bounding: c, effective: c, permitted: c };
+    }
     spec.root = { path: this.rootfs, readonly: true };
     spec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
     if (profile) spec.linux.seccomp = profile;

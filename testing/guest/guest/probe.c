@@ -1469,6 +1469,18 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "opath-reopen") && n == 2) return do_opath_reopen(a[0], a[1]);
   if (!strcmp(op, "uring") && n >= 1) return do_uring(a[0], a + 1, n - 1);
   if (!strcmp(op, "bind-mount") && n == 2) return report(mount(a[0], a[1], NULL, MS_BIND, NULL));
+  if (!strcmp(op, "userfaultfd") && n == 0) {
+    int fd = syscall(SYS_userfaultfd, 0);
+    report(fd);
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  if (!strcmp(op, "splice") && n == 1) {
+    /* a file's first byte into a pipe: Dirty Pipe's entry point */
+    int fd = open(a[0], O_RDONLY), p[2];
+    if (fd < 0 || pipe(p) < 0) return report(-1);
+    return report(splice(fd, NULL, p[1], NULL, 1, 0) < 0 ? -1 : 0);
+  }
   if (!strcmp(op, "scratch-race") && n == 3) return do_scratch_race(a[0], a[1], atol(a[2]));
   return usage("unknown action or wrong number of arguments");
 }

@@ -9,7 +9,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EnhanceProtect } from '../../../profiler/api/types.js';
 import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
 import { BUILTIN_RULES } from '../../../profiler/rules/catalogue.js';
 import type { EnforcerName } from '../../../profiler/rules/coverage.js';
@@ -17,7 +16,7 @@ import { isUnsupported, type BuiltinRule } from '../../../profiler/rules/types.j
 import { Fixture } from '../guest/bpf.js';
 import { probe, sh, VPROBE } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
-import { attacksFor, type Attack, type Need } from '../rule-attacks.js';
+import { attacksFor, policyHolding as policyWith, type Attack, type Need, type Violations } from '../rule-attacks.js';
 
 /** One attack's outcome under the policy with the rule and under the same policy without it. */
 export interface Outcome {
@@ -38,22 +37,6 @@ export interface LoggedOutcome {
   action: string[];
   inside: string;
   logged: boolean;
-}
-
-export type Violations = 'enforce' | 'audit' | 'allow';
-
-const VIOLATIONS: Record<Violations, Pick<EnhanceProtect, 'auditViolations' | 'allowViolations'>> = {
-  enforce: {},
-  audit: { auditViolations: true },
-  allow: { auditViolations: true, allowViolations: true },
-};
-
-function policyWith(rule: BuiltinRule | undefined, violations: Violations): EnhanceProtect {
-  const base: EnhanceProtect = { privileged: true, ...VIOLATIONS[violations] };
-  if (!rule) return base;
-  if (rule.category === 'hardening') return { ...base, hardeningRules: [rule.name] };
-  if (rule.category === 'attackProtection') return { ...base, attackProtectionRules: [{ rules: [rule.name] }] };
-  return { ...base, vulMitigationRules: [rule.name] };
 }
 
 function implemented(rule: BuiltinRule, e: EnforcerName): boolean {
