@@ -1,7 +1,8 @@
 // Every built-in rule, attacked (testing/guest/rule-attacks.ts), for each enforcer that implements
 // it. AppArmor: the real compiler's profile for a privileged EnhanceProtect policy with only that
-// rule, loaded by the agent's real loader (apparmor_parser), entered the way runc enters it (the
-// exec transition) by vprobe; "outside" is the same policy without the rule. BPF: the same policy
+// rule, loaded with apparmor_parser (all in one run; the agent's loader itself is exercised by
+// scenarios/apparmor.ts), entered the way runc enters it (the exec transition) by vprobe;
+// "outside" is the same policy without the rule. BPF: the same policy
 // through the real BPF compiler and addon, vprobe inside the bound cgroup and outside it. The
 // AppArmor side also runs each attack in the two logged modes: auditViolations (denied, logged
 // DENIED) and allowViolations + auditViolations (allowed, logged AUDIT).
@@ -16,7 +17,7 @@ import { isUnsupported, type BuiltinRule } from '../../../profiler/rules/types.j
 import { Fixture } from '../guest/bpf.js';
 import { probe, sh, VPROBE } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
-import { attacksFor, policyHolding as policyWith, type Attack, type Need, type Violations } from '../rule-attacks.js';
+import { attacksFor, policyHolding, type Attack, type Need, type Violations } from '../rule-attacks.js';
 
 /** One attack's outcome under the policy with the rule and under the same policy without it. */
 export interface Outcome {
@@ -131,7 +132,7 @@ function profileText(name: string, rule: BuiltinRule | undefined, violations: Vi
     bpfPolicyId: 0,
     mode: 'EnhanceProtect',
     enforcers: ['AppArmor'],
-    policy: { enforcer: 'AppArmor', mode: 'EnhanceProtect', enhanceProtect: policyWith(rule, violations) },
+    policy: { enforcer: 'AppArmor', mode: 'EnhanceProtect', enhanceProtect: policyHolding(rule, violations) },
   }).profile;
 }
 
@@ -199,7 +200,7 @@ async function bpfRule(rule: BuiltinRule): Promise<RuleOutcome> {
   const evidence = attacksFor(rule.name, 'BPF');
   if ('noAttack' in evidence) return { attacks: [], allowed: [] };
   const f = fx as Fixture;
-  const p = f.protect(`ra-${rule.name}`, policyWith(rule, 'enforce'));
+  const p = f.protect(`ra-${rule.name}`, policyHolding(rule, 'enforce'));
   const inside = ['-c', p.cg.path];
   const outside = ['-c', f.outside.path];
   const attacks: Outcome[] = [];
