@@ -6,6 +6,7 @@
 // parse and shape; the pump attributes and routes.
 
 import type { BehaviorData } from '../../profiler/node.js';
+import { auditFields } from './audit-fields.js';
 import { violationWhere, type ContainerRef, type ViolationWhere } from './violation.js';
 
 export interface AppArmorAuditRecord {
@@ -32,14 +33,12 @@ export interface AppArmorAuditRecord {
   peer?: string;
 }
 
-const APPARMOR_LINE = /type=1400 audit\([\d.:]+\): (apparmor=.*)$/;
+const AUDIT_AVC = 1400;
 
 /** A kmsg record's text as an AppArmor audit record, or undefined (another record, or not AppArmor's). */
 export function parseAppArmorAudit(text: string): AppArmorAuditRecord | undefined {
-  const m = APPARMOR_LINE.exec(text.trim());
-  if (!m) return undefined;
-  const f = new Map<string, string>();
-  for (const kv of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) f.set(kv[1], kv[2].replace(/^"(.*)"$/, '$1'));
+  const f = auditFields(text, AUDIT_AVC);
+  if (!f) return undefined;
   const verdict = f.get('apparmor');
   const pid = Number(f.get('pid'));
   const label = f.get('profile');

@@ -3,6 +3,7 @@
 // where vArmor reads them). A filter action other than ALLOW is logged when the profile asks for
 // it: SCMP_ACT_LOG always, the others with SECCOMP_FILTER_FLAG_LOG. Pure: parse and shape.
 
+import { auditFields } from './audit-fields.js';
 import { violationWhere, type ContainerRef, type ViolationWhere } from './violation.js';
 
 export interface SeccompAuditRecord {
@@ -16,14 +17,12 @@ export interface SeccompAuditRecord {
   code: number;
 }
 
-const SECCOMP_LINE = /type=1326 audit\([\d.:]+\): (.*)$/;
+const AUDIT_SECCOMP = 1326;
 
 /** A kmsg record's text (after the `pri,seq,ts,flags;` prefix) as a Seccomp audit record, or undefined. */
 export function parseSeccompAudit(text: string): SeccompAuditRecord | undefined {
-  const m = SECCOMP_LINE.exec(text.trim());
-  if (!m) return undefined;
-  const f = new Map<string, string>();
-  for (const kv of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) f.set(kv[1], kv[2].replace(/^"(.*)"$/, '$1'));
+  const f = auditFields(text, AUDIT_SECCOMP);
+  if (!f) return undefined;
   const pid = Number(f.get('pid'));
   const syscall = Number(f.get('syscall'));
   const code = Number.parseInt(f.get('code') ?? '', 16);
