@@ -2,7 +2,7 @@
 // inside a cgroup), cgroup creation and a few shell conveniences. Runs inside the qemu guest only.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 
 export const VPROBE = '/usr/local/bin/vprobe';
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -34,10 +34,18 @@ function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ stdout
   });
 }
 
-/** Runs one vprobe action; `cgroup` is a cgroup directory the probe joins before acting. */
-export async function probe(args: string[], opts: { cgroup?: string; timeoutMs?: number } = {}): Promise<ProbeResult> {
+/**
+ * Runs one vprobe action; `cgroup` is a cgroup directory the probe joins before acting.
+ * `outputFile`: vprobe writes there instead of to node's stdio, which libuv makes a unix socket
+ * pair: a probe under an AppArmor network rule may rightly not write to it (a container's stdio
+ * is a pipe).
+ */
+export async function probe(args: string[], opts: { cgroup?: string; timeoutMs?: number; outputFile?: string } = {}): Promise<ProbeResult> {
   const argv = opts.cgroup ? ['-c', opts.cgroup, ...args] : args;
-  const { stdout, stderr, code } = await run(VPROBE, argv, opts.timeoutMs);
+  const { stdout: out, stderr, code } = opts.outputFile
+    ? await run('/bin/sh', ['-c', `exec "$0" "$@" > ${opts.outputFile} 2>&1`, VPROBE, ...argv], opts.timeoutMs)
+    : await run(VPROBE, argv, opts.timeoutMs);
+  const stdout = opts.outputFile ? readFileSync(opts.outputFile, 'utf8') : out;
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || line === '') throw new ProbeError(`vprobe ${argv.join(' ')}: exit ${code}: ${stderr.trim()}`);
   const [result, ...rest] = line.split(' ');
@@ -90,6 +98,18 @@ export async function withBpfStats<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     writeFileSync(STATS, '0');
   }
+}
+
+/**
+ * The kernel log lines AppArmor wrote for `profile` since the last call (each call clears the
+ * log): its own label's, and with `withChildren` those of its child and learning profiles
+ * (`profile//child_0`, `profile//null-/bin/sh`) too.
+ */
+export async function takeAppArmorLog(profile: string, opts: { withChildren?: boolean } = {}): Promise<string[]> {
+  const { stdout } = await sh('dmesg -c');
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes('apparmor=') && (l.includes(`profile="${profile}"`) || (opts.withChildren === true && l.includes(`profile="${profile}//`))));
 }
 
 /** Writes `text` to `path` and gives the path back (a case's files, named where they are made). */

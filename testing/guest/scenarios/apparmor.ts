@@ -13,7 +13,7 @@ import { BehaviorRecorder } from '../../../agent/modeling/record.js';
 import { kernelLog } from '../../../native/index.js';
 import type { ArmorProfileModel, BehaviorData, Mode, Policy } from '../../../profiler/api/types.js';
 import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
-import { sh, sleep } from '../guest/lib.js';
+import { sh, sleep, takeAppArmorLog } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 import { ALL_CAPS, makeBundle, runc } from './container.js';
 
@@ -77,12 +77,6 @@ async function container(id: string, profile: string, script: string, setup?: (r
   return { code: r.code, report: parse(r.stdout), stderr: r.stderr.trim() };
 }
 
-/** Kernel log lines AppArmor wrote for a profile since the last call (the log is cleared each time). */
-async function logFor(profile: string): Promise<string[]> {
-  const { stdout } = await sh('dmesg -c');
-  return stdout.split('\n').filter((l) => l.includes('apparmor=') && l.includes(`profile="${profile}`));
-}
-
 /** The apparmor=/name= pairs of the log lines about `name` (a path). */
 function verdicts(lines: string[], path: string): string[] {
   return [...new Set(lines.filter((l) => l.includes(`name="${path}"`)).map((l) => /apparmor="(\w+)"/.exec(l)?.[1] ?? '?'))].sort();
@@ -119,19 +113,19 @@ export const cases: GuestCase[] = [
         enhanceProtect: { appArmorRawRules: [{ rules: 'deny /etc/secret r,' }] },
       });
       out.EnhanceProtect = await container('enhance', 'varmor-aa-enhance', REPORT);
-      await logFor('');
+      await sh('dmesg -c');
       await load('varmor-aa-modelling', 'BehaviorModeling');
       out.BehaviorModeling = await container('modelling', 'varmor-aa-modelling', REPORT);
-      const modelLog = await logFor('varmor-aa-modelling');
+      const modelLog = await takeAppArmorLog('varmor-aa-modelling', { withChildren: true });
       out.BehaviorModeling.log = { secret: verdicts(modelLog, '/etc/secret'), allowed: verdicts(modelLog, '/etc/allowed') };
       await load('varmor-aa-did', 'DefenseInDepth', { defenseInDepth: { appArmor: { profileType: 'BehaviorModel' } } }, MODEL);
       out.DefenseInDepth = await container('did', 'varmor-aa-did', REPORT);
-      const didLog = await logFor('varmor-aa-did');
+      const didLog = await takeAppArmorLog('varmor-aa-did', { withChildren: true });
       out.DefenseInDepth.log = { secret: verdicts(didLog, '/etc/secret'), allowed: verdicts(didLog, '/etc/allowed') };
       // record -> shadow -> enforce: the same model with allowViolations reports what it would deny
       await load('varmor-aa-shadow', 'DefenseInDepth', { defenseInDepth: { allowViolations: true, appArmor: { profileType: 'BehaviorModel' } } }, MODEL);
       out.DefenseInDepthShadow = await container('shadow', 'varmor-aa-shadow', REPORT);
-      const shadowLog = await logFor('varmor-aa-shadow');
+      const shadowLog = await takeAppArmorLog('varmor-aa-shadow', { withChildren: true });
       out.DefenseInDepthShadow.log = { secret: verdicts(shadowLog, '/etc/secret'), allowed: verdicts(shadowLog, '/etc/allowed') };
       return out;
     },
@@ -287,10 +281,10 @@ export const cases: GuestCase[] = [
       await sh('dmesg -c');
       // 4. the workload again, under its model: its work happens and nothing is denied
       const confined = await container('journey-enforce', name, workload, setupRootfs);
-      const deniedDuringWork = (await logFor(name)).filter((l) => l.includes('apparmor="DENIED"'));
+      const deniedDuringWork = (await takeAppArmorLog(name, { withChildren: true })).filter((l) => l.includes('apparmor="DENIED"'));
       // and what it never did is denied
       const outside = await container('journey-outside', name, probes, setupRootfs);
-      const deniedOutside = (await logFor(name)).filter((l) => l.includes('apparmor="DENIED"')).length;
+      const deniedOutside = (await takeAppArmorLog(name, { withChildren: true })).filter((l) => l.includes('apparmor="DENIED"')).length;
       return {
         recorded: recorded.report,
         records,

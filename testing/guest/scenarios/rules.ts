@@ -8,14 +8,14 @@
 // DENIED) and allowViolations + auditViolations (allowed, logged AUDIT).
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
 import { BUILTIN_RULES } from '../../../profiler/rules/catalogue.js';
 import type { EnforcerName } from '../../../profiler/rules/coverage.js';
 import { isUnsupported, type BuiltinRule } from '../../../profiler/rules/types.js';
 import { Fixture } from '../guest/bpf.js';
-import { probe, sh, VPROBE } from '../guest/lib.js';
+import { probe, sh, takeAppArmorLog } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
 import { attacksFor, policyHolding, type Attack, type Need, type Violations } from '../rule-attacks.js';
 
@@ -97,20 +97,13 @@ async function undo(a: Attack): Promise<void> {
   if (a.action[0] === 'mount' || a.action[0] === 'bind-mount') await sh(`while umount ${a.action[2]} 2>/dev/null; do :; done`);
 }
 
-/**
- * Runs one attack as `where` says (vprobe options placing it under a profile or in a cgroup).
- * vprobe writes to a file, not to node's stdio: libuv's stdio is a unix socket pair, which the
- * network rules rightly stop a confined task from writing to (a container's stdio is a pipe).
- */
+/** Runs one attack as `where` says (vprobe options placing it under a profile or in a cgroup). */
 async function attempt(where: string[], a: Attack, opts: { drop?: boolean } = {}): Promise<string> {
   for (const n of a.needs ?? []) await prepare(n);
   const args = [...where, ...(await argv(opts.drop === false ? { ...a, drop: undefined } : a))];
-  const out = '/tmp/ra-probe.out';
-  const r = await sh(`${VPROBE} ${args.map((w) => `'${w}'`).join(' ')} > ${out} 2>&1`);
-  const line = readFileSync(out, 'utf8').trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || line === '') throw new Error(`vprobe ${args.join(' ')}: exit ${r.code}: ${line}`);
-  const [result, ...rest] = line.split(' ');
-  return rest[0] === 'dropped' ? `${result} dropped` : result;
+  // through a file: the network rules stop a confined probe writing to node's socket-pair stdio
+  const r = await probe(args, { outputFile: '/tmp/ra-probe.out' });
+  return r.detail.split(' ')[0] === 'dropped' ? `${r.result} dropped` : r.result;
 }
 
 async function pair(inside: string[], outside: string[], a: Attack): Promise<Outcome> {
@@ -155,12 +148,6 @@ function ruleProfileName(rule: BuiltinRule, violations: Violations): string {
   return violations === 'enforce' ? `varmor-ra-${rule.name}` : `varmor-ra-${rule.name}-${violations}`;
 }
 
-/** The kernel log lines AppArmor wrote for a profile since the log was last cleared. */
-async function appArmorLog(profile: string): Promise<string[]> {
-  const { stdout } = await sh('dmesg -c');
-  return stdout.split('\n').filter((l) => l.includes('apparmor=') && l.includes(`profile="${profile}"`));
-}
-
 async function appArmorRule(rule: BuiltinRule): Promise<RuleOutcome & { logged?: Record<'audit' | 'allow', LoggedOutcome[]> }> {
   const evidence = attacksFor(rule.name, 'AppArmor');
   if ('noAttack' in evidence) return { attacks: [], allowed: [] };
@@ -173,17 +160,17 @@ async function appArmorRule(rule: BuiltinRule): Promise<RuleOutcome & { logged?:
   const logged = { audit: [] as LoggedOutcome[], allow: [] as LoggedOutcome[] };
   for (const mode of ['audit', 'allow'] as const) {
     const name = ruleProfileName(rule, mode);
-    await appArmorLog(name);
+    await takeAppArmorLog(name);
     for (const a of evidence.attacks) {
       const result = await attempt(['-p', name], a);
       await undo(a);
-      let lines = await appArmorLog(name);
+      let lines = await takeAppArmorLog(name);
       // Seen on 6.1: AppArmor logs no capability denial in a task that dropped capabilities
       // with capset first (-x). The same attack without the drop shows the log line (its
       // outcome is then decided by the CAP_SYS_ADMIN fallback, so only its log is used).
       if (a.drop && lines.length === 0) {
         await attempt(['-p', name], a, { drop: false });
-        lines = await appArmorLog(name);
+        lines = await takeAppArmorLog(name);
       }
       const want = mode === 'audit' ? 'apparmor="DENIED"' : 'apparmor="AUDIT"';
       logged[mode].push({ action: a.action, inside: result, logged: lines.some((l) => l.includes(want)) });
