@@ -12,7 +12,7 @@ import {
   type Informer,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { type AnyPolicy, API_GROUP, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, type Logger } from '../profiler/index.js';
+import { type AnyPolicy, API_GROUP, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, type Logger, egressInterest, interestedIn } from '../profiler/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { API_VER, makeKubeClient, PLURALS, type CrKind, type KubeClient } from './kube.js';
 import { LeaderElector, makeLeaseStore, type LeaseStore } from './leader.js';
@@ -21,6 +21,7 @@ import { WorkQueue, type BackoffOptions } from './queue.js';
 import { Reconciler } from './reconcile.js';
 import { policyKey } from './targets.js';
 import { collidingWith } from './collisions.js';
+import { EgressWatch } from './egress-watch.js';
 
 export type { Logger } from '../profiler/index.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
@@ -101,6 +102,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     metrics.queueDepth.set(queue.length);
   };
 
+  // toServices / toPods: a Service, EndpointSlice or Pod change queues the policies naming its
+  // kind and namespace; their reconcile compiles the addresses in again (no write when unchanged).
+  const egress = new EgressWatch({
+    kubeConfig: opts.kubeConfig,
+    log,
+    onChange: (kind, namespace) => {
+      if (!leading || stopped) return;
+      for (const p of allPolicies()) {
+        const interest = egressInterest(p);
+        if (interest && interestedIn(interest, kind, namespace)) queue.add(policyKey(p));
+      }
+      metrics.queueDepth.set(queue.length);
+    },
+  });
+
   const reconciler = new Reconciler({
     client,
     productNamespace: opts.namespace,
@@ -108,6 +124,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     log,
     listPolicies: allPolicies,
     modelingGraceMs: (opts.modelingGraceSeconds ?? 120) * 1000,
+    egress: (policy) => egress.viewFor(egressInterest(policy)),
   });
 
   // A policy whose target appears, changes or goes can create or end an overlap with the
@@ -274,6 +291,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       queue.shutdown();
       await elector?.stop(true);
       await Promise.all(informers.map((inf) => inf.stop().catch(() => undefined)));
+      await egress.stop();
       await Promise.race([Promise.allSettled(workers), new Promise((r) => setTimeout(r, 1000).unref())]);
       log.info('controller stopped', { identity: opts.identity });
     },

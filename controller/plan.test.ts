@@ -6,7 +6,7 @@ import { armorProfileSteps, planPolicy, readsFor, type Observed, type Plan, type
 import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
 import { policySpec } from '../testing/controller/policies.js';
 import { findCollidingName } from '../testing/fnv-collide.js';
-import { bpfPolicyId } from '../profiler/index.js';
+import { bpfPolicyId, decodeTables } from '../profiler/index.js';
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const opts = { productNamespace: 'varmor', modelingGraceMs: 120_000 };
@@ -202,6 +202,37 @@ describe('planPolicy: a live policy', () => {
     );
     expect(cond(p, 'Conflicted')).toMatchObject({ status: 'True', reason: 'TargetOverlap' });
     expect(cond(p, 'Conflicted')?.message).toContain('VarmorPolicy/shop/other (Deployment shop/web)');
+  });
+});
+
+describe('planPolicy: egress to Services and Pods', () => {
+  const egress = policy(
+    spec({
+      policy: {
+        enforcer: 'BPF',
+        mode: 'EnhanceProtect',
+        enhanceProtect: { privileged: true, attackProtectionRules: [{ rules: ['block-access-to-kube-apiserver'] }] },
+      },
+    }),
+  );
+  const cluster = (endpoint: string): Observed['egress'] => ({
+    services: (ns) => (ns === 'default' ? [{ namespace: 'default', name: 'kubernetes', labels: {}, clusterIPs: ['10.96.0.1'] }] : []),
+    endpointSlices: (ns, svc) => (ns === 'default' && svc === 'kubernetes' ? [{ namespace: 'default', service: 'kubernetes', addresses: [endpoint], ports: [6443] }] : []),
+    pods: () => [],
+  });
+  const addrs = (ap: ArmorProfile) => decodeTables(Buffer.from(ap.spec.profile.bpfContent ?? '', 'base64')).net.map((n) => n.addr);
+
+  it('compiles the addresses the cluster holds into the ArmorProfile', () => {
+    const ap = step(planPolicy(observed({ policy: egress, egress: cluster('192.168.1.10') }), opts), 'createArmorProfile').object;
+    expect(addrs(ap).sort()).toEqual(['10.96.0.1', '192.168.1.10']);
+  });
+
+  it('an endpoint change updates the ArmorProfile; the same cluster writes nothing', () => {
+    const ap = storedAp(egress, undefined, { egress: cluster('192.168.1.10') });
+    const same = planPolicy(observed({ policy: egress, armorProfile: ap, egress: cluster('192.168.1.10') }), opts);
+    expect(ops(same)).not.toContain('updateArmorProfile');
+    const moved = planPolicy(observed({ policy: egress, armorProfile: ap, egress: cluster('192.168.1.11') }), opts);
+    expect(addrs(step(moved, 'updateArmorProfile').object)).toContain('192.168.1.11');
   });
 });
 

@@ -5,7 +5,7 @@
 // in two places where it says so: after adding the policy's finalizer and after creating the
 // merged model it ends with `replan`, and the reconcile plans again with what was written.
 
-import { ANN_MODE, ANN_MODEL_BUILT, ANN_MODELING_START, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, type AnyPolicy, AP_FINALIZER, API_VERSION, type ArmorProfile, type ArmorProfileModel, type CompiledPolicy, compilePolicy, type CompilePolicyOptions, type Enforcer, LABEL_NODE, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER, type PolicyStatus, profileName, toArmorProfile, validatePolicy, validatePolicyUpdate } from '../profiler/index.js';
+import { ANN_MODE, ANN_MODEL_BUILT, ANN_MODELING_START, ANN_POLICY_GENERATION, ANN_RESTART, ANN_RESTARTED, type AnyPolicy, AP_FINALIZER, API_VERSION, type ArmorProfile, type ArmorProfileModel, type CompiledPolicy, compilePolicy, type CompilePolicyOptions, type Enforcer, LABEL_NODE, LABEL_POLICY_KIND, LABEL_POLICY_NAME, LABEL_POLICY_NAMESPACE, POLICY_FINALIZER, type PolicyStatus, profileName, toArmorProfile, validatePolicy, validatePolicyUpdate, EMPTY_EGRESS_VIEW, resolveEgress, type EgressView } from '../profiler/index.js';
 import { appliedPolicy, clean, convergeMeta, decorateArmorProfile, deepEqual, emptyModel, withFinalizer, withoutFinalizer } from './desired.js';
 import { mergeDynamicResults, modelableEnforcers, modelBuiltForRun, modelingDecision, modelingStart, modelProfilePolicy, usesBehaviorModel, withAppArmorFallback, type ModelingDecision } from './modeling.js';
 import { olderCollision } from './collisions.js';
@@ -46,6 +46,8 @@ export interface Observed {
   policies: AnyPolicy[];
   /** Pods in the policy's scope (a deletion with updateExistingWorkloads waits for them). */
   pods?: PodRef[];
+  /** Services, EndpointSlices and Pods, for the policy's egress rules (none: an empty cluster). */
+  egress?: EgressView;
   now: Date;
 }
 
@@ -493,7 +495,11 @@ function planLive(
           unknownFields: 'ignore',
           ...(model ? { model } : {}),
         };
-        compiled = compilePolicy(compileFrom, copts);
+        const first = compilePolicy(compileFrom, copts);
+        // toServices / toPods: the addresses the cluster holds now, compiled in (egress.ts)
+        compiled = first.bpfSelectors
+          ? compilePolicy(compileFrom, { ...copts, bpf: { resolvedDestinations: resolveEgress(first.bpfSelectors, o.egress ?? EMPTY_EGRESS_VIEW) } })
+          : first;
       } catch (err) {
         failure = {
           reason: (err as { errors?: unknown }).errors ? 'Forbidden' : 'CompileError',

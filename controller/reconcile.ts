@@ -3,7 +3,7 @@
 // (execute.ts). Level-triggered: whatever happened before (a crash between two writes, a missed
 // watch event), running it again reaches the same state.
 
-import { type AnyPolicy, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, type Logger } from '../profiler/index.js';
+import { type AnyPolicy, type ArmorProfile, type ArmorProfileModel, LABEL_MODEL_OF, type Logger, type EgressView } from '../profiler/index.js';
 import type { Clock } from './clock.js';
 import { ControllerError, isForbidden } from './errors.js';
 import { EVENT_COMPONENT, execute } from './execute.js';
@@ -24,6 +24,8 @@ export interface ReconcilerOptions {
   modelingGraceMs: number;
   /** A deleted policy's profile waits this long at most for its pods (plan.ts; default 10 minutes). */
   deletionWaitMs?: number;
+  /** The Services, EndpointSlices and Pods a policy's egress rules name (egress-watch.ts); none: an empty cluster. */
+  egress?: (policy: AnyPolicy) => Promise<EgressView | undefined>;
 }
 
 export interface ReconcileResult {
@@ -67,6 +69,7 @@ export class Reconciler {
     const reads = readsFor(policy, armorProfile, policies);
     const world: Observed = { ref, policy, armorProfile, policies, now };
     if (!policy) return world;
+    if (this.o.egress && !policy.metadata.deletionTimestamp) world.egress = await this.o.egress(policy);
     const kind = policy.spec.target.kind;
     if (reads.model)
       world.model = await c.get<ArmorProfileModel>('ArmorProfileModel', profile.namespace, profile.name);

@@ -101,7 +101,10 @@ describe('rendered manifests', () => {
     expect(rules('varmor-agent').some((r) => r.resources.includes('nodes'))).toBe(false);
     expect(verbsOf('varmor-agent', 'armorprofilemodels').sort()).toEqual(['create', 'get', 'update']);
     expect(verbsOf('varmor-agent', 'armorprofiles/status').sort()).toEqual(['get', 'update']);
-    expect(verbsOf('varmor-manager', 'pods')).toEqual(['list']);
+    // pods: a deletion waits for those using its profile; pods, services, endpointslices: egress rules
+    expect(verbsOf('varmor-manager', 'pods')).toEqual(['list', 'watch']);
+    expect(verbsOf('varmor-manager', 'services')).toEqual(['list', 'watch']);
+    expect(verbsOf('varmor-manager', 'endpointslices')).toEqual(['list', 'watch']);
     for (const role of ['varmor-manager', 'varmor-agent']) {
       for (const r of rules(role)) if (r.apiGroups.includes('crd.varmor.org')) expect(r.verbs).not.toContain('patch');
     }

@@ -408,6 +408,51 @@ static napi_value js_bind(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* setSelfAddresses(cgroupId, addresses: string[]): the pod's own IPv4/IPv6 addresses, for pod-self
+ * rules; [] forgets them. */
+static napi_value js_set_self_addrs(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	struct enforcer *e = unwrap(env, info, &argc, argv, true);
+	struct vt_err err = { 0 };
+	struct vt_self_addrs a;
+	uint32_t n = 0;
+	bool is_array = false;
+	uint64_t cg;
+	if (!e)
+		return NULL;
+	if (argc < 2)
+		return throw_err(env, EINVAL, "setSelfAddresses(cgroupId, addresses) needs two arguments");
+	if (!get_u64(env, argv[0], &cg, "cgroupId"))
+		return NULL;
+	napi_is_array(env, argv[1], &is_array);
+	if (!is_array)
+		return throw_err(env, EINVAL, "addresses must be an array of IP address strings");
+	napi_get_array_length(env, argv[1], &n);
+	if (n > VT_SELF_ADDRS)
+		return throw_err(env, EINVAL, "%u addresses; at most %d fit", n, VT_SELF_ADDRS);
+	memset(&a, 0, sizeof(a));
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value v;
+		char text[64];
+		size_t len = 0;
+		napi_get_element(env, argv[1], i, &v);
+		if (napi_get_value_string_utf8(env, v, text, sizeof(text), &len) != napi_ok)
+			return throw_err(env, EINVAL, "addresses[%u] is not a string", i);
+		if (inet_pton(AF_INET, text, a.addr[i]) == 1)
+			a.family[i] = AF_INET;
+		else if (inet_pton(AF_INET6, text, a.addr[i]) == 1)
+			a.family[i] = AF_INET6;
+		else
+			return throw_err(env, EINVAL, "addresses[%u] \"%s\" is not an IPv4 or IPv6 address", i, text);
+	}
+	a.count = n;
+	if (vt_set_self_addrs(&e->l, cg, &a, &err))
+		return throw_vt(env, &err);
+	return NULL;
+}
+
 static napi_value js_unbind(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -740,6 +785,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "policies", NULL, js_policies, NULL, NULL, NULL, napi_default, NULL },
 		{ "bindCgroup", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL },
 		{ "unbindCgroup", NULL, js_unbind, NULL, NULL, NULL, napi_default, NULL },
+		{ "setSelfAddresses", NULL, js_set_self_addrs, NULL, NULL, NULL, napi_default, NULL },
 		{ "bindings", NULL, js_bindings, NULL, NULL, NULL, napi_default, NULL },
 		{ "readEvents", NULL, js_read_events, NULL, NULL, NULL, napi_default, NULL },
 		{ "programIds", NULL, js_program_ids, NULL, NULL, NULL, napi_default, NULL },

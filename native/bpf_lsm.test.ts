@@ -300,6 +300,40 @@ describe('audit mode on the host kernel', () => {
     e.unbindCgroup(c.id);
   });
 
+  it("pod-self: a rule on the cgroup's own addresses, given at bind, matches them only; unbinding forgets them", () => {
+    const c = cg();
+    const other = cg();
+    const tables = compileBpf(
+      input({ privileged: true, bpfRawRules: { network: { egress: { toDestinations: [{ ip: 'pod-self', ports: [{ port: 7 }], qualifiers: ['deny'] }] } } } }),
+    ).tables;
+    e.loadPolicy(POLICY, tables);
+    e.bindCgroup(c.id, POLICY, { selfAddresses: ['127.0.0.5', '::1'] });
+    e.bindCgroup(other.id, POLICY, { selfAddresses: ['127.0.0.6'] });
+    expect(() => e.bindCgroup(other.id, POLICY, { selfAddresses: ['no-address'] })).toThrow(/EINVAL|not an IPv4/);
+    drain();
+    const js = [
+      "const net=require('net');",
+      "const a=(h,p)=>new Promise(r=>{const s=net.connect(p,h);s.on('error',r);s.on('connect',()=>{s.destroy();r()})});",
+      "(async()=>{await a('127.0.0.5',7);await a('127.0.0.5',8);await a('127.0.0.6',7);await a('::1',7)})()",
+    ].join('');
+    c.run(`exec node -e "${js}"`);
+    other.run(`exec node -e "${js}"`);
+    drain();
+    const judged = (who: TestCgroup) => eventsOf(who).filter((x) => x.hook === 'socket_connect').map((x) => `${x.address}:${x.port} ${x.decision}`);
+    // its own addresses on the rule's port; not another port, not another pod's address
+    expect(judged(c).sort()).toEqual(['127.0.0.5:7 denied', '::1:7 denied']);
+    expect(judged(other)).toEqual(['127.0.0.6:7 denied']);
+    // rebinding without addresses after an unbind: the old ones are gone
+    e.unbindCgroup(c.id);
+    e.bindCgroup(c.id, POLICY);
+    drain();
+    c.run(`exec node -e "${js}"`);
+    drain();
+    expect(judged(c)).toEqual([]);
+    e.unbindCgroup(c.id);
+    e.unbindCgroup(other.id);
+  });
+
   it('BehaviorModeling records the syscalls of record-mode policies only, and only while recording is on', () => {
     const names = (ids: number[]): string[] => ids.map((n) => SYSCALL_NAME_BY_NR_X86_64[n] ?? `#${n}`);
     const modelled = cg();

@@ -49,6 +49,9 @@ export interface BindOptions {
   /** Not enforced until the next execve in the cgroup: bind from an OCI createRuntime hook and
    *  runc's own setup (mounts, pivot_root, capabilities) still completes; the entrypoint is confined. */
   armOnExec?: boolean;
+  /** The pod's own addresses (IPv4/IPv6, at most 4), for `pod-self` egress rules; set before the
+   *  binding, so its first connect is judged with them. */
+  selfAddresses?: string[];
 }
 
 export class BpfError extends Error {
@@ -116,6 +119,7 @@ interface NativeEnforcer {
   policies(): Map<number, number>;
   bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void;
   unbindCgroup(cgroupId: bigint): void;
+  setSelfAddresses(cgroupId: bigint, addresses: string[]): void;
   bindings(): Map<bigint, number>;
   readEvents(max?: number): BpfEvent[];
   programIds(): number[];
@@ -230,6 +234,10 @@ export class BpfEnforcer {
 
   /** Bind a cgroup (v2 inode number) to a loaded policy; ENOENT when the policy is not loaded. */
   bindCgroup(cgroupId: bigint, policyId: number, opts?: BindOptions): void {
+    if (opts?.selfAddresses) {
+      const addresses = opts.selfAddresses;
+      wrap(() => this.native.setSelfAddresses(cgroupId, addresses));
+    }
     wrap(() => this.native.bindCgroup(cgroupId, policyId, opts));
   }
 

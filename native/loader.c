@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -976,12 +977,34 @@ int vt_bind(struct vt_loader *e, uint64_t cg, uint32_t policy_id, uint32_t flags
 	return 0;
 }
 
+int vt_set_self_addrs(struct vt_loader *e, uint64_t cg, const struct vt_self_addrs *a, struct vt_err *errp)
+{
+	int fd = bpf_map__fd(e->skel->maps.vt_self_addrs);
+	if (cg == 0)
+		return fail(errp, EINVAL, "cgroupId 0 is not a cgroup");
+	if (!a || a->count == 0) {
+		if (bpf_map_delete_elem(fd, &cg) && errno != ENOENT)
+			return fail(errp, errno, "forgetting the addresses of cgroup %llu: %s", (unsigned long long)cg, strerror(errno));
+		return 0;
+	}
+	if (a->count > VT_SELF_ADDRS)
+		return fail(errp, EINVAL, "%u addresses for cgroup %llu; at most %d fit", a->count, (unsigned long long)cg, VT_SELF_ADDRS);
+	for (uint32_t i = 0; i < a->count; i++)
+		if (a->family[i] != AF_INET && a->family[i] != AF_INET6)
+			return fail(errp, EINVAL, "address %u of cgroup %llu has family %u", i, (unsigned long long)cg, a->family[i]);
+	if (bpf_map_update_elem(fd, &cg, a, BPF_ANY))
+		return fail(errp, errno, "setting the addresses of cgroup %llu: %s", (unsigned long long)cg, strerror(errno));
+	return 0;
+}
+
 int vt_unbind(struct vt_loader *e, uint64_t cg, struct vt_err *errp)
 {
 	int err;
 	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vt_bindings), &cg))
 		return fail(errp, errno, errno == ENOENT ? "cgroup %llu is not bound" : "unbinding cgroup %llu: %s",
 			    (unsigned long long)cg, strerror(errno));
+	/* after the binding: a pod-self rule never runs without the addresses it compares */
+	bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vt_self_addrs), &cg);
 	if ((err = bump_gen(e, GEN_BINDINGS)))
 		return fail(errp, -err, "cgroup %llu unbound, but announcing it failed: %s", (unsigned long long)cg, strerror(-err));
 	return 0;

@@ -101,6 +101,9 @@ int vt_policy_next(struct vt_loader *l, const uint32_t *prev, uint32_t *id, stru
 int vt_bind(struct vt_loader *l, uint64_t cgid, uint32_t policy_id, uint32_t flags, struct vt_err *err);
 int vt_unbind(struct vt_loader *l, uint64_t cgid, struct vt_err *err);
 int vt_binding_next(struct vt_loader *l, const uint64_t *prev, uint64_t *cgid, struct vt_binding *b);
+/* the pod's own addresses of a bound cgroup, for `pod-self` rules: set before vt_bind (count 0 or
+ * NULL removes them); vt_unbind removes them too */
+int vt_set_self_addrs(struct vt_loader *l, uint64_t cgid, const struct vt_self_addrs *a, struct vt_err *err);
 
 /* events: fn is called for each waiting event; then the path-fact cache's guard runs */
 int vt_read_events(struct vt_loader *l, vt_event_fn fn, void *ctx, struct vt_err *err);

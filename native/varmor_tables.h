@@ -138,6 +138,13 @@ enum vt_section_type {
 #define VT_T_NET 0x10
 #define VT_T_MOUNT 0x20
 #define VT_T_PATH_ANCESTOR 0x40
+#define VT_T_NET_SELF 0x80 /* a rule on the pod's own addresses (vt_net entry of family VT_NET_SELF) */
+
+/* vt_net_key.family of a rule on the bound cgroup's own addresses (vArmor's `ip: pod-self`): the
+ * key's address is zero and its prefix stops at the family, so it matches whatever the pod's
+ * address is; the addresses themselves are per cgroup, in vt_self_addrs. */
+#define VT_NET_SELF 0xff
+#define VT_SELF_ADDRS 4 /* addresses per cgroup in vt_self_addrs (a dual-stack pod has two) */
 
 /* vt_path_glob.flags */
 #define VT_GLOB_ONE_COMPONENT 0x1 /* "*": the text between P and S contains no '/' */
@@ -197,6 +204,14 @@ enum vt_hook {
 struct vt_binding {
 	__u32 policy_id;
 	__u32 flags; /* VT_BIND_* */
+};
+
+/* vt_self_addrs: key __u64 bound cgroup id -> the pod's own addresses, for VT_NET_SELF rules.
+ * Written before the binding, removed with it. */
+struct vt_self_addrs {
+	__u32 count; /* entries of family/addr in use */
+	__u8 family[VT_SELF_ADDRS]; /* AF_INET or AF_INET6 */
+	__u8 addr[VT_SELF_ADDRS][16]; /* network order; IPv4 in the first 4 bytes */
 };
 
 /* vt_state: one entry (key 0). The loader bumps bind_gen after every change of vt_bindings and
@@ -409,6 +424,7 @@ struct vt_log_event {
 /*
  * BPF maps (native/bpf/varmor.bpf.c), pinned under <pinPath>/ by name when asked:
  *   vt_bindings      HASH      __u64 cgroup id        -> struct vt_binding
+ *   vt_self_addrs    HASH      __u64 cgroup id        -> struct vt_self_addrs
  *   vt_policies      HASH      __u32 policy id        -> struct vt_policy
  *   vt_path_exact    HASH      struct vt_path_key     -> struct vt_action
  *   vt_path_prefix   LPM_TRIE  struct vt_path_lpm_key -> struct vt_path_lpm_val

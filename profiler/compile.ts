@@ -15,12 +15,12 @@ import { PolicyValidationError, validatePolicy, type ValidateOptions, type Valid
 export interface CompilePolicyOptions extends CompileOptions {
   /** Unknown fields in the policy: refused (default) or ignored (objects already pruned by the API server). */
   unknownFields?: ValidateOptions['unknownFields'];
-  /** Addresses the agent resolved from toServices/toPods selectors, compiled into the BPF tables. */
+  /** Addresses the controller resolved from toServices/toPods selectors, compiled into the BPF tables. */
   bpf?: BpfCompileOptions;
 }
 
 export interface CompiledPolicyResult extends CompiledPolicy {
-  /** BPF egress selectors (toServices/toPods) for the agent to resolve, when the policy has any. */
+  /** BPF egress selectors (toServices/toPods) for the controller to resolve, when the policy has any. */
   bpfSelectors?: BpfSelectors;
 }
 

@@ -43,6 +43,19 @@ export { BUILTIN_RULES, findBuiltinRule } from './rules/catalogue.js';
 export { coverageTable } from './rules/coverage.js';
 // The BPF table encoding the agent writes into the addon (native/varmor_tables.h).
 export { decodeTables, emptyTables, encodeTables } from './bpf/encode.js';
+// Egress selectors (toServices, toPods) the controller resolves to addresses and compiles back in.
+export type { BpfSelectors, ResolvedDestination, Disposition } from './bpf/compile.js';
+export {
+  egressInterest,
+  interestedIn,
+  resolveEgress,
+  EMPTY_EGRESS_VIEW,
+  type EgressInterest,
+  type EgressView,
+  type EndpointSliceView,
+  type PodView,
+  type ServiceView,
+} from './egress.js';
 export { VT_MODE_RECORD } from './bpf/layout.js';
 // Label selectors, as Kubernetes matches them (the webhook's policies and the controller's workloads).
 export { canonicalSelector, compileSelector, matchesSelector, SelectorError, type LabelPredicate } from './selector.js';

@@ -101,8 +101,10 @@ describe('validation and compilation agree on every destination', () => {
     ['::1.2.3.4:5', false], // IPv4 part not last
     ['::ffff:010.0.0.1', false],
     ['10.0.0.0/8', false], // a CIDR in the ip field
-    ['pod-self', false], // no such keyword in this API
-    ['localhost', false],
+    ['pod-self', true], // vArmor's named addresses
+    ['localhost', true],
+    ['unspecified', true],
+    ['Localhost', false],
   ];
   it.each(IPS)('ip %j valid: %s', (ip, valid) => {
     const p = policy({ ip });

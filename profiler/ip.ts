@@ -199,3 +199,18 @@ export function formatIp(family: number, b: Uint8Array): string {
 export function isPort(n: unknown): n is number {
   return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
 }
+
+/**
+ * vArmor's named addresses for a toDestinations `ip`: `pod-self` (the pod's own addresses, known only
+ * on the node: compiled to a VT_NET_SELF entry), `localhost` and `unspecified`. localhost covers all
+ * of 127.0.0.0/8 (vArmor: 127.0.0.1 only, which 127.0.0.2 walks around) and ::1.
+ */
+export const IP_ENTITIES: Readonly<Record<string, readonly string[] | 'pod'>> = {
+  'pod-self': 'pod',
+  localhost: ['127.0.0.0/8', '::1/128'],
+  unspecified: ['0.0.0.0/32', '::/128'],
+};
+
+export function isIpEntity(s: string): boolean {
+  return Object.prototype.hasOwnProperty.call(IP_ENTITIES, s);
+}

@@ -4,7 +4,7 @@
 //   RuntimeDefault    containerd's baseline, emulated (vArmor 3.8 plus /proc/sys and /sys writes)
 //   EnhanceProtect    baseline unless privileged + built-in rules + bpfRawRules; qualifiers from
 //                     auditViolations/allowViolations (vArmor's table); toServices/toPods are
-//                     returned as selectors for the agent to resolve, then compiled in again
+//                     returned as selectors for the controller to resolve, then compiled in again
 //   BehaviorModeling  record mode: every hooked event is reported as allowed, nothing denied
 //   DefenseInDepth    refused for BPF (as vArmor and our validation do)
 
@@ -13,7 +13,7 @@ import type { BpfRawRules, EnhanceProtect, LabelSelector, PortRange } from '../a
 import { findBuiltinRule } from '../rules/catalogue.js';
 import { isUnsupported, type BpfImpl } from '../rules/types.js';
 import { encodeTables, emptyTables, type Tables } from './encode.js';
-import { formatIp, isPort, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr } from '../ip.js';
+import { formatIp, IP_ENTITIES, isPort, parseCidr, parseHost, parseIpOrCidr, type ParsedCidr } from '../ip.js';
 import {
   VT_F_BPF_PROG_LOAD,
   VT_F_SOCK_FILTER_ATTACH,
@@ -36,6 +36,8 @@ import {
   VT_PT_READ,
   VT_PT_STRICT,
   VT_PT_TRACE,
+  VT_NET_SELF,
+  POD_SELF,
 } from './layout.js';
 import {
   BpfCompileError,
@@ -58,13 +60,13 @@ export interface Disposition {
   audit: boolean;
 }
 
-/** Egress selectors the agent resolves to addresses (Service ClusterIPs/endpoints, Pod IPs). */
+/** Egress selectors the controller resolves to addresses (Service ClusterIPs/endpoints, Pod IPs). */
 export interface BpfSelectors {
   services: { namespace?: string; name?: string; serviceSelector?: LabelSelector; disposition: Disposition; field: string }[];
   pods: { namespace?: string; podSelector: LabelSelector; ports?: PortRange[]; disposition: Disposition; field: string }[];
 }
 
-/** Addresses the agent resolved from selectors; compiled in like toDestinations. */
+/** Addresses the controller resolved from selectors; compiled in like toDestinations. */
 export interface ResolvedDestination {
   cidr: string; // address or CIDR
   ports?: PortRange[];
@@ -100,6 +102,14 @@ function rawDisposition(qualifiers: string[] | undefined, ep: EnhanceProtect): D
 }
 
 // ---- the table builder ------------------------------------------------------------------------
+
+/** A vt_net entry's network: an address family's CIDR, or the pod's own addresses (VT_NET_SELF). */
+type NetKey = Omit<ParsedCidr, 'family'> & { family: ParsedCidr['family'] | typeof VT_NET_SELF };
+
+/** `ip: pod-self` (vArmor's PodSelfIPMatch): whatever addresses the bound container's pod has. */
+function podSelf(s: string): NetKey | null {
+  return s === POD_SELF ? { family: VT_NET_SELF, bytes: new Uint8Array(16), bits: 0 } : null;
+}
 
 interface GlobAcc {
   prefix: string;
@@ -242,7 +252,7 @@ export class TableBuilder {
     ports: PortRange[] | undefined,
     d: Disposition,
     field: string,
-    parse: (s: string) => ParsedCidr | null = parseIpOrCidr,
+    parse: (s: string) => NetKey | null = parseIpOrCidr,
   ): void {
     if (!d.deny && !d.audit) return;
     const c = parse(cidr);
@@ -262,9 +272,17 @@ export class TableBuilder {
       return { lo: p.port, hi };
     });
     for (let i = 0; i < ranges.length; i += VT_PORT_RANGES) {
+      const record: PortAcc = { ranges: ranges.slice(i, i + VT_PORT_RANGES), deny: d.deny ? 1 : 0, audit: d.audit ? 1 : 0 };
+      // Addresses with the same ports share one record (a Service's endpoints all have its ports):
+      // the 64 records then bound the distinct port sets, not the addresses.
+      const same = this.ports.findIndex((r) => JSON.stringify(r) === JSON.stringify(record));
+      if (same >= 0) {
+        e.portBits |= 1n << BigInt(same);
+        continue;
+      }
       if (this.ports.length >= VT_MAX_PORT_RULES)
-        throw new BpfCompileError(field, `more than ${VT_MAX_PORT_RULES} port-restricted destination rules (of ${VT_PORT_RANGES} ranges each)`);
-      this.ports.push({ ranges: ranges.slice(i, i + VT_PORT_RANGES), deny: d.deny ? 1 : 0, audit: d.audit ? 1 : 0 });
+        throw new BpfCompileError(field, `more than ${VT_MAX_PORT_RULES} distinct port-restricted destination rules (of ${VT_PORT_RANGES} ranges each)`);
+      this.ports.push(record);
       e.portBits |= 1n << BigInt(this.ports.length - 1);
     }
   }
@@ -365,7 +383,7 @@ export class TableBuilder {
           audit |= o.audit;
           portBits |= o.portBits;
         }
-      const addr = formatIp(n.family, n.bytes);
+      const addr = n.family === VT_NET_SELF ? POD_SELF : formatIp(n.family, n.bytes);
       return { addr, prefixBits: n.bits, deny, audit, portBits };
     });
     t.netPorts = this.ports.map((p, index) => ({ index, ...p }));
@@ -455,7 +473,10 @@ function applyRaw(b: TableBuilder, raw: BpfRawRules, ep: EnhanceProtect, selecto
     const f = `${base}.network.egress.toDestinations[${i}]`;
     const cidr = x.cidr ?? x.ip;
     if (!cidr) throw new BpfCompileError(f, 'needs ip or cidr');
-    b.destination(cidr, x.ports, rawDisposition(x.qualifiers, ep), f, x.cidr !== undefined && x.cidr !== null ? parseCidr : parseHost);
+    const entity = x.ip ? IP_ENTITIES[x.ip] : undefined;
+    if (entity === 'pod') b.destination(POD_SELF, x.ports, rawDisposition(x.qualifiers, ep), f, podSelf);
+    else if (entity) for (const c of entity) b.destination(c, x.ports, rawDisposition(x.qualifiers, ep), f, parseCidr);
+    else b.destination(cidr, x.ports, rawDisposition(x.qualifiers, ep), f, x.cidr !== undefined && x.cidr !== null ? parseCidr : parseHost);
   });
   eg?.toServices?.forEach((s, i) =>
     selectors.services.push({

@@ -13,6 +13,9 @@ import {
   VT_PORT_RANGES,
   VT_SEC,
   VT_VERSION,
+  VT_NET_SELF,
+  VT_T_NET_SELF,
+  POD_SELF,
   type StructName,
 } from './layout.js';
 import { formatIp, parseIp } from '../ip.js';
@@ -199,6 +202,7 @@ function computeMask(t: Tables): number {
   if (t.net.length) m |= 0x10;
   if (t.mountFstype.length) m |= 0x20;
   if (t.pathAncestor.length) m |= 0x40;
+  if (t.net.some((e) => e.addr === POD_SELF)) m |= VT_T_NET_SELF;
   return m;
 }
 
@@ -323,9 +327,10 @@ export function encodeTables(t: Tables): Uint8Array {
       count: t.net.length,
       write: (w, b, i) => {
         const e = t.net[i];
-        const ip = parseIp(e.addr);
+        // pod-self: the cgroup's own addresses (vt_self_addrs), matched whatever they are
+        const ip = e.addr === POD_SELF ? { family: VT_NET_SELF, bytes: new Uint8Array(16) } : parseIp(e.addr);
         if (!ip) throw new BpfTablesError(`"${e.addr}" is not an IP address`, `net[${i}].addr`);
-        const max = ip.family === 2 ? 32 : 128;
+        const max = ip.family === 2 ? 32 : ip.family === VT_NET_SELF ? 0 : 128;
         if (!Number.isInteger(e.prefixBits) || e.prefixBits < 0 || e.prefixBits > max)
           throw new BpfTablesError(`${e.prefixBits} is not in 0..${max}`, `net[${i}].prefixBits`);
         w.u32(b + off('vt_net_key', 'prefixlen'), 96 + e.prefixBits);
@@ -553,7 +558,7 @@ export function decodeTables(input: Uint8Array): Tables {
           const v = b + LAYOUT.vt_net_rec.o.val;
           const family = buf[b + o.family];
           t.net.push({
-            addr: formatIp(family, buf.subarray(b + o.addr, b + o.addr + 16)),
+            addr: family === VT_NET_SELF ? POD_SELF : formatIp(family, buf.subarray(b + o.addr, b + o.addr + 16)),
             prefixBits: u32(b) - 96,
             portBits: u64(v),
             deny: u32(v + 8),

@@ -43,6 +43,12 @@ export const VT_T_SOCKET = 0x8;
 export const VT_T_NET = 0x10;
 export const VT_T_MOUNT = 0x20;
 export const VT_T_PATH_ANCESTOR = 0x40;
+export const VT_T_NET_SELF = 0x80;
+
+export const VT_NET_SELF = 0xff;
+export const VT_SELF_ADDRS = 4;
+/** The text form of a net entry on the pod's own addresses (vArmor's `ip: pod-self`). */
+export const POD_SELF = 'pod-self';
 
 export const VT_GLOB_ONE_COMPONENT = 0x1;
 export const VT_GLOB_SLASH_OVERLAP = 0x2;
@@ -100,6 +106,7 @@ export const LAYOUT = {
   vt_blob_header: { size: 24, o: { magic: 0, version: 4, header_size: 6, policy_id: 8, section_count: 12, total_size: 16, reserved: 20 } },
   vt_section: { size: 16, o: { type: 0, record_size: 4, count: 8, offset: 12 } },
   vt_binding: { size: 8, o: { policy_id: 0, flags: 4 } },
+  vt_self_addrs: { size: 72, o: { count: 0, family: 4, addr: 8 } },
   vt_policy: {
     size: 144,
     o: {

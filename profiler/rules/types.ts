@@ -36,7 +36,7 @@ export interface BpfImpl {
   processes?: { pattern: string; permissions: string[] }[];
   sockets?: { domains?: string[]; types?: string[]; protocols?: string[] }[];
   destinations?: { cidr: string; ports?: { port: number; endPort?: number }[] }[];
-  services?: { namespace: string; name: string }[]; // resolved to addresses on the node
+  services?: { namespace: string; name: string }[]; // resolved to addresses by the controller (controller/egress.ts)
   ptrace?: { permissions: string[]; strictMode: boolean };
   mounts?: { sourcePattern: string; fstype: string; flags: string[] }[];
   capabilities?: string[]; // lower-case names without CAP_, e.g. 'sys_admin'

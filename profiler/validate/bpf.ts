@@ -6,7 +6,7 @@
 
 import type { BpfRawRules, FileRule, LabelSelector, PortRange } from '../api/types.js';
 import { at, type Issues } from './issues.js';
-import { cidrVersion, ipVersion, isPort } from '../ip.js';
+import { cidrVersion, ipVersion, isIpEntity, isPort } from '../ip.js';
 import { requirementProblem } from '../selector.js';
 import { BpfCompileError, DOMAINS, PROTOCOLS, SOCK_TYPES, filePerms, mountFlags, planPattern, ptracePerms, socketValues } from '../bpf/rules.js';
 
@@ -172,8 +172,8 @@ export function checkBpfRawRules(issues: Issues, path: string, rules: BpfRawRule
         const hasIp = d?.ip !== undefined && d.ip !== '';
         const hasCidr = d?.cidr !== undefined && d.cidr !== '';
         if (hasIp === hasCidr) issues.add(p, hasIp ? 'conflict' : 'required', 'exactly one of ip and cidr is required');
-        if (hasIp && typeof d.ip === 'string' && ipVersion(d.ip) === 0) {
-          issues.add(at(p, 'ip'), 'invalid-address', `"${d.ip}" is not an IPv4 or IPv6 address`);
+        if (hasIp && typeof d.ip === 'string' && ipVersion(d.ip) === 0 && !isIpEntity(d.ip)) {
+          issues.add(at(p, 'ip'), 'invalid-address', `"${d.ip}" is not an IPv4 or IPv6 address, nor pod-self, localhost or unspecified`);
         }
         if (hasCidr && typeof d.cidr === 'string' && cidrVersion(d.cidr) === 0) {
           issues.add(at(p, 'cidr'), 'invalid-address', `"${d.cidr}" is not an IPv4 or IPv6 CIDR (address/bits)`);

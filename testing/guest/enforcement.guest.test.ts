@@ -162,6 +162,15 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       expect(r.ip6OtherPort).toEqual(ALLOWED);
     });
 
+    it("connect to the pod's own addresses (pod-self) is denied on the rule's port only, and only to its own", () => {
+      const r = run.result<Record<string, Pair>>("connect: pod-self, the bound cgroup's own addresses on the rule's port");
+      expect(r.own).toEqual(DENIED);
+      expect(r.own6).toEqual(DENIED);
+      expect(r.otherOwn).toEqual(DENIED);
+      expect(r.ownOtherPort).toEqual(ALLOWED);
+      expect(r.anotherPods).toEqual(ALLOWED);
+    });
+
     it('setsockopt SO_ATTACH_FILTER is denied inside', () => {
       expect(run.result('setsockopt: SO_ATTACH_FILTER denied')).toEqual(DENIED);
     });

@@ -9,6 +9,7 @@
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 import type { EnforcerName } from '../../profiler/rules/coverage.js';
 import type { BuiltinRule } from '../../profiler/rules/types.js';
+import type { EgressView, EndpointSliceView, PodView, ServiceView } from '../../profiler/egress.js';
 
 /** Made (as root, unconfined) before an attack runs. Paths are the guest's. */
 export type Need =
@@ -209,7 +210,11 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
   'disable-icmp': { attacks: [{ action: ['socket', 'inet', 'raw', 'icmp'] }], allowed: [{ action: ['socket', 'inet', 'dgram', 'udp'] }] },
   'disable-tcp': { attacks: [{ action: ['socket', 'inet', 'stream', 'tcp'] }], allowed: [{ action: ['socket', 'inet', 'dgram', 'udp'] }] },
   'disable-udp': { attacks: [{ action: ['socket', 'inet', 'dgram', 'udp'] }], allowed: [{ action: ['socket', 'inet', 'stream', 'tcp'] }] },
-  'block-access-to-kube-apiserver': { noAttack: "resolved from the cluster's Service on the node: not yet attacked (no guest case, no e2e case)" },
+  // Service rules resolve against GUEST_CLUSTER below: the ClusterIP on every port, the endpoint on its own port only
+  'block-access-to-kube-apiserver': {
+    attacks: [{ action: ['connect', '10.96.0.1', '443', 'udp'] }, { action: ['connect', '192.168.49.2', '6443', 'udp'] }],
+    allowed: [{ action: ['connect', '192.168.49.2', '80', 'udp'] }],
+  },
   'block-access-to-container-runtime': {
     attacks: [open('/run/containerd/containerd.sock', 'rw', [{ file: '/run/containerd/containerd.sock' }])],
   },
@@ -219,13 +224,43 @@ export const RULE_EVIDENCE: Record<string, RuleEvidence> = {
   },
   'runc-override-mitigation': { attacks: [open('/tmp/ra/bin/runc', 'w', [{ file: '/tmp/ra/bin/runc' }])], allowed: [{ action: ['open', '/tmp/ra/bin/runc', 'r'] }] },
   'dirty-pipe-mitigation': { attacks: [{ action: ['splice', '/tmp/ra/splice'], needs: [{ file: '/tmp/ra/splice' }] }] },
-  'ingress-nightmare-mitigation': { noAttack: "resolved from the cluster's Services on the node: not yet attacked (no guest case, no e2e case)" },
+  'ingress-nightmare-mitigation': {
+    attacks: [
+      { action: ['connect', '10.96.8.8', '443', 'udp'] },
+      { action: ['connect', '10.244.0.30', '8443', 'udp'] },
+      { action: ['connect', '10.96.9.9', '443', 'udp'] },
+    ],
+    allowed: [{ action: ['connect', '10.244.0.30', '80', 'udp'] }],
+  },
   'copy-fail-mitigation': {
     // AF_ALG (38), SOCK_SEQPACKET (5): the LSM is asked before the family is looked up, so a kernel
     // whose af_alg is a module not loaded still shows the denial (and EAFNOSUPPORT without the rule)
     attacks: [{ action: ['socket', '38', '5', '0'], outside: 'OK|EAFNOSUPPORT' }],
     allowed: [{ action: ['socket', 'inet', 'dgram', 'udp'] }],
   },
+};
+
+/**
+ * The cluster the guest's BPF policies resolve their Service and Pod rules against (the guest has no
+ * API server; the controller resolves the same way from its informers, e2e/controller/egress.test.ts).
+ */
+export const GUEST_CLUSTER: { services: ServiceView[]; endpointSlices: EndpointSliceView[]; pods: PodView[] } = {
+  services: [
+    { namespace: 'default', name: 'kubernetes', labels: {}, clusterIPs: ['10.96.0.1'] },
+    { namespace: 'ingress-nginx', name: 'ingress-nginx-controller-admission', labels: {}, clusterIPs: ['10.96.8.8'] },
+    { namespace: 'kube-system', name: 'ingress-nginx-controller-admission', labels: {}, clusterIPs: ['10.96.9.9'] },
+  ],
+  endpointSlices: [
+    { namespace: 'default', service: 'kubernetes', addresses: ['192.168.49.2'], ports: [6443] },
+    { namespace: 'ingress-nginx', service: 'ingress-nginx-controller-admission', addresses: ['10.244.0.30'], ports: [8443] },
+  ],
+  pods: [],
+};
+
+export const GUEST_CLUSTER_VIEW: EgressView = {
+  services: (ns) => GUEST_CLUSTER.services.filter((s) => ns === undefined || s.namespace === ns),
+  endpointSlices: (ns, svc) => GUEST_CLUSTER.endpointSlices.filter((e) => e.namespace === ns && e.service === svc),
+  pods: (ns) => GUEST_CLUSTER.pods.filter((p) => ns === undefined || p.namespace === ns),
 };
 
 for (const c of Object.keys(CAPABILITY_ATTACKS)) RULE_EVIDENCE[`disable-cap-${c.replace(/_/g, '-')}`] = capRule(c);

@@ -51,7 +51,8 @@ static __always_inline int do_socket_create(int family, int type, int protocol, 
 }
 
 struct port_ctx {
-	struct prot *p;
+	__u32 policy_id;
+	__u32 gen;
 	__u64 bits;
 	__u16 port;
 	__u32 deny;
@@ -64,8 +65,8 @@ static long port_cb(__u32 i, struct port_ctx *c)
 	struct vt_net_ports *r;
 	if (!(c->bits & (1ULL << (i & 63))))
 		return 0;
-	k.policy_id = c->p->policy_id;
-	k.gen = c->p->pol->gen;
+	k.policy_id = c->policy_id;
+	k.gen = c->gen;
 	k.index = i;
 	r = bpf_map_lookup_elem(&vt_net_ports, &k);
 	if (!r)
@@ -82,34 +83,93 @@ static long port_cb(__u32 i, struct port_ctx *c)
 	return 0;
 }
 
+/* The rule of one vt_net key on this port: bit 0 deny, bit 1 audit. A global function, so the
+ * verifier checks it once rather than at each of its callers' paths (connect, and every send
+ * path of the sys_enter program). */
+__noinline int vt_net_verdict(const struct vt_net_key *arg, __u32 port)
+{
+	struct vt_net_key key;
+	struct vt_net_val *v;
+	__u32 deny, audit;
+	if (!arg)
+		return 0;
+	/* a map key must be on the stack (6.1 refuses an argument's memory) */
+	__builtin_memcpy(&key, arg, sizeof(key));
+	v = bpf_map_lookup_elem(&vt_net, &key);
+	if (!v)
+		return 0;
+	deny = v->deny;
+	audit = v->audit;
+	if (v->port_bits) {
+		struct port_ctx c = { .policy_id = key.policy_id, .gen = key.gen, .bits = v->port_bits, .port = port };
+		bpf_loop(VT_MAX_PORT_RULES, port_cb, &c, 0);
+		deny |= c.deny;
+		audit |= c.audit;
+	}
+	return (deny ? 1 : 0) | (audit ? 2 : 0);
+}
+
+struct vt_addr16 {
+	__u8 b[16];
+};
+
+/* Is addr one of the bound cgroup's own addresses (its pod's)? A global function: the verifier
+ * checks it once, not again at every connect and send path of the sys_enter switch. */
+__noinline int vt_is_self(__u64 cgid, __u32 family, const struct vt_addr16 *addr)
+{
+	struct vt_self_addrs *s;
+	__u32 a0, a1, a2, a3;
+	if (!addr)
+		return 0;
+	s = bpf_map_lookup_elem(&vt_self_addrs, &cgid);
+	if (!s)
+		return 0;
+	__builtin_memcpy(&a0, &addr->b[0], 4);
+	__builtin_memcpy(&a1, &addr->b[4], 4);
+	__builtin_memcpy(&a2, &addr->b[8], 4);
+	__builtin_memcpy(&a3, &addr->b[12], 4);
+	for (int i = 0; i < VT_SELF_ADDRS; i++) {
+		__u32 w[4];
+		if (i >= s->count)
+			break;
+		if (s->family[i] != family)
+			continue;
+		/* no memcmp in BPF: 4-byte words (IPv4 is the first one) */
+		__builtin_memcpy(w, s->addr[i], 16);
+		if (w[0] == a0 && (family == AF_INET || (w[1] == a1 && w[2] == a2 && w[3] == a3)))
+			return 1;
+	}
+	return 0;
+}
+
 /* addr: 16 bytes in network order (IPv4 in the first 4); port in host order. */
 static __always_inline int check_connect(struct prot *p, __u8 family, const __u8 *addr, __u16 port)
 {
 	/* the key on the stack (32 bytes), not in a shared buffer another task could rewrite */
 	struct vt_net_key key = {};
-	struct vt_net_val *v;
 	struct vt_log_event *e;
 	__u32 deny = 0, audit = 0;
 	int ret;
 
+	int verdict = 0;
+
+	key.policy_id = p->policy_id;
+	key.gen = p->pol->gen;
 	if (p->pol->table_mask & VT_T_NET) {
 		key.prefixlen = 96 + (family == AF_INET ? 32 : 128);
-		key.policy_id = p->policy_id;
-		key.gen = p->pol->gen;
 		key.family = family;
 		__builtin_memcpy(key.addr, addr, 16);
-		v = bpf_map_lookup_elem(&vt_net, &key);
-		if (v) {
-			deny = v->deny;
-			audit = v->audit;
-			if (v->port_bits) {
-				struct port_ctx c = { .p = p, .bits = v->port_bits, .port = port };
-				bpf_loop(VT_MAX_PORT_RULES, port_cb, &c, 0);
-				deny |= c.deny;
-				audit |= c.audit;
-			}
-		}
+		verdict = vt_net_verdict(&key, port);
 	}
+	/* pod-self: the one entry of family VT_NET_SELF, when the address is the pod's own */
+	if ((p->pol->table_mask & VT_T_NET_SELF) && vt_is_self(p->cgid, family, (const struct vt_addr16 *)addr)) {
+		key.prefixlen = 96 + 128;
+		key.family = VT_NET_SELF;
+		__builtin_memset(key.addr, 0, 16);
+		verdict |= vt_net_verdict(&key, port);
+	}
+	deny = verdict & 1;
+	audit = (verdict >> 1) & 1;
 	ret = decide(p, deny, audit, VT_HOOK_SOCKET_CONNECT, 0, &e);
 	if (e) {
 		e->family = family;

@@ -141,6 +141,54 @@ struct glob_ctx {
 	__u32 audit;
 };
 
+/* The scans of one glob, each a bpf_loop callback of its own: inline loops with data-dependent
+ * exits multiply the verifier's states across them (a 6.18 verifier gave up on vt_audit_exec). */
+struct scan_ctx {
+	struct scratch *s;
+	const char *base_prefix; /* the glob's (compare) */
+	__u32 from;  /* first index (slash scan, compare) */
+	__u32 end;   /* one past the last index / the path length (last-slash scan) / base_len */
+	__u32 found; /* slash scan: a '/' seen; last-slash: index after it; compare: a mismatch */
+};
+
+/* A '/' in [from, end)? */
+static long slash_in_cb(__u32 i, struct scan_ctx *c)
+{
+	__u32 at = c->from + i;
+	if (at >= c->end)
+		return 1;
+	if (c->s->path[BOUND(at, 511)] == '/') {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Where the file name starts: after the last '/' of the first `end` bytes (0 when none). */
+static long last_slash_cb(__u32 i, struct scan_ctx *c)
+{
+	__u32 at = c->end - 1 - i;
+	if (i >= c->end)
+		return 1;
+	if (c->s->path[BOUND(at, 511)] == '/') {
+		c->found = at + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does the path at `from` start with the end bytes of base_prefix? */
+static long prefix_cmp_cb(__u32 i, struct scan_ctx *c)
+{
+	if (i >= c->end || i >= VT_GLOB_BASE_MAX)
+		return 1;
+	if (c->s->path[BOUND(c->from + i, 511)] != c->base_prefix[BOUND(i, 63)]) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static long glob_cb(__u32 i, struct glob_ctx *c)
 {
 	struct vt_index_key k = {};
@@ -167,35 +215,25 @@ static long glob_cb(__u32 i, struct glob_ctx *c)
 	}
 	end = len - slen;
 	if (g->flags & VT_GLOB_ONE_COMPONENT) {
-		/* no '/' in [plen, end): scanned here, inside the callback the verifier checks once */
-		for (int j = 0; j < VT_PATH_MAX; j++) {
-			__u32 at = plen + j;
-			if (at >= end)
-				break;
-			if (s->path[at & (PBUF - 1)] == '/')
-				return 0;
-		}
+		/* no '/' in [plen, end) */
+		struct scan_ctx sc = { .s = s, .from = plen, .end = end };
+		bpf_loop(VT_PATH_MAX, slash_in_cb, &sc, 0);
+		if (sc.found)
+			return 0;
 	}
 	if (g->flags & VT_GLOB_BASENAME) {
-		__u32 base = 0, blen = g->base_len;
-		/* the file name starts after the last '/' */
-		for (int j = 0; j < VT_PATH_MAX; j++) {
-			__u32 at = len - 1 - j;
-			if (j >= len)
-				break;
-			if (s->path[at & (PBUF - 1)] == '/') {
-				base = at + 1;
-				break;
-			}
-		}
+		struct scan_ctx last = { .s = s, .end = len };
+		struct scan_ctx cmp = { .s = s, .base_prefix = g->base_prefix };
+		__u32 base, blen = g->base_len;
+		bpf_loop(VT_PATH_MAX, last_slash_cb, &last, 0);
+		base = last.found;
 		if (base + blen + slen > len)
 			return 0;
-		for (int j = 0; j < VT_GLOB_BASE_MAX; j++) {
-			if (j >= blen)
-				break;
-			if (s->path[(base + j) & (PBUF - 1)] != g->base_prefix[j])
-				return 0;
-		}
+		cmp.from = base;
+		cmp.end = blen;
+		bpf_loop(VT_GLOB_BASE_MAX, prefix_cmp_cb, &cmp, 0);
+		if (cmp.found)
+			return 0;
 	}
 	c->deny |= g->deny;
 	c->audit |= g->audit;

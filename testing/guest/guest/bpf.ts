@@ -3,22 +3,29 @@
 // fresh cgroup is bound to the policy. Each case gets its own policy and cgroup, so cases
 // cannot see each other's rules.
 
-import { BpfEnforcer, type BpfEvent, type BpfMode } from '../../../native/index.js';
+import { BpfEnforcer, type BindOptions, type BpfEvent, type BpfMode } from '../../../native/index.js';
 import { compileBpf } from '../../../profiler/bpf/compile.js';
 import { bpfPolicyId } from '../../../profiler/names.js';
 import type { EnhanceProtect } from '../../../profiler/api/types.js';
+import type { CompileInput } from '../../../profiler/compiled.js';
+import { resolveEgress } from '../../../profiler/egress.js';
+import { GUEST_CLUSTER_VIEW } from '../rule-attacks.js';
 import { attempt, makeCgroup, type Cgroup } from './lib.js';
 
 /** Tables for one policy, as the controller would produce them (enforcer BPF, EnhanceProtect). */
 export function tablesFor(profileName: string, enhanceProtect: EnhanceProtect): { policyId: number; tables: Uint8Array } {
   const policyId = bpfPolicyId(profileName);
-  const { tables } = compileBpf({
+  const input: CompileInput = {
     profileName,
     bpfPolicyId: policyId,
     mode: 'EnhanceProtect',
     enforcers: ['BPF'],
     policy: { enforcer: 'BPF', mode: 'EnhanceProtect', enhanceProtect },
-  });
+  };
+  const first = compileBpf(input);
+  // Service and Pod rules: the addresses of the guest's stand-in cluster, compiled in as the controller does
+  if (!first.selectors) return { policyId, tables: first.tables };
+  const { tables } = compileBpf(input, { resolvedDestinations: resolveEgress(first.selectors, GUEST_CLUSTER_VIEW) });
   return { policyId, tables };
 }
 
@@ -49,7 +56,7 @@ export class Fixture {
    * `privileged` unless the case says otherwise, so that containerd's baseline (compiled into
    * every other EnhanceProtect policy) does not mix into what the case is about.
    */
-  protect(name: string, enhanceProtect: EnhanceProtect, opts: { armOnExec?: boolean } = {}): Protected {
+  protect(name: string, enhanceProtect: EnhanceProtect, opts: BindOptions = {}): Protected {
     const { policyId, tables } = tablesFor(`varmor-guest-${name}`, { privileged: true, ...enhanceProtect });
     this.enforcer.loadPolicy(policyId, tables);
     const cg = makeCgroup(`p-${name}`);

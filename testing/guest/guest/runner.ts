@@ -40,7 +40,11 @@ async function main(suite: string): Promise<number> {
   for (const file of modules) {
     const mod = (await import(file)) as GuestSuiteModule;
     try {
-      if (mod.setup) await withTimeout(mod.setup(), 120_000, `${file} setup`);
+      if (mod.setup) {
+        const t0 = Date.now();
+        await withTimeout(mod.setup(), mod.setupTimeoutMs ?? 120_000, `${file} setup`);
+        emit({ type: 'info', key: `setup ms ${file}`, value: String(Date.now() - t0) });
+      }
     } catch (e) {
       // Without its setup no case of the module can say anything: report each as failed.
       for (const c of mod.cases) emit({ type: 'case', suite, name: c.name, ok: false, ms: 0, error: errorInfo(e) });

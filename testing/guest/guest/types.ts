@@ -12,6 +12,8 @@ export interface GuestCase {
 export interface GuestSuiteModule {
   /** Runs once before the module's cases (attach the enforcer, create cgroups, ...). */
   setup?(): Promise<void>;
+  /** How long setup may take (default 120 s). */
+  setupTimeoutMs?: number;
   cases: GuestCase[];
   /** Runs once after the module's cases, even when a case failed. */
   teardown?(): Promise<void>;

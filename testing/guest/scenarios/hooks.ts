@@ -232,6 +232,29 @@ export const cases: GuestCase[] = [
     },
   },
   {
+    name: "connect: pod-self, the bound cgroup's own addresses on the rule's port",
+    async run() {
+      // the node reads the pod's addresses at bind (agent/binding/pod-addresses.ts); here they are given
+      const p = fx.protect('pod-self', { bpfRawRules: { network: { egress: { toDestinations: [{ ip: 'pod-self', ports: [{ port: 8080 }], qualifiers: ['deny'] }] } } } }, {
+        selfAddresses: ['127.0.0.7', '::1'],
+      });
+      const other = fx.protect('pod-self-other', { bpfRawRules: { network: { egress: { toDestinations: [{ ip: 'pod-self', ports: [{ port: 8080 }], qualifiers: ['deny'] }] } } } }, {
+        selfAddresses: ['127.0.0.8'],
+      });
+      const c = (cg: string, host: string, port: number) => both(cg, ['connect', host, String(port)]);
+      const r = {
+        own: await c(p.cg.path, '127.0.0.7', 8080),
+        own6: await c(p.cg.path, '::1', 8080),
+        ownOtherPort: await c(p.cg.path, '127.0.0.7', 8081),
+        anotherPods: await c(p.cg.path, '127.0.0.8', 8080),
+        otherOwn: await c(other.cg.path, '127.0.0.8', 8080),
+      };
+      fx.enforcer.unbindCgroup(p.cg.id);
+      fx.enforcer.unbindCgroup(other.cg.id);
+      return r;
+    },
+  },
+  {
     name: 'setsockopt: SO_ATTACH_FILTER denied',
     async run() {
       const p = fx.protect('setsockopt', { hardeningRules: ['disallow-load-bpf-via-setsockopt'] });

@@ -198,6 +198,9 @@ async function bpfRule(rule: BuiltinRule): Promise<RuleOutcome> {
   return { attacks, allowed };
 }
 
+/** One apparmor_parser run compiles ~250 profiles under TCG: minutes on a slow host. */
+export const setupTimeoutMs = 480_000;
+
 export async function setup(): Promise<void> {
   // Every AppArmor denial of the logged modes must reach the log: no printk rate limit.
   writeFileSync('/proc/sys/kernel/printk_ratelimit', '0');
