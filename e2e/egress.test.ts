@@ -1,5 +1,5 @@
 // Egress to Services and Pods on the cluster (issue 18): a BPF policy with
-// block-access-to-kube-apiserver and a toPods rule, the controller resolving them from the real
+// block-access-to-kube-apiserver, a toPods rule and a pod-self rule, the controller resolving them from the real
 // API server, the real agent loading the tables. On the local cluster the node's kernel refuses BPF
 // LSM programs (machine.md), so the agent runs the audit-mode programs: a connect the policy denies
 // is reported as a DENIED violation that was not enforced. The guest kernel shows the same rules
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
-import { clients, eventually, exec, GiveUp, type Clients } from './lib/kube.js';
+import { clients, createTestNamespace, eventually, exec, GiveUp, type Clients } from './lib/kube.js';
 
 jest.setTimeout(240_000);
 
@@ -53,7 +53,7 @@ interface Violation {
   pod?: string;
   namespace?: string;
   profileName?: string;
-  rule?: { operation?: string; address?: string; port?: number };
+  rule?: { operation?: string; hook?: string; address?: string; port?: number };
 }
 
 /** BPF violations the agents logged for this namespace's pods. */
@@ -75,13 +75,12 @@ async function violations(): Promise<Violation[]> {
 }
 
 const connectsTo = (address: string, port?: number) => (v: Violation) =>
-  v.rule?.operation === 'connect' && v.rule.address === address && (port === undefined || v.rule.port === port);
+  v.rule?.hook === 'socket_connect' && v.rule.address === address && (port === undefined || v.rule.port === port);
 
 beforeAll(async () => {
   if (process.env.VARMOR_E2E_UNAVAILABLE) throw new Error(`e2e cluster unavailable: ${process.env.VARMOR_E2E_UNAVAILABLE}`);
   c = clients();
-  await c.core.createNamespace({ body: { metadata: { name: ns, labels: { 'sandbox.varmor.org/enable': 'true' } } } });
-  await eventually(`ServiceAccount ${ns}/default`, async () => (await c.core.readNamespacedServiceAccount({ name: 'default', namespace: ns })) ?? undefined);
+  await createTestNamespace(c, ns);
 });
 
 afterAll(async () => {
@@ -92,7 +91,7 @@ describe('egress to the API server and to selected Pods (BPF, resolved by the co
   let apiserverIP = '';
   let firstTarget = '';
 
-  it('a connect to the kubernetes Service and to a selected Pod is judged a denial on the node', async () => {
+  it("a connect to the kubernetes Service, to a selected Pod and to the pod's own address is judged a denial on the node", async () => {
     await c.core.createNamespacedPod({ namespace: ns, body: pod('target-1', TARGET) });
     firstTarget = (await running('target-1')).status!.podIP!;
     apiserverIP = (await c.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' })).spec!.clusterIP!;
@@ -113,21 +112,31 @@ describe('egress to the API server and to selected Pods (BPF, resolved by the co
             mode: 'EnhanceProtect',
             enhanceProtect: {
               attackProtectionRules: [{ rules: ['block-access-to-kube-apiserver'] }],
-              bpfRawRules: { network: { egress: { toPods: [{ podSelector: { matchLabels: TARGET }, ports: [{ port: 8080 }], qualifiers: ['deny'] }] } } },
+              bpfRawRules: {
+                network: {
+                  egress: {
+                    toPods: [{ podSelector: { matchLabels: TARGET }, ports: [{ port: 8080 }], qualifiers: ['deny'] }],
+                    // the client's own address, read by the agent from its network namespace at bind
+                    toDestinations: [{ ip: 'pod-self', ports: [{ port: 7070 }], qualifiers: ['deny'] }],
+                  },
+                },
+              },
             },
           },
         },
       },
     });
     await c.core.createNamespacedPod({ namespace: ns, body: pod('client', CLIENT) });
-    await running('client');
+    const clientIP = (await running('client')).status!.podIP!;
 
     // nc's connect is what the policy judges; nothing listens, so each attempt fails on its own anyway
-    await exec(c.kc, ns, 'client', 'app', ['sh', '-c', `nc -w 1 ${apiserverIP} 443 </dev/null; nc -w 1 ${firstTarget} 8080 </dev/null; nc -w 1 ${firstTarget} 9090 </dev/null; true`]);
-    const seen = await eventually('the two would-be denials in an agent log', async () => {
+    await exec(c.kc, ns, 'client', 'app', ['sh', '-c', `nc -w 1 ${apiserverIP} 443 </dev/null; nc -w 1 ${firstTarget} 8080 </dev/null; nc -w 1 ${firstTarget} 9090 </dev/null; nc -w 1 ${clientIP} 7070 </dev/null; true`]);
+    const seen = await eventually('the three would-be denials in an agent log', async () => {
       const v = await violations();
-      return v.some(connectsTo(apiserverIP)) && v.some(connectsTo(firstTarget, 8080)) ? v : undefined;
+      return v.some(connectsTo(apiserverIP)) && v.some(connectsTo(firstTarget, 8080)) && v.some(connectsTo(clientIP, 7070)) ? v : undefined;
     }, 60_000);
+    // pod-self: the client's own address on the rule's port
+    expect(seen.find(connectsTo(clientIP, 7070))).toMatchObject({ action: 'DENIED', pod: 'client' });
     const api = seen.find(connectsTo(apiserverIP))!;
     expect(api).toMatchObject({ action: 'DENIED', pod: 'client', namespace: ns, profileName: `varmor-${ns}-egress` });
     // the local cluster's node is this machine, whose kernel refuses BPF LSM: reported, not enforced

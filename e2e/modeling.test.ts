@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { BUSYBOX_IMAGE } from '../manifests/images/refs.js';
-import { clients, eventually, type Clients } from './lib/kube.js';
+import { clients, createTestNamespace, eventually, type Clients } from './lib/kube.js';
 
 jest.setTimeout(300_000);
 
@@ -29,8 +29,7 @@ const readPolicy = async (): Promise<Status | undefined> =>
 beforeAll(async () => {
   if (process.env.VARMOR_E2E_UNAVAILABLE) throw new Error(`e2e cluster unavailable: ${process.env.VARMOR_E2E_UNAVAILABLE}`);
   c = clients();
-  await c.core.createNamespace({ body: { metadata: { name: ns, labels: { 'sandbox.varmor.org/enable': 'true' } } } });
-  await eventually(`ServiceAccount ${ns}/default`, async () => (await c.core.readNamespacedServiceAccount({ name: 'default', namespace: ns })) ?? undefined);
+  await createTestNamespace(c, ns);
 });
 
 afterAll(async () => {

@@ -23,6 +23,15 @@ export function clients(): Clients {
   return { kc, core: kc.makeApiClient(k8s.CoreV1Api), ext: kc.makeApiClient(k8s.ApiextensionsV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
+/**
+ * A namespace for one test file, opted in to the webhook unless `optIn` is false; resolves once its
+ * default ServiceAccount exists (Pods are admitted only then).
+ */
+export async function createTestNamespace(c: Clients, name: string, optIn = true): Promise<void> {
+  await c.core.createNamespace({ body: { metadata: { name, labels: optIn ? { 'sandbox.varmor.org/enable': 'true' } : {} } } });
+  await eventually(`ServiceAccount ${name}/default`, async () => (await c.core.readNamespacedServiceAccount({ name: 'default', namespace: name })) ?? undefined);
+}
+
 /** Thrown from an `eventually` check: stop polling, the state will not get better by waiting. */
 export class GiveUp extends Error {
   override readonly name = 'GiveUp';
