@@ -12,12 +12,13 @@ cd "$(dirname "$0")/.."
 mkdir -p .reports
 TS="node --import ./testing/ts-loader.mjs"
 # The running cluster's containerd snapshots (under e2e/cluster/.work) hold a copy of the repo: keep jest out.
-JEST="node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e --runInBand --json --outputFile=.reports/e2e.json --modulePathIgnorePatterns <rootDir>/e2e/cluster/.work/"
+JEST="node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e --runInBand --json --outputFile=.reports/e2e.json"
 t0=$(date +%s)
 say() { echo "e2e: $*"; }
 
+# Jest's own arguments (a test path pattern) come before the array option, which would take them as its values.
 run_suite() {
-  $JEST "$@"
+  $JEST "$@" --modulePathIgnorePatterns '<rootDir>/e2e/cluster/.work/'
 }
 
 if [ -n "${KUBECONFIG:-}" ]; then
