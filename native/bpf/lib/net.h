@@ -83,30 +83,20 @@ static long port_cb(__u32 i, struct port_ctx *c)
 	return 0;
 }
 
-/* The rule of one vt_net key on this port: bit 0 deny, bit 1 audit. A global function, so the
- * verifier checks it once rather than at each of its callers' paths (connect, and every send
- * path of the sys_enter program). */
-__noinline int vt_net_verdict(const struct vt_net_key *arg, __u32 port)
+/* The rule of one vt_net key on this port, added to *deny / *audit (the key on the stack). */
+static __always_inline void net_rule(struct vt_net_key *key, __u16 port, __u32 *deny, __u32 *audit)
 {
-	struct vt_net_key key;
-	struct vt_net_val *v;
-	__u32 deny, audit;
-	if (!arg)
-		return 0;
-	/* a map key must be on the stack (6.1 refuses an argument's memory) */
-	__builtin_memcpy(&key, arg, sizeof(key));
-	v = bpf_map_lookup_elem(&vt_net, &key);
+	struct vt_net_val *v = bpf_map_lookup_elem(&vt_net, key);
 	if (!v)
-		return 0;
-	deny = v->deny;
-	audit = v->audit;
+		return;
+	*deny |= v->deny;
+	*audit |= v->audit;
 	if (v->port_bits) {
-		struct port_ctx c = { .policy_id = key.policy_id, .gen = key.gen, .bits = v->port_bits, .port = port };
+		struct port_ctx c = { .policy_id = key->policy_id, .gen = key->gen, .bits = v->port_bits, .port = port };
 		bpf_loop(VT_MAX_PORT_RULES, port_cb, &c, 0);
-		deny |= c.deny;
-		audit |= c.audit;
+		*deny |= c.deny;
+		*audit |= c.audit;
 	}
-	return (deny ? 1 : 0) | (audit ? 2 : 0);
 }
 
 struct vt_addr16 {
@@ -151,25 +141,21 @@ static __always_inline int check_connect(struct prot *p, __u8 family, const __u8
 	__u32 deny = 0, audit = 0;
 	int ret;
 
-	int verdict = 0;
-
 	key.policy_id = p->policy_id;
 	key.gen = p->pol->gen;
 	if (p->pol->table_mask & VT_T_NET) {
 		key.prefixlen = 96 + (family == AF_INET ? 32 : 128);
 		key.family = family;
 		__builtin_memcpy(key.addr, addr, 16);
-		verdict = vt_net_verdict(&key, port);
+		net_rule(&key, port, &deny, &audit);
 	}
 	/* pod-self: the one entry of family VT_NET_SELF, when the address is the pod's own */
 	if ((p->pol->table_mask & VT_T_NET_SELF) && vt_is_self(p->cgid, family, (const struct vt_addr16 *)addr)) {
 		key.prefixlen = 96 + 128;
 		key.family = VT_NET_SELF;
 		__builtin_memset(key.addr, 0, 16);
-		verdict |= vt_net_verdict(&key, port);
+		net_rule(&key, port, &deny, &audit);
 	}
-	deny = verdict & 1;
-	audit = (verdict >> 1) & 1;
 	ret = decide(p, deny, audit, VT_HOOK_SOCKET_CONNECT, 0, &e);
 	if (e) {
 		e->family = family;
