@@ -23,7 +23,7 @@ import type { PodLookup } from './pods.js';
 import { containerIdentity, podHasBpfRefs } from '../core/targets.js';
 import { AgentError, BindingRefusedError, errMsg } from '../errors.js';
 import { failedResult } from '../profiles/placement.js';
-import { needsPodAddresses, podAddressesOf } from './pod-addresses.js';
+import { podAddressesOf } from './pod-addresses.js';
 
 /** Warning Events on a Pod (best effort: the sink logs its own failures). */
 export interface PodEventSink {
@@ -196,9 +196,11 @@ export class ContainerBinder {
     try {
       // From the hook: armed at the container's next execve, so runc's own setup (mounts,
       // pivot_root, capability drop) is not judged by the workload's rules; the entrypoint is.
-      // pod-self rules compare with the pod's own addresses, read from the container's network namespace
-      const selfAddresses = needsPodAddresses(p.bpfTables) && rec.pid > 0 ? podAddressesOf(rec.pid) : undefined;
-      bpf.bindCgroup(rec.cgroupId, p.bpfPolicyId, { ...(fromHook ? { armOnExec: true } : {}), ...(selfAddresses ? { selfAddresses } : {}) });
+      // pod-self rules compare with the pod's own addresses, read from the container's network
+      // namespace now, whatever the policy holds today: an update that adds such a rule applies to
+      // the running container too
+      const selfAddresses = rec.pid > 0 ? podAddressesOf(rec.pid) : [];
+      bpf.bindCgroup(rec.cgroupId, p.bpfPolicyId, { ...(fromHook ? { armOnExec: true } : {}), selfAddresses });
     } catch (e) {
       return { ok: false, reason: `binding cgroup ${rec.cgroupId} to ${name}: ${errMsg(e)}` };
     }

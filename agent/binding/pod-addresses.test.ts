@@ -1,8 +1,7 @@
 // The pod addresses pod-self rules compare with, read as the agent reads them at bind.
 
 import { describe, expect, it } from '@jest/globals';
-import { compilePolicy } from '../../profiler/index.js';
-import { globalIPv6, localIPv4, needsPodAddresses, podAddressesOf } from './pod-addresses.js';
+import { globalIPv6, localIPv4, podAddressesOf } from './pod-addresses.js';
 
 const FIB_TRIE = `Main:
   +-- 0.0.0.0/0 3 0 5
@@ -43,18 +42,5 @@ describe('pod addresses', () => {
     expect(mine.every((a) => !a.startsWith('127.') && a !== '0:0:0:0:0:0:0:1')).toBe(true);
     expect(podAddressesOf(process.pid, (p) => (p.endsWith('fib_trie') ? FIB_TRIE : IF_INET6))).toEqual(['10.244.0.7', 'fd00:0:0:0:0:0:0:8']);
     expect(podAddressesOf(2 ** 22 + 1)).toEqual([]);
-  });
-
-  it('only tables with a pod-self rule ask for them', () => {
-    const policy = (ip: string) =>
-      compilePolicy({
-        apiVersion: 'crd.varmor.org/v1beta1',
-        kind: 'VarmorPolicy',
-        metadata: { name: 'p', namespace: 'n' },
-        spec: { target: { kind: 'Pod', selector: { matchLabels: { a: 'b' } } }, policy: { enforcer: 'BPF', mode: 'EnhanceProtect', enhanceProtect: { privileged: true, bpfRawRules: { network: { egress: { toDestinations: [{ ip, qualifiers: ['deny'] }] } } } } } },
-      }).bpf?.tables;
-    expect(needsPodAddresses(policy('pod-self'))).toBe(true);
-    expect(needsPodAddresses(policy('10.0.0.1'))).toBe(false);
-    expect(needsPodAddresses(undefined)).toBe(false);
   });
 });

@@ -1,13 +1,13 @@
 // A container's pod addresses, for BPF `pod-self` egress rules (vArmor's PodSelfIPMatch): read
 // from the network namespace its first process is in when it is bound (from the createRuntime
 // hook, the pod's sandbox network is already set up), so the rule is in force from the first
-// instruction with no wait for the Pod's status to reach the API server.
+// instruction with no wait for the Pod's status to reach the API server. Read at every BPF bind
+// (two small /proc files), so a policy update that adds a pod-self rule covers running containers.
 //
 //   IPv4  /proc/<pid>/net/fib_trie: the "/32 host LOCAL" entries, loopback left out
 //   IPv6  /proc/<pid>/net/if_inet6: global-scope addresses, loopback left out
 
 import { readFileSync } from 'node:fs';
-import { decodeTables } from '../../profiler/node.js';
 
 /** At most this many (the kernel's vt_self_addrs holds 4; a dual-stack pod has two). */
 export const MAX_POD_ADDRESSES = 4;
@@ -50,17 +50,4 @@ export function podAddressesOf(pid: number, read: (path: string) => string = (p)
     }
   };
   return [...attempt(`/proc/${pid}/net/fib_trie`, localIPv4), ...attempt(`/proc/${pid}/net/if_inet6`, globalIPv6)].slice(0, MAX_POD_ADDRESSES);
-}
-
-const usesSelf = new WeakMap<Uint8Array, boolean>();
-
-/** Do these BPF tables hold a pod-self rule (so the binding needs the pod's addresses)? */
-export function needsPodAddresses(tables: Uint8Array | undefined): boolean {
-  if (!tables) return false;
-  let v = usesSelf.get(tables);
-  if (v === undefined) {
-    v = decodeTables(tables).net.some((e) => e.addr === 'pod-self');
-    usesSelf.set(tables, v);
-  }
-  return v;
 }

@@ -169,6 +169,9 @@ describe.each(GUEST_KERNEL_PKGS)('%s', (kernelPkg) => {
       expect(r.otherOwn).toEqual(DENIED);
       expect(r.ownOtherPort).toEqual(ALLOWED);
       expect(r.anotherPods).toEqual(ALLOWED);
+      // a policy update that adds the rule covers a container bound before it
+      expect(r.beforeUpdate).toEqual(ALLOWED);
+      expect(r.afterUpdate).toEqual(DENIED);
     });
 
     it('setsockopt SO_ATTACH_FILTER is denied inside', () => {

@@ -241,16 +241,22 @@ export const cases: GuestCase[] = [
       const other = fx.protect('pod-self-other', { bpfRawRules: { network: { egress: { toDestinations: [{ ip: 'pod-self', ports: [{ port: 8080 }], qualifiers: ['deny'] }] } } } }, {
         selfAddresses: ['127.0.0.8'],
       });
+      // bound while its policy had no pod-self rule (the agent gives the addresses at every bind); the update adds one
+      const later = fx.protect('pod-self-later', {}, { selfAddresses: ['127.0.0.9'] });
       const c = (cg: string, host: string, port: number) => both(cg, ['connect', host, String(port)]);
+      const beforeUpdate = await c(later.cg.path, '127.0.0.9', 8080);
+      const updated = tablesFor('varmor-guest-pod-self-later', { privileged: true, bpfRawRules: { network: { egress: { toDestinations: [{ ip: 'pod-self', ports: [{ port: 8080 }], qualifiers: ['deny'] }] } } } });
+      fx.enforcer.loadPolicy(updated.policyId, updated.tables);
       const r = {
+        beforeUpdate,
+        afterUpdate: await c(later.cg.path, '127.0.0.9', 8080),
         own: await c(p.cg.path, '127.0.0.7', 8080),
         own6: await c(p.cg.path, '::1', 8080),
         ownOtherPort: await c(p.cg.path, '127.0.0.7', 8081),
         anotherPods: await c(p.cg.path, '127.0.0.8', 8080),
         otherOwn: await c(other.cg.path, '127.0.0.8', 8080),
       };
-      fx.enforcer.unbindCgroup(p.cg.id);
-      fx.enforcer.unbindCgroup(other.cg.id);
+      for (const x of [p, other, later]) fx.enforcer.unbindCgroup(x.cg.id);
       return r;
     },
   },
