@@ -11,27 +11,16 @@ import { appArmorBehavior, parseAppArmorAudit, profileOfLabel } from '../../../a
 import { KernelLogReader } from '../../../agent/events/kernel-log.js';
 import { BehaviorRecorder } from '../../../agent/modeling/record.js';
 import { kernelLog } from '../../../native/index.js';
-import type { ArmorProfileModel, BehaviorData, Mode, Policy } from '../../../profiler/api/types.js';
-import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
+import type { BehaviorData, Mode, Policy } from '../../../profiler/api/types.js';
+import { appArmorProfileFor } from '../guest/apparmor.js';
 import { sh, sleep, takeAppArmorLog } from '../guest/lib.js';
 import type { GuestCase } from '../guest/types.js';
-import { ALL_CAPS, makeBundle, runc } from './container.js';
+import { ALL_CAPS, createAndStart, makeBundle, runc, stopAndDelete } from './container.js';
 
 const loader = new AppArmorLoader({ profileDir: '/tmp/aa-profiles' });
 
-function model(data: BehaviorData): ArmorProfileModel {
-  return { apiVersion: 'crd.varmor.org/v1beta1', kind: 'ArmorProfileModel', metadata: { name: 'm', namespace: 'default' }, data: { dynamicResult: { appArmor: data } } };
-}
-
 async function load(name: string, mode: Mode, policy: Partial<Policy> = {}, behaviour?: BehaviorData): Promise<void> {
-  const { profile, complain } = compileAppArmor({
-    profileName: name,
-    bpfPolicyId: 0,
-    mode,
-    enforcers: ['AppArmor'],
-    policy: { enforcer: 'AppArmor', mode, ...policy },
-    model: behaviour ? model(behaviour) : undefined,
-  });
+  const { profile, complain } = appArmorProfileFor(name, mode, policy, behaviour);
   await loader.load(name, profile, complain);
 }
 
@@ -179,12 +168,8 @@ export const cases: GuestCase[] = [
         applets: ['sleep'],
       });
       const log = `${dir}/out.log`;
-      const created = await runc(`create --no-pivot -b ${dir} live > ${log} 2>&1`);
-      if (created.code !== 0) throw new Error(`runc create: ${readFileSync(log, 'utf8')}`);
-      const started = await runc('start live');
-      if (started.code !== 0) throw new Error(`runc start: ${started.stderr}`);
-      const state = JSON.parse((await runc('state live')).stdout) as { pid: number };
-      const labelOf = (): string => readFileSync(`/proc/${state.pid}/attr/current`, 'utf8').trim();
+      const pid = await createAndStart(dir, 'live', log);
+      const labelOf = (): string => readFileSync(`/proc/${pid}/attr/current`, 'utf8').trim();
       await sleep(1000);
       const before = readFileSync(log, 'utf8').trim().split('\n');
 
@@ -218,9 +203,7 @@ export const cases: GuestCase[] = [
       const afterBad = readFileSync(log, 'utf8').slice(markerBad).trim().split('\n');
       const labelAfterBad = labelOf();
 
-      await runc('kill live KILL');
-      for (let i = 0; i < 100 && !/"status": "stopped"/.test((await runc('state live')).stdout); i++) await sleep(100);
-      await runc('delete -f live');
+      await stopAndDelete('live', { kill: true });
       const listedBeforeRemove = loaded().some((l) => l.startsWith(`${name} `));
       await loader.unload(name);
       const listedAfterRemove = loaded().some((l) => l.startsWith(`${name} `));

@@ -61,6 +61,30 @@ export async function runc(args: string): Promise<{ stdout: string; stderr: stri
   return sh(`runc --root /run/runc ${args}`, 60_000);
 }
 
+/**
+ * `runc create`, then `beforeStart` (a bind, as the createRuntime hook does), then `runc start`;
+ * the container's output goes to `log` (it keeps runc's stdio open). Returns its first pid.
+ */
+export async function createAndStart(dir: string, id: string, log: string, beforeStart?: () => void): Promise<number> {
+  const created = await runc(`create --no-pivot -b ${dir} ${id} > ${log} 2>&1`);
+  if (created.code !== 0) throw new Error(`runc create ${id}: ${readFileSync(log, 'utf8')}`);
+  beforeStart?.();
+  const started = await runc(`start ${id}`);
+  if (started.code !== 0) throw new Error(`runc start ${id}: ${started.stderr}`);
+  return (JSON.parse((await runc(`state ${id}`)).stdout) as { pid: number }).pid;
+}
+
+/** Waits up to `waitMs` for the container to stop (after killing it, when asked), then deletes it. */
+export async function stopAndDelete(id: string, opts: { kill?: boolean; waitMs?: number } = {}): Promise<void> {
+  if (opts.kill) await runc(`kill ${id} KILL`);
+  for (let waited = 0; waited < (opts.waitMs ?? 10_000); waited += 100) {
+    const st = await runc(`state ${id}`);
+    if (st.code !== 0 || /"status": "stopped"/.test(st.stdout)) break;
+    await sleep(100);
+  }
+  await runc(`delete -f ${id}`);
+}
+
 let fx: Fixture;
 
 export async function setup(): Promise<void> {
@@ -92,19 +116,14 @@ async function protectedAndNot(name: string, enhanceProtect: EnhanceProtect, arg
  */
 async function createBindStart(dir: string, id: string, cgroupsPath: string, bind?: { policyId: number }) {
   const log = `${dir}/${id}.log`;
-  const created = await runc(`create --no-pivot -b ${dir} ${id} > ${log} 2>&1`);
-  if (created.code !== 0) throw new Error(`runc create ${id}: ${readFileSync(log, 'utf8')}`);
-  const cg = makeCgroup(cgroupsPath.replace(/^\//, ''));
-  if (bind) fx.enforcer.bindCgroup(cg.id, bind.policyId, { armOnExec: true });
-  const started = await runc(`start ${id}`);
-  if (started.code !== 0) throw new Error(`runc start ${id}: ${started.stderr}`);
-  for (let i = 0; i < 300; i++) {
-    const st = await runc(`state ${id}`);
-    if (st.code !== 0 || /"status": "stopped"/.test(st.stdout)) break;
-    await sleep(100);
-  }
-  await runc(`delete -f ${id}`);
-  return { output: readFileSync(log, 'utf8'), cgroupId: cg.id };
+  let cgroupId = 0n;
+  await createAndStart(dir, id, log, () => {
+    // the cgroup runc created for the container
+    cgroupId = makeCgroup(cgroupsPath.replace(/^\//, '')).id;
+    if (bind) fx.enforcer.bindCgroup(cgroupId, bind.policyId, { armOnExec: true });
+  });
+  await stopAndDelete(id, { waitMs: 30_000 });
+  return { output: readFileSync(log, 'utf8'), cgroupId };
 }
 
 export const cases: GuestCase[] = [

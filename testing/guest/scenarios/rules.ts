@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { compileAppArmor } from '../../../profiler/apparmor/compile.js';
+import { appArmorProfileFor } from '../guest/apparmor.js';
 import { BUILTIN_RULES } from '../../../profiler/rules/catalogue.js';
 import type { EnforcerName } from '../../../profiler/rules/coverage.js';
 import { isUnsupported, type BuiltinRule } from '../../../profiler/rules/types.js';
@@ -120,13 +120,7 @@ async function pair(inside: string[], outside: string[], a: Attack): Promise<Out
 const PROFILE_DIR = '/tmp/ra-apparmor.d';
 
 function profileText(name: string, rule: BuiltinRule | undefined, violations: Violations): string {
-  return compileAppArmor({
-    profileName: name,
-    bpfPolicyId: 0,
-    mode: 'EnhanceProtect',
-    enforcers: ['AppArmor'],
-    policy: { enforcer: 'AppArmor', mode: 'EnhanceProtect', enhanceProtect: policyHolding(rule, violations) },
-  }).profile;
+  return appArmorProfileFor(name, 'EnhanceProtect', { enhanceProtect: policyHolding(rule, violations) }).profile;
 }
 
 /**
