@@ -6,7 +6,7 @@ import { armorProfileSteps, planPolicy, readsFor, type Observed, type Plan, type
 import { ANN_MODEL_BUILT } from '../profiler/api/well-known.js';
 import { policySpec } from '../testing/controller/policies.js';
 import { findCollidingName } from '../testing/fnv-collide.js';
-import { bpfPolicyId, decodeTables } from '../profiler/index.js';
+import { bpfPolicyId, decodeTables, staticEgressView } from '../profiler/index.js';
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const opts = { productNamespace: 'varmor', modelingGraceMs: 120_000 };
@@ -215,11 +215,11 @@ describe('planPolicy: egress to Services and Pods', () => {
       },
     }),
   );
-  const cluster = (endpoint: string): Observed['egress'] => ({
-    services: (ns) => (ns === 'default' ? [{ namespace: 'default', name: 'kubernetes', labels: {}, clusterIPs: ['10.96.0.1'] }] : []),
-    endpointSlices: (ns, svc) => (ns === 'default' && svc === 'kubernetes' ? [{ namespace: 'default', service: 'kubernetes', addresses: [endpoint], ports: [6443] }] : []),
-    pods: () => [],
-  });
+  const cluster = (endpoint: string): Observed['egress'] =>
+    staticEgressView({
+      services: [{ namespace: 'default', name: 'kubernetes', labels: {}, clusterIPs: ['10.96.0.1'] }],
+      endpointSlices: [{ namespace: 'default', service: 'kubernetes', addresses: [endpoint], ports: [6443] }],
+    });
   const addrs = (ap: ArmorProfile) => decodeTables(Buffer.from(ap.spec.profile.bpfContent ?? '', 'base64')).net.map((n) => n.addr);
 
   it('compiles the addresses the cluster holds into the ArmorProfile', () => {

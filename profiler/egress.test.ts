@@ -4,14 +4,10 @@ import { describe, expect, it } from '@jest/globals';
 import type { AnyPolicy, EnhanceProtect } from './api/types.js';
 import { decodeTables } from './bpf/encode.js';
 import { compilePolicy } from './compile.js';
-import { egressInterest, interestedIn, resolveEgress, type EgressView, type PodView, type ServiceView, type EndpointSliceView } from './egress.js';
+import { egressInterest, interestedIn, resolveEgress, staticEgressView, type EgressView, type PodView, type ServiceView, type EndpointSliceView } from './egress.js';
 
-function view(services: ServiceView[], slices: EndpointSliceView[], pods: PodView[]): EgressView {
-  return {
-    services: (ns) => services.filter((s) => ns === undefined || s.namespace === ns),
-    endpointSlices: (ns, svc) => slices.filter((e) => e.namespace === ns && e.service === svc),
-    pods: (ns) => pods.filter((p) => ns === undefined || p.namespace === ns),
-  };
+function view(services: ServiceView[], endpointSlices: EndpointSliceView[], pods: PodView[]): EgressView {
+  return staticEgressView({ services, endpointSlices, pods });
 }
 
 const CLUSTER = view(

@@ -132,9 +132,14 @@ export function resolveEgress(selectors: BpfSelectors, view: EgressView): Resolv
   return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
+/** A view over fixed lists (tests, and the guest's stand-in cluster). */
+export function staticEgressView(c: { services?: ServiceView[]; endpointSlices?: EndpointSliceView[]; pods?: PodView[] }): EgressView {
+  return {
+    services: (ns) => (c.services ?? []).filter((s) => ns === undefined || s.namespace === ns),
+    endpointSlices: (ns, svc) => (c.endpointSlices ?? []).filter((e) => e.namespace === ns && e.service === svc),
+    pods: (ns) => (c.pods ?? []).filter((p) => ns === undefined || p.namespace === ns),
+  };
+}
+
 /** An empty cluster: what a plan sees when nothing was read (unit tests, no egress rules). */
-export const EMPTY_EGRESS_VIEW: EgressView = {
-  services: () => [],
-  endpointSlices: () => [],
-  pods: () => [],
-};
+export const EMPTY_EGRESS_VIEW: EgressView = staticEgressView({});

@@ -50,6 +50,7 @@ export {
   interestedIn,
   resolveEgress,
   EMPTY_EGRESS_VIEW,
+  staticEgressView,
   type EgressInterest,
   type EgressView,
   type EndpointSliceView,

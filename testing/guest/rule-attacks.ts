@@ -9,7 +9,7 @@
 import type { EnhanceProtect } from '../../profiler/api/types.js';
 import type { EnforcerName } from '../../profiler/rules/coverage.js';
 import type { BuiltinRule } from '../../profiler/rules/types.js';
-import type { EgressView, EndpointSliceView, PodView, ServiceView } from '../../profiler/egress.js';
+import { staticEgressView, type EgressView, type EndpointSliceView, type PodView, type ServiceView } from '../../profiler/egress.js';
 
 /** Made (as root, unconfined) before an attack runs. Paths are the guest's. */
 export type Need =
@@ -257,11 +257,7 @@ export const GUEST_CLUSTER: { services: ServiceView[]; endpointSlices: EndpointS
   pods: [],
 };
 
-export const GUEST_CLUSTER_VIEW: EgressView = {
-  services: (ns) => GUEST_CLUSTER.services.filter((s) => ns === undefined || s.namespace === ns),
-  endpointSlices: (ns, svc) => GUEST_CLUSTER.endpointSlices.filter((e) => e.namespace === ns && e.service === svc),
-  pods: (ns) => GUEST_CLUSTER.pods.filter((p) => ns === undefined || p.namespace === ns),
-};
+export const GUEST_CLUSTER_VIEW: EgressView = staticEgressView(GUEST_CLUSTER);
 
 for (const c of Object.keys(CAPABILITY_ATTACKS)) RULE_EVIDENCE[`disable-cap-${c.replace(/_/g, '-')}`] = capRule(c);
 
